@@ -1,0 +1,131 @@
+"""Interview → quotable Chunks.
+
+A chunk is one answer bullet/paragraph (or case/intro/fallback paragraph):
+the unit a user wants quoted back. Long ones are cut at sentence boundaries
+so every piece is still a verbatim slice of ``Interview.text``.
+"""
+from __future__ import annotations
+
+import re
+
+from .model import Chunk, ChunkKind, Interview, Span
+from .parse import trim
+
+# A sentence ends at . ! ? … (plus closing quotes/brackets) before whitespace;
+# a line break also ends a unit (bullets continued over lines, wrapped PDFs).
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s)|\n")
+
+_LABELS = {
+    "da": {"question": "Spørgsmål", "case": "Om casen", "intro": "Introduktion"},
+    "en": {"question": "Question", "case": "About the case", "intro": "Introduction"},
+}
+
+
+def split_span(text: str, span: Span, max_chars: int) -> list[tuple[int, int]]:
+    """Cut a span into verbatim pieces of at most max_chars where possible.
+
+    Sentences are packed greedily; a single sentence longer than max_chars is
+    cut at the last space before the limit (or hard at the limit if it has
+    none), so no piece ever exceeds max_chars.
+    """
+    start, end = trim(text, span.start, span.end)
+    if end - start <= max_chars:
+        return [(start, end)] if end > start else []
+    bounds = [start]
+    bounds += [m.end() for m in _SENTENCE_END.finditer(text, start, end) if start < m.end() < end]
+    bounds.append(end)
+    units = [trim(text, a, b) for a, b in zip(bounds, bounds[1:])]
+    units = [u for u in units if u[1] > u[0]]
+
+    pieces: list[tuple[int, int]] = []
+    cur: tuple[int, int] | None = None
+    for u in units:
+        for part in _hard_split(text, u, max_chars):
+            if cur is not None and part[1] - cur[0] <= max_chars:
+                cur = (cur[0], part[1])
+            else:
+                if cur is not None:
+                    pieces.append(cur)
+                cur = part
+    if cur is not None:
+        pieces.append(cur)
+    return [p for p in (trim(text, a, b) for a, b in pieces) if p[1] > p[0]]
+
+
+def _hard_split(text: str, unit: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
+    start, end = unit
+    out: list[tuple[int, int]] = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + 1, start + max_chars + 1)
+        cut = cut if cut > start else start + max_chars
+        piece = trim(text, start, cut)
+        if piece[1] > piece[0]:
+            out.append(piece)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        out.append(trim(text, start, end))
+    return [p for p in out if p[1] > p[0]]
+
+
+def _section_at(iv: Interview, offset: int) -> str:
+    for section in iv.sections:
+        if section.start <= offset < section.end:
+            return section.title
+    return ""
+
+
+def embed_header(iv: Interview, kind: ChunkKind, question: str) -> str:
+    """Context that helps retrieval: who, where, which case, which question."""
+    labels = _LABELS.get(iv.language, _LABELS["da"])
+    who = ", ".join(p for p in (iv.interviewee, iv.role, iv.organisation) if p)
+    parts = [who, iv.case]
+    if kind == "answer" and question:
+        parts.append(f"{labels['question']}: {question}")
+    elif kind in ("case", "intro"):
+        parts.append(labels[kind])
+    return " | ".join(p for p in parts if p)
+
+
+def chunk_interview(iv: Interview, max_chars: int = 600) -> list[Chunk]:
+    """Cut an Interview into stable, verbatim, metadata-rich chunks."""
+    items: list[tuple[Span, ChunkKind, int, str, str]] = []  # span, kind, q no, question, section
+    if iv.structure == "paragraphs":
+        items += [(s, "paragraph", 0, "", _section_at(iv, s.start)) for s in iv.paragraphs]
+    else:
+        if iv.intro is not None:
+            items.append((iv.intro, "intro", 0, "", _section_at(iv, iv.intro.start)))
+        items += [(s, "case", 0, "", _section_at(iv, s.start)) for s in iv.case_description]
+        for qa in iv.qa:
+            items += [(a, "answer", qa.number or 0, qa.question, qa.section) for a in qa.answers]
+
+    chunks: list[Chunk] = []
+    for span, kind, q_no, question, section in items:
+        header = embed_header(iv, kind, question)
+        for start, end in split_span(iv.text, span, max_chars):
+            quote = iv.text[start:end]
+            ordinal = len(chunks)
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{iv.doc_id}::{iv.content_hash[:12]}::{ordinal}",
+                    doc_id=iv.doc_id,
+                    text=quote,
+                    start=start,
+                    end=end,
+                    kind=kind,
+                    ordinal=ordinal,
+                    embed_text=f"{header}\n{quote}" if header else quote,
+                    interviewee=iv.interviewee,
+                    role=iv.role,
+                    organisation=iv.organisation,
+                    case=iv.case,
+                    question_no=q_no,
+                    question=question,
+                    section=section,
+                    source_path=iv.source_path,
+                    content_hash=iv.content_hash,
+                    language=iv.language,
+                )
+            )
+    return chunks
