@@ -261,11 +261,12 @@ _BLOCK_TAGS = frozenset(
     "address article aside blockquote dd div dl dt fieldset figcaption figure footer form "
     "header hr main nav ol p pre section table tr ul td th caption tbody thead tfoot".split()
 )
-_DROP_TAGS = ("script", "style", "noscript", "template", "head", "iframe", "svg")
+# nav/footer are site chrome, never interview content.
+_DROP_TAGS = ("script", "style", "noscript", "template", "head", "iframe", "svg", "nav", "footer")
 
 
 def _html_text(data: bytes) -> str:
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
     soup = BeautifulSoup(data, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
@@ -277,7 +278,7 @@ def _html_text(data: bytes) -> str:
 
     def walk(node: Tag) -> None:
         for child in node.children:
-            if isinstance(child, Comment):
+            if isinstance(child, (Comment, Doctype, Declaration, ProcessingInstruction)):
                 continue
             if isinstance(child, NavigableString):
                 parts.append(re.sub(r"\s+", " ", str(child)))

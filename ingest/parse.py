@@ -84,6 +84,7 @@ class _Line:
     qspan: tuple[int, int] = (0, 0)
     explicit: bool = False  # question marked by number/label/markup, not just "?"
     speaker: str = ""
+    level: int = 0  # markdown heading level, 0 when not a # heading
     label: tuple[str, str] = ("", "")
 
 
@@ -139,12 +140,12 @@ def _logical_lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _strip_markup(text: str, s: int, e: int) -> tuple[int, int, bool, bool]:
-    """Bounds inside markdown heading / bold markers: (s, e, is_heading, is_bold)."""
-    heading = bold = False
-    m = _MD_HEADING.match(text, s, e)
+def _strip_markup(text: str, s: int, e: int) -> tuple[int, int, int, bool]:
+    """Bounds inside markdown heading / bold markers: (s, e, heading level, is_bold)."""
+    heading, bold = 0, False
+    m = _MD_HEADING.match(text[s:e])  # match(text, pos) would not honour "^" at pos
     if m:
-        s, heading = m.end(), True
+        s, heading = s + m.end(), len(m.group(1))
         while e > s and text[e - 1] in "# \t":
             e -= 1
     for mark in ("**", "__"):
@@ -174,7 +175,7 @@ def _classify(text: str, s: int, e: int) -> _Line:
         line.kind = "rule"
         return line
     cs, ce, heading, bold = _strip_markup(text, s, e)
-    core = text[cs:ce]
+    core, line.level = text[cs:ce], heading
     if (m := _NUM_LABEL_Q.match(core)) and ce > cs + m.end():
         return _question(line, cs + m.end(), ce, int(m.group(1)), True)
     if (m := _ASKER.match(core)) and ce > cs + m.end():
@@ -251,7 +252,9 @@ def parse_interview(
     labels: dict[str, str] = {}
     orphans: list[tuple[Span, bool]] = []  # (span, before the first question)
     first_q: int | None = None
-    section, qa, block = "", None, None  # block = [start, end, last line length]
+    section, qa = "", None
+    block: list[int] | None = None  # [start, end, last line length, longest line length]
+    level = 0  # heading level of the current section
     title_line: _Line | None = None
 
     def close() -> None:
@@ -271,13 +274,17 @@ def parse_interview(
             close()
             qa = None
             if title_line is None and not iv.sections and first_q is None and not orphans:
-                title_line = ln
+                title_line = ln  # the document title names the case, it is no section
+                continue
             if iv.sections:
                 iv.sections[-1].end = ln.start
             iv.sections.append(Section(ln.title, ln.start, len(text)))
-            section = ln.title
+            section, level = ln.title, ln.level
         elif ln.kind == "question":
             close()
+            if ln.level and level >= ln.level and iv.sections:
+                # a "## question" ends a "## section": they are siblings
+                iv.sections[-1].end, section, level = ln.start, "", 0
             first_q = ln.start if first_q is None else first_q
             q = make_span(text, *ln.qspan)
             qa = QA(ln.qnum if ln.qnum is not None else len(iv.qa) + 1, q.text if q else "", q, section=section)
@@ -287,9 +294,9 @@ def parse_interview(
             labels.setdefault(_LABEL_FIELDS.get(ln.label[0], ln.label[0]), ln.label[1])
         elif ln.kind == "bullet" or block is None or ln.speaker or _breaks_paragraph(text, block):
             close()
-            block = [body, ln.end, ln.end - ln.start]
+            block = [body, ln.end, ln.end - ln.start, ln.end - ln.start]
         else:
-            block[1], block[2] = ln.end, ln.end - ln.start
+            block[1], block[2], block[3] = ln.end, ln.end - ln.start, max(block[3], ln.end - ln.start)
         if idx == 0 and ln.kind == "text" and ln.end - ln.start <= 100 and len(lines) > 1:
             if not text[ln.start:ln.end].endswith(tuple(_TERMINAL + ",")):
                 title_line = ln  # a short unpunctuated first line reads as a title
@@ -320,9 +327,16 @@ def parse_interview(
 
 
 def _breaks_paragraph(text: str, block: list[int]) -> bool:
-    # Hard-wrapped text has short lines; one long line ending a sentence is a
-    # paragraph of its own (docx exports put one paragraph per line).
-    return block[2] > 100 and text[block[1] - 1] in _TERMINAL
+    """Does the next line start a new paragraph although no blank line came between?
+
+    One long line ending a sentence is a paragraph of its own (docx and
+    many exports put one paragraph per line). In hard-wrapped text (PDF
+    extraction drops blank lines) only a paragraph's last line is clearly
+    shorter than its neighbours.
+    """
+    if text[block[1] - 1] not in _TERMINAL:
+        return False
+    return block[2] > 100 or block[2] < 0.85 * block[3]
 
 
 def _merge_questions_back(text: str, iv: Interview) -> list[Span]:
