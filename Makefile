@@ -1,0 +1,39 @@
+# Casebase: `make run` starts the app on the bundled sample, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test eval bench venv browser ingest clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+ingest: venv
+	$(PY) -m ingest --if-empty
+
+run: venv ingest
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: venv browser
+	$(PY) -m pytest -q
+
+eval: venv
+	$(PY) -m eval.run
+
+bench: venv
+	$(PY) -m bench.run
+
+clean:
+	rm -rf .casebase tests/artifacts bench/results/*.json

@@ -1,0 +1,80 @@
+"""python -m ingest: sync interview files into the Casebase store."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ingest.sync import SyncBusy, SyncReport, sync_paths
+from knowledge.embeddings import EmbedderUnavailable
+from knowledge.settings import settings_with
+from knowledge.store import Store, StoreError
+
+
+def _summary(report: SyncReport) -> str:
+    lines = [
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)}, failed {len(report.failed)}",
+        f"store: {report.documents} interviews, {report.chunks} chunks "
+        f"({report.embedded} chunks embedded, {report.reused} reused, {report.seconds:.1f}s)",
+    ]
+    for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        lines += [f"  {label}: {doc_id}" for doc_id in ids]
+    lines += [f"  FAILED: {f['error']}" for f in report.failed]
+    return "\n".join(lines)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--store", "store", type=click.Path(path_type=Path), help="Store folder (default: CASEBASE_STORE or .casebase/store).")
+@click.option("--rebuild", is_flag=True, help="Drop the store and embed everything again (e.g. after changing the embedder).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the report, nothing else.")
+@click.option("--if-empty", is_flag=True, help="Only sync when the store holds no interviews yet (used by `make run`).")
+def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bool, if_empty: bool) -> None:
+    """Sync interview files (txt, md, docx, pdf, html) into the store.
+
+    PATHS are files or folders (default: data/interviews/). Unchanged files are
+    skipped, changed files replace their old chunks, and files gone from a
+    synced folder are removed. Exit 0 when all went in, 1 when some failed.
+    """
+    settings = settings_with(store=store)
+    targets = list(paths) or [settings.interviews_dir]
+    show_bar = not as_json and sys.stderr.isatty()
+    bar = None
+
+    def progress(done: int, total: int, label: str) -> None:
+        nonlocal bar
+        if not show_bar:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="Syncing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        if if_empty and not rebuild:
+            count = len(Store(settings).documents())
+            if count:
+                click.echo(f"The store already holds {count} interviews; not syncing ({settings.describe_store()}).", err=True)
+                return
+        report = sync_paths(targets, settings, rebuild=rebuild, progress=progress)
+    except (StoreError, SyncBusy, EmbedderUnavailable) as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo(_summary(report))
+    sys.exit(1 if report.failed else 0)
+
+
+if __name__ == "__main__":
+    main(prog_name="python -m ingest")

@@ -1,0 +1,244 @@
+"""The Chroma store: a chunks collection (vectors + verbatim quotes) and a
+documents collection (one record per interview: its committed content hash,
+metadata and parsed text), embedded on disk or on a Chroma server.
+
+The documents collection is the manifest of the store. A chunk is *visible*
+only when its ``content_hash`` equals its document's committed hash, which is
+what keeps readers consistent while a sync is half-way through an update and
+lets the next sync repair whatever a crash left behind.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from knowledge.embeddings import make_embeddings, model_id
+from knowledge.settings import Settings
+
+META_ID = "__casebase_meta__"
+_PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used; the message says what to check."""
+
+
+class ModelMismatch(StoreError):
+    """The store was built with another embedding model."""
+
+
+def make_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    try:
+        if settings.server_mode:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        settings.store.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises a zoo of types for "can't reach / can't open"
+        raise StoreError(_unreachable(settings, exc)) from exc
+
+
+def _unreachable(settings: Settings, exc: BaseException) -> str:
+    if settings.server_mode:
+        return (
+            f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+            f"({type(exc).__name__}: {exc}). Check that `chroma run` is up and CHROMA_HOST/CHROMA_PORT are right."
+        )
+    return f"Cannot open the store at {settings.store} ({type(exc).__name__}: {exc}). Check the path and its permissions."
+
+
+@dataclass
+class DocRecord:
+    doc_id: str
+    content_hash: str  # committed version ("" while a first ingest is under way)
+    pending_hash: str  # version being written ("" when none)
+    root: str  # folder the file was ingested from (removals are scoped to it)
+    source_path: str
+    n_chunks: int
+    metadata: dict[str, Any]
+
+    @property
+    def committed(self) -> bool:
+        return bool(self.content_hash) and not self.pending_hash
+
+
+class Store:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self.client = make_client(settings)
+        try:
+            self.chunks = self.client.get_or_create_collection(
+                settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+            # The manifest holds no meaningful vectors; Chroma still wants one per record.
+            self.docs = self.client.get_or_create_collection(
+                settings.collection + "__docs", embedding_function=None
+            )
+        except Exception as exc:
+            raise StoreError(_unreachable(settings, exc)) from exc
+
+    # -- embeddings and the model check ------------------------------------------------
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            self._embeddings = make_embeddings(self.settings.embedder, self.settings.embed_base_url)
+        return self._embeddings
+
+    def meta(self) -> dict[str, Any]:
+        got = self.docs.get(ids=[META_ID], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else {}
+
+    def _write_meta(self, **fields: Any) -> None:
+        meta = self.meta()
+        meta.update(fields)
+        self.docs.upsert(ids=[META_ID], embeddings=[[1.0]], metadatas=[meta], documents=[""])
+
+    def recorded_model(self) -> str:
+        return str(self.meta().get("embedder", ""))
+
+    def check_model(self) -> None:
+        """Refuse to mix vectors from two models in one collection."""
+        recorded = self.recorded_model()
+        current = model_id(self.embeddings)
+        if recorded and recorded != current and self.chunks.count() > 0:
+            raise ModelMismatch(
+                f"The store {self.settings.describe_store()} was built with the embedder '{recorded}', "
+                f"but CASEBASE_EMBEDDER selects '{current}'. Rebuild it with "
+                f"`python -m ingest --rebuild`, or set CASEBASE_EMBEDDER to the store's model."
+            )
+
+    def claim_model(self) -> None:
+        self._write_meta(embedder=model_id(self.embeddings))
+
+    # -- version: bumped by every sync that changed something; caches key on it -------
+    def version(self) -> int:
+        return int(self.meta().get("version", 0))
+
+    def bump_version(self, report: dict | None = None) -> int:
+        v = self.version() + 1
+        fields: dict[str, Any] = {"version": v, "synced_at": time.time()}
+        if report is not None:
+            fields["last_report"] = json.dumps(report, ensure_ascii=False)
+        self._write_meta(**fields)
+        return v
+
+    def last_report(self) -> dict | None:
+        raw = self.meta().get("last_report")
+        return json.loads(raw) if raw else None
+
+    # -- the manifest ----------------------------------------------------------------
+    def documents(self) -> dict[str, DocRecord]:
+        out: dict[str, DocRecord] = {}
+        for _id, meta, _doc in self._iter(self.docs, include=["metadatas"]):
+            if _id == META_ID:
+                continue
+            out[_id] = DocRecord(
+                doc_id=_id,
+                content_hash=str(meta.get("content_hash", "")),
+                pending_hash=str(meta.get("pending_hash", "")),
+                root=str(meta.get("root", "")),
+                source_path=str(meta.get("source_path", "")),
+                n_chunks=int(meta.get("n_chunks", 0)),
+                metadata=dict(meta),
+            )
+        return out
+
+    def begin_document(self, doc_id: str, pending_hash: str, meta: dict[str, Any]) -> None:
+        """Mark a document as being (re)written; readers keep seeing the committed version
+        (its hash and body stay until commit_document)."""
+        existing = self.docs.get(ids=[doc_id], include=["metadatas"])
+        if existing["ids"]:
+            record = {**existing["metadatas"][0], "pending_hash": pending_hash}
+            self.docs.update(ids=[doc_id], metadatas=[record])
+        else:
+            record = {**meta, "content_hash": "", "pending_hash": pending_hash}
+            self.docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[record], documents=["{}"])
+
+    def commit_document(self, doc_id: str, content_hash: str, meta: dict[str, Any], body: str) -> None:
+        record = {**meta, "content_hash": content_hash, "pending_hash": ""}
+        self.docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[record], documents=[body])
+
+    def document_body(self, doc_id: str) -> dict | None:
+        got = self.docs.get(ids=[doc_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        body = got["documents"][0] or "{}"
+        return {"metadata": dict(got["metadatas"][0]), **json.loads(body)}
+
+    def remove_document(self, doc_id: str) -> None:
+        # chunks first: a crash in between leaves a manifest record the next sync removes again
+        self.chunks.delete(where={"doc_id": doc_id})
+        self.docs.delete(ids=[doc_id])
+
+    # -- chunks ------------------------------------------------------------------------
+    def upsert_chunks(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict]) -> None:
+        for i in range(0, len(ids), _PAGE):
+            self.chunks.upsert(
+                ids=ids[i : i + _PAGE],
+                embeddings=vectors[i : i + _PAGE],
+                documents=texts[i : i + _PAGE],
+                metadatas=metas[i : i + _PAGE],
+            )
+
+    def delete_stale_chunks(self, doc_id: str, keep_hash: str) -> None:
+        self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep_hash}}]})
+
+    def cached_vectors(self, doc_id: str) -> dict[str, np.ndarray]:
+        """Vectors already stored for a document, keyed by the hash of their embed text:
+        an edited interview only re-embeds the chunks whose text changed."""
+        got = self.chunks.get(where={"doc_id": doc_id}, include=["embeddings", "metadatas"])
+        out: dict[str, np.ndarray] = {}
+        for meta, vec in zip(got["metadatas"] or [], got["embeddings"] if got["embeddings"] is not None else []):
+            out[str(meta.get("embed_hash", ""))] = np.asarray(vec, dtype=np.float32)
+        return out
+
+    def iter_chunks(self, include: Iterable[str] = ("documents", "metadatas")) -> Iterator[tuple[str, dict, str]]:
+        """Every visible chunk (its document committed at this chunk's version)."""
+        committed = {d.doc_id: d.content_hash for d in self.documents().values() if d.content_hash}
+        for _id, meta, doc in self._iter(self.chunks, include=list(include)):
+            if committed.get(meta.get("doc_id")) == meta.get("content_hash"):
+                yield _id, meta, doc
+
+    def chunk_count(self) -> int:
+        return self.chunks.count()
+
+    def _iter(self, coll, include: list[str]) -> Iterator[tuple[str, dict, str]]:
+        offset = 0
+        while True:
+            got = coll.get(include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            metas = got.get("metadatas") or [{}] * len(ids)
+            docs = got.get("documents") or [""] * len(ids)
+            for i, _id in enumerate(ids):
+                yield _id, metas[i] or {}, docs[i] or ""
+            if len(ids) < _PAGE:
+                return
+            offset += _PAGE
+
+    def reset(self) -> None:
+        """Drop both collections (``--rebuild``)."""
+        for name in (self.settings.collection, self.settings.collection + "__docs"):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # already gone
+                pass
+        self.__init__(self.settings, self._embeddings)  # type: ignore[misc]
+
+    def vectorstore(self):
+        """The chunks collection as a LangChain vector store (dense retrieval)."""
+        from langchain_chroma import Chroma
+
+        return Chroma(client=self.client, collection_name=self.settings.collection, embedding_function=self.embeddings)

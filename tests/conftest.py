@@ -1,0 +1,95 @@
+"""Shared fixtures: a throwaway store with the deterministic hash embedder, and
+factories that write interview files the way users hand them to Casebase."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from knowledge.embeddings import HashEmbeddings  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
+
+SAMPLE_DIR = ROOT / "data" / "interviews"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for an embedded store in tmp_path, hash embedder, no LLM, no server."""
+    return Settings(
+        store=tmp_path / "store",
+        collection="test",
+        embedder="hash",
+        llm="none",
+        chroma_host=None,
+        interviews_dir=tmp_path / "interviews",
+        lock_timeout=30,
+    )
+
+
+@pytest.fixture
+def hash_embeddings() -> HashEmbeddings:
+    return HashEmbeddings()
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment for running the CLIs as subprocesses against the test store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CASEBASE_", "CHROMA_"))}
+    env.update(
+        CASEBASE_STORE=str(settings.store),
+        CASEBASE_COLLECTION=settings.collection,
+        CASEBASE_EMBEDDER="hash",
+        CASEBASE_LLM="none",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def interview_text(
+    name: str = "Anna Holm",
+    role: str = "bibliotekar",
+    org: str = "Vejby Bibliotek",
+    case: str = "Læsecaféen",
+    qa: dict[str, list[str]] | None = None,
+) -> str:
+    """A '5 hurtige'-shaped interview: intro, case, numbered questions with bullets."""
+    qa = qa or {
+        "Hvilke erfaringer har I fået ved at arbejde med partnerskaber?": [
+            "Vi har fået et større netværk i kommunen.",
+            "Frivillige har bidraget med nye kompetencer.",
+        ],
+        "Hvad er de største udfordringer?": [
+            "Det tager lang tid at afstemme forventninger med partneren.",
+        ],
+    }
+    lines = [
+        f"{name}, {role} på {org} har svaret på de 5 hurtige.",
+        "",
+        "CASEN",
+        "",
+        f"Projektet '{case}' samlede frivillige og biblioteket om fælles læsning.",
+        "",
+    ]
+    for i, (q, answers) in enumerate(qa.items(), 1):
+        lines += [f"{i}) {q}", ""] + [f" • {a}" for a in answers] + [""]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def write_interview(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: write_interview("a.txt", text=None, folder=None, **interview_text kwargs) -> path."""
+
+    def make(filename: str, text: str | None = None, folder: Path | None = None, **kw) -> Path:
+        folder = folder or tmp_path / "interviews"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / filename
+        path.write_text(text if text is not None else interview_text(**kw), encoding="utf-8")
+        return path
+
+    return make

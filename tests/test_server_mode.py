@@ -1,0 +1,97 @@
+"""The same code against a real Chroma server (`chroma run`) on 127.0.0.1."""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import sync_paths
+from knowledge.store import Store, StoreError
+from tests.conftest import ROOT
+
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChromaServer:
+    def __init__(self, path: Path, port: int) -> None:
+        self.path, self.port, self.proc = path, port, None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("chroma server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not CHROMA.exists() and not shutil.which("chroma"):
+        pytest.fail("the chroma CLI (installed with chromadb) is missing")
+    srv = ChromaServer(tmp_path / "server-data", free_port())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def server_settings(settings, server):
+    return settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": server.port})
+
+
+def test_ingest_and_resync_against_server(server_settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    write_interview("b.txt", name="Bo Berg")
+    report = sync_paths([server_settings.interviews_dir], server_settings, embeddings=hash_embeddings)
+    assert sorted(report.added) == ["a.txt", "b.txt"] and report.chunks > 0
+    again = sync_paths([server_settings.interviews_dir], server_settings, embeddings=hash_embeddings)
+    assert sorted(again.unchanged) == ["a.txt", "b.txt"] and again.chunks == report.chunks
+    # nothing was written to the local store folder
+    assert not (server_settings.store / "chroma.sqlite3").exists()
+
+
+def test_cli_uses_server_from_environment(server, cli_env, settings, write_interview):
+    write_interview("a.txt")
+    env = dict(cli_env, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(server.port))
+    res = subprocess.run(
+        [sys.executable, "-m", "ingest", str(settings.interviews_dir), "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["added"] == ["a.txt"]
+    assert not (settings.store / "chroma.sqlite3").exists()
+
+
+def test_server_down_is_a_clear_error_and_recovery_works(server, server_settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    sync_paths([server_settings.interviews_dir], server_settings, embeddings=hash_embeddings)
+    server.stop()
+    with pytest.raises(StoreError, match="Chroma server at 127.0.0.1"):
+        Store(server_settings, hash_embeddings)
+    server.start()
+    assert "a.txt" in Store(server_settings, hash_embeddings).documents()

@@ -1,0 +1,189 @@
+"""Sync: add, skip unchanged without embedding, update, remove, rebuild, model check."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import sync_paths
+from knowledge.embeddings import HashEmbeddings
+from knowledge.store import ModelMismatch, Store
+
+
+def chunk_state(settings) -> dict[str, tuple[str, str]]:
+    """Every stored chunk id -> (doc_id, quote): the store's observable content."""
+    store = Store(settings)
+    got = store.chunks.get(include=["metadatas", "documents"])
+    return {i: (m["doc_id"], d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])}
+
+
+def test_first_sync_adds_every_file(settings, write_interview, hash_embeddings):
+    write_interview("a.txt", name="Anna Holm")
+    write_interview("b.md", name="Bo Berg", org="Søby Kulturhus")
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert sorted(report.added) == ["a.txt", "b.md"]
+    assert report.failed == [] and report.updated == [] and report.removed == []
+    assert report.documents == 2
+    assert report.chunks == len(chunk_state(settings)) > 4
+    docs = Store(settings).documents()
+    assert docs["b.md"].metadata["organisation"] == "Søby Kulturhus"
+
+
+def test_resync_unchanged_embeds_nothing(settings, write_interview):
+    write_interview("a.txt")
+    write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings())
+    before = chunk_state(settings)
+    emb = HashEmbeddings()
+    report = sync_paths([settings.interviews_dir], settings, embeddings=emb)
+    assert emb.calls == 0 and emb.texts_embedded == 0
+    assert sorted(report.unchanged) == ["a.txt", "b.txt"]
+    assert report.added == report.updated == report.removed == []
+    assert chunk_state(settings) == before
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_unchanged_vectors(settings, write_interview):
+    path = write_interview("a.txt")
+    write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings())
+    b_chunks = {k: v for k, v in chunk_state(settings).items() if v[0] == "b.txt"}
+
+    new_bullet = "Biblioteket fik nye lånere fra foreningslivet."
+    path.write_text(path.read_text(encoding="utf-8") + f"\n3) Hvad fik I ud af det?\n\n • {new_bullet}\n", encoding="utf-8")
+    emb = HashEmbeddings()
+    report = sync_paths([settings.interviews_dir], settings, embeddings=emb)
+
+    assert report.updated == ["a.txt"] and report.unchanged == ["b.txt"]
+    assert emb.texts_embedded == 1  # only the new bullet; the others kept their vectors
+    state = chunk_state(settings)
+    a_quotes = [q for d, q in state.values() if d == "a.txt"]
+    assert new_bullet in a_quotes
+    assert len(a_quotes) == len(set(a_quotes))  # the old version is gone, nothing doubled
+    assert {k: v for k, v in state.items() if v[0] == "b.txt"} == b_chunks
+
+
+def test_file_removed_from_folder_is_removed_from_store(settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    gone = write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    gone.unlink()
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert report.removed == ["b.txt"]
+    assert {d for d, _ in chunk_state(settings).values()} == {"a.txt"}
+    assert report.documents == 1
+
+
+def test_ingesting_one_file_never_removes_others(settings, write_interview, hash_embeddings, tmp_path):
+    write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    single = write_interview("c.txt", folder=tmp_path / "elsewhere", name="Cai Dahl")
+    report = sync_paths([single], settings, embeddings=hash_embeddings)
+    assert report.added == ["c.txt"] and report.removed == []
+    assert {d for d, _ in chunk_state(settings).values()} == {"a.txt", "c.txt"}
+
+
+def test_failed_change_keeps_the_stored_version(settings, write_interview, hash_embeddings):
+    path = write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    before = chunk_state(settings)
+    path.write_bytes(b"\x00\x01\x02binary junk\xff\xfe" * 50)
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert [f["path"] for f in report.failed] == [str(path.resolve())]
+    assert "a.txt" in report.failed[0]["error"]
+    assert chunk_state(settings) == before
+
+
+def test_bad_files_are_reported_and_the_rest_go_in(settings, write_interview, hash_embeddings):
+    write_interview("good.txt")
+    folder = settings.interviews_dir
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    (folder / "picture.jpg").write_bytes(b"\xff\xd8\xff\xe0JFIF")
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    report = sync_paths([folder], settings, embeddings=hash_embeddings)
+    assert report.added == ["good.txt"]
+    failed = {Path(f["path"]).name: f["error"] for f in report.failed}
+    assert set(failed) == {"empty.txt", "picture.jpg", "broken.docx"}
+    for name, error in failed.items():
+        assert name in error and "Traceback" not in error
+
+
+def test_readme_and_sidecars_are_not_interviews(settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    (settings.interviews_dir / "README.md").write_text("# About these interviews\n", encoding="utf-8")
+    (settings.interviews_dir / "a.meta.yaml").write_text("organisation: Override Org\n", encoding="utf-8")
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert report.added == ["a.txt"] and report.failed == []
+    assert Store(settings).documents()["a.txt"].metadata["organisation"] == "Override Org"
+
+
+def test_editing_a_sidecar_counts_as_a_change(settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    sidecar = settings.interviews_dir / "a.meta.yaml"
+    sidecar.write_text("case: Første navn\n", encoding="utf-8")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    sidecar.write_text("case: Andet navn\n", encoding="utf-8")
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert report.updated == ["a.txt"]
+    metas = Store(settings).chunks.get(include=["metadatas"])["metadatas"]
+    assert {m["case"] for m in metas} == {"Andet navn"}
+
+
+def test_rebuild_gives_the_same_store(settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    before = chunk_state(settings)
+    emb = HashEmbeddings()
+    report = sync_paths([settings.interviews_dir], settings, embeddings=emb, rebuild=True)
+    assert sorted(report.added) == ["a.txt", "b.txt"]
+    assert emb.texts_embedded == len(before)
+    assert chunk_state(settings) == before
+
+
+def test_other_embedder_is_refused_until_rebuild(settings, write_interview):
+    write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings(256))
+    with pytest.raises(ModelMismatch, match="--rebuild"):
+        sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings(128))
+    report = sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings(128), rebuild=True)
+    assert report.added == ["a.txt"]
+    assert Store(settings, HashEmbeddings(128)).recorded_model() == "hash:128"
+
+
+def test_missing_path_is_reported(settings, hash_embeddings, tmp_path):
+    report = sync_paths([tmp_path / "nope"], settings, embeddings=hash_embeddings)
+    assert report.failed and "nope" in report.failed[0]["error"]
+
+
+def test_odd_file_names(settings, write_interview, hash_embeddings):
+    write_interview("møde med æøå og mellemrum.txt")
+    write_interview("uden-endelse", name="Eva Lund")
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert sorted(report.added) == ["møde med æøå og mellemrum.txt", "uden-endelse"]
+    assert report.failed == []
+
+
+def test_chunks_carry_who_what_where(settings, write_interview, hash_embeddings):
+    path = write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    got = Store(settings).chunks.get(include=["metadatas", "documents"])
+    text = path.read_text(encoding="utf-8")
+    answers = [(m, d) for m, d in zip(got["metadatas"], got["documents"]) if m["kind"] == "answer"]
+    assert answers
+    for meta, quote in answers:
+        assert meta["interviewee"] == "Anna Holm"
+        assert meta["organisation"] == "Vejby Bibliotek"
+        assert meta["question_no"] >= 1 and meta["question"].endswith("?")
+        assert meta["source_path"] == str(path.resolve())
+        assert quote in text
+    assert any("Læsecaféen" in m["case"] for m, _ in answers)
+
+
+def test_sample_folder_syncs_cleanly(settings, hash_embeddings):
+    from tests.conftest import SAMPLE_DIR
+
+    report = sync_paths([SAMPLE_DIR], settings, embeddings=hash_embeddings)
+    assert report.failed == []
+    assert len(report.added) >= 2
+    assert "herning-bibliotekerne-sansefortaellingen.txt" in report.added
+

@@ -1,0 +1,111 @@
+"""Crash and concurrency safety of the sync, through the real CLI in subprocesses."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_sync import chunk_state
+
+
+def run_ingest(env, *args, failpoint: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(env)
+    if failpoint:
+        env["CASEBASE_FAILPOINT"] = failpoint
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", *args, "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def make_corpus(write_interview, n: int = 4) -> None:
+    for i in range(n):
+        write_interview(f"i{i}.txt", name=f"Person Nummer{i}", org=f"Organisation {i}")
+
+
+def clean_state(tmp_path, write_interview, settings, cli_env, mutate=None):
+    """The store a clean, uninterrupted ingest of the same files gives."""
+    env = dict(cli_env, CASEBASE_STORE=str(tmp_path / "clean-store"))
+    assert run_ingest(env, str(settings.interviews_dir)).returncode == 0
+    return chunk_state(settings.model_copy(update={"store": tmp_path / "clean-store"}))
+
+
+@pytest.mark.parametrize("point", ["begin:1", "upsert:2", "stale:3", "commit:1", "commit:4"])
+def test_kill_during_first_ingest_then_rerun_repairs(point, settings, cli_env, write_interview, tmp_path):
+    make_corpus(write_interview)
+    killed = run_ingest(cli_env, str(settings.interviews_dir), failpoint=point)
+    assert killed.returncode == -signal.SIGKILL
+    again = run_ingest(cli_env, str(settings.interviews_dir))
+    assert again.returncode == 0, again.stderr
+    assert chunk_state(settings) == clean_state(tmp_path, write_interview, settings, cli_env)
+
+
+@pytest.mark.parametrize("point", ["begin:1", "upsert:1", "stale:1", "remove:1"])
+def test_kill_during_update_and_removal_then_rerun_repairs(point, settings, cli_env, write_interview, tmp_path):
+    make_corpus(write_interview)
+    assert run_ingest(cli_env, str(settings.interviews_dir)).returncode == 0
+    changed = settings.interviews_dir / "i1.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("større netværk", "mindre netværk"), encoding="utf-8")
+    (settings.interviews_dir / "i2.txt").unlink()
+
+    killed = run_ingest(cli_env, str(settings.interviews_dir), failpoint=point)
+    assert killed.returncode == -signal.SIGKILL
+    # mid-crash, a reader sees each interview exactly once: old or new version, never both
+    from knowledge.store import Store
+
+    visible = [m for _, m, _ in Store(settings).iter_chunks(include=["metadatas"])]
+    per_doc_versions = {}
+    for m in visible:
+        per_doc_versions.setdefault(m["doc_id"], set()).add(m["content_hash"])
+    assert all(len(v) == 1 for v in per_doc_versions.values())
+
+    again = run_ingest(cli_env, str(settings.interviews_dir))
+    assert again.returncode == 0, again.stderr
+    assert chunk_state(settings) == clean_state(tmp_path, write_interview, settings, cli_env)
+
+
+def test_random_kills_never_lose_or_double(settings, cli_env, write_interview, tmp_path):
+    make_corpus(write_interview, n=12)
+    for delay in (0.8, 1.2, 1.6):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest", str(settings.interviews_dir), "--json"],
+            cwd=ROOT, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    final = run_ingest(cli_env, str(settings.interviews_dir))
+    assert final.returncode == 0, final.stderr
+    assert chunk_state(settings) == clean_state(tmp_path, write_interview, settings, cli_env)
+
+
+def test_two_ingests_at_once_both_finish_and_agree(settings, cli_env, write_interview, tmp_path):
+    make_corpus(write_interview, n=8)
+    cmd = [sys.executable, "-m", "ingest", str(settings.interviews_dir), "--json"]
+    procs = [
+        subprocess.Popen(cmd, cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    reports = [json.loads(o[0]) for o in outs]
+    # one of them did the work, the other waited for the lock and found nothing to do
+    assert sorted(len(r["added"]) for r in reports) == [0, 8]
+    assert all(r["chunks"] == reports[0]["chunks"] for r in reports)
+    assert chunk_state(settings) == clean_state(tmp_path, write_interview, settings, cli_env)
+
+
+def test_second_ingest_gives_up_with_a_reason_when_lock_is_held(settings, cli_env, write_interview):
+    from ingest.sync import lock_for
+
+    make_corpus(write_interview, n=1)
+    lock = lock_for(settings)
+    with lock:
+        res = run_ingest(dict(cli_env, CASEBASE_LOCK_TIMEOUT="0.5"), str(settings.interviews_dir))
+    assert res.returncode == 1
+    assert "Another ingest" in json.loads(res.stdout)["error"]
