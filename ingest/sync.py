@@ -30,9 +30,9 @@ from ingest.loaders import LoadError
 from ingest.meta import is_sidecar
 from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash, read_interview
-from knowledge.embeddings import embed_array
+from knowledge.embeddings import EmbedderUnavailable, embed_array
 from knowledge.settings import Settings
-from knowledge.store import Store
+from knowledge.store import Store, StoreError
 
 Progress = Callable[[int, int, str], None]
 
@@ -147,6 +147,16 @@ def sync_paths(
         ) from exc
     try:
         return _sync_locked(paths, settings, embeddings, rebuild, progress)
+    except (StoreError, EmbedderUnavailable):
+        raise
+    except Exception as exc:
+        # Chroma surfaces disk-full, read-only and server faults as many exception types.
+        # The write order keeps the store consistent, so the honest message is: fix and rerun.
+        raise StoreError(
+            f"Writing to {settings.describe_store()} failed ({type(exc).__name__}: {exc}). "
+            "What was stored before is intact; check free disk space, write permission "
+            "or the server, then run the sync again."
+        ) from exc
     finally:
         lock.release()
 

@@ -54,7 +54,7 @@ def _unreachable(settings: Settings, exc: BaseException) -> str:
             f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
             f"({type(exc).__name__}: {exc}). Check that `chroma run` is up and CHROMA_HOST/CHROMA_PORT are right."
         )
-    return f"Cannot open the store at {settings.store} ({type(exc).__name__}: {exc}). Check the path and its permissions."
+    return f"Cannot open the store at {settings.store} ({type(exc).__name__}: {exc}). Check the path, its write permission and free disk space; what was stored before is intact."
 
 
 @dataclass
@@ -119,7 +119,9 @@ class Store:
             )
 
     def claim_model(self) -> None:
-        self._write_meta(embedder=model_id(self.embeddings))
+        current = model_id(self.embeddings)
+        if self.recorded_model() != current:
+            self._write_meta(embedder=current)
 
     # -- version: bumped by every sync that changed something; caches key on it -------
     def version(self) -> int:

@@ -28,7 +28,7 @@ def make_corpus(write_interview, n: int = 4) -> None:
         write_interview(f"i{i}.txt", name=f"Person Nummer{i}", org=f"Organisation {i}")
 
 
-def clean_state(tmp_path, write_interview, settings, cli_env, mutate=None):
+def clean_state(tmp_path, write_interview, settings, cli_env):
     """The store a clean, uninterrupted ingest of the same files gives."""
     env = dict(cli_env, CASEBASE_STORE=str(tmp_path / "clean-store"))
     assert run_ingest(env, str(settings.interviews_dir)).returncode == 0
@@ -109,3 +109,39 @@ def test_second_ingest_gives_up_with_a_reason_when_lock_is_held(settings, cli_en
         res = run_ingest(dict(cli_env, CASEBASE_LOCK_TIMEOUT="0.5"), str(settings.interviews_dir))
     assert res.returncode == 1
     assert "Another ingest" in json.loads(res.stdout)["error"]
+
+
+def largest_file(folder) -> int:
+    return max(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _disk_full(limit_bytes: int):
+    """preexec_fn: writes past limit_bytes fail with EFBIG, as on a full disk."""
+    import resource
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return apply
+
+
+def test_disk_full_is_a_clear_error_and_the_store_stays_intact(settings, cli_env, write_interview):
+    write_interview("a.txt")
+    assert run_ingest(cli_env, str(settings.interviews_dir)).returncode == 0
+    before = chunk_state(settings)
+    for i in range(30):
+        write_interview(f"more{i}.txt", name=f"Ny Person{i}")
+    res = subprocess.run(
+        [sys.executable, "-m", "ingest", str(settings.interviews_dir), "--json"],
+        cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL, preexec_fn=_disk_full(largest_file(settings.store)),
+    )
+    assert res.returncode == 1
+    error = json.loads(res.stdout)["error"]
+    assert "intact" in error and "disk space" in error
+    assert "Traceback" not in res.stderr
+    assert chunk_state(settings) == before
+    # with space again, the next sync completes
+    assert run_ingest(cli_env, str(settings.interviews_dir)).returncode == 0
+    assert len(chunk_state(settings)) > len(before)
