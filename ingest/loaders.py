@@ -160,7 +160,7 @@ def _decode_text(path: Path, data: bytes) -> str:
 def _check_printable(path: Path, text: str) -> str:
     if not text:
         return text
-    bad = sum(1 for c in text if (not c.isprintable() and c not in "\n\r\t\f\v") or c == "\ufffd")
+    bad = sum(1 for c in text if (not c.isprintable() and not c.isspace()) or c == "\ufffd")
     if bad / len(text) > _MAX_CONTROL_RATIO:
         raise LoadError(path, "binary data, not a text file (too many non-printable characters)")
     return text
@@ -289,9 +289,8 @@ def _html_text(data: bytes) -> str:
             if name == "br":
                 parts.append("\n")
             elif name == "li":
-                parts.append("\n• ")
+                parts.append("\n• ")  # the list (a block) closes the last line
                 walk(child)
-                parts.append("\n")
             elif re.fullmatch(r"h[1-6]", name):
                 parts.append("\n\n" + "#" * int(name[1]) + " ")
                 walk(child)
@@ -311,5 +310,5 @@ def _html_text(data: bytes) -> str:
     text = "".join(parts)
     text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)  # HTML whitespace around breaks is not content
     text = re.sub(r"\n{3,}", "\n\n", text)
-    text = re.sub(r"•[ ]+", "• ", text)
+    text = re.sub(r"•[ \n]+", "• ", text)  # <li><p>..</p></li> keeps its text on the bullet line
     return text.strip("\n ") + "\n"

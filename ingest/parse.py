@@ -62,6 +62,7 @@ _NUM_LABEL_Q = re.compile(
 _ASKER = re.compile(
     r"(?i)^(?:interviewer(?:en)?|int\.?|i|q|spørgsmål|spm\.?|spørger|journalist|moderator|question)\s*:\s*"
 )
+_COPULA = re.compile(r"^(?:(?:der|som|who)\s+)?(?:er|is|arbejder som|works as)\s+")
 _ANSWER_LABEL = re.compile(r"(?i)^(?:svar|a|answer)\s*:\s*")
 _SPEAKER = re.compile(rf"^([{_UP}][\w.\-]*(?:\s+[{_UP}][\w.\-]*){{0,2}})\s*:\s+(?=\S)")
 _NUMBERED = re.compile(r"^(\d{1,2})\s*[.)]\s+(?=\S)")
@@ -82,7 +83,6 @@ class _Line:
     title: str = ""
     qnum: int | None = None
     qspan: tuple[int, int] = (0, 0)
-    explicit: bool = False  # question marked by number/label/markup, not just "?"
     speaker: str = ""
     level: int = 0  # markdown heading level, 0 when not a # heading
     label: tuple[str, str] = ("", "")
@@ -177,18 +177,19 @@ def _classify(text: str, s: int, e: int) -> _Line:
     cs, ce, heading, bold = _strip_markup(text, s, e)
     core, line.level = text[cs:ce], heading
     if (m := _NUM_LABEL_Q.match(core)) and ce > cs + m.end():
-        return _question(line, cs + m.end(), ce, int(m.group(1)), True)
+        return _question(line, cs + m.end(), ce, int(m.group(1)))
     if (m := _ASKER.match(core)) and ce > cs + m.end():
         rest = core[m.end():]
-        if _ends_question(rest) or len(rest.split()) > 4 or not rest[:1].isupper():
-            return _question(line, cs + m.end(), ce, None, True)
+        # "Interviewer: Karen Holm" names the interviewer; anything else is asked
+        if not re.fullmatch(rf"[{_UP}][\w.\-]*(?:\s+[{_UP}][\w.\-]*){{0,3}}", rest.strip(" *_")):
+            return _question(line, cs + m.end(), ce, None)
     if (m := _LABEL.match(raw)) and not _ends_question(raw):
         line.kind, line.label = "label", (m.group("key").lower(), m.group("value").strip(" *_"))
         return line
     if heading or bold:
         if (m := _NUMBERED.match(core)) or _ends_question(core):
             num = int(m.group(1)) if m else None
-            return _question(line, cs + (m.end() if m else 0), ce, num, True)
+            return _question(line, cs + (m.end() if m else 0), ce, num)
         line.kind, line.title = "heading", core
         return line
     if m := _NUMBERED.match(raw):
@@ -208,27 +209,40 @@ def _classify(text: str, s: int, e: int) -> _Line:
     return line
 
 
-def _question(line: _Line, s: int, e: int, num: int | None, explicit: bool) -> _Line:
-    line.kind, line.qnum, line.qspan, line.explicit = "question", num, (s, e), explicit
+def _question(line: _Line, s: int, e: int, num: int | None) -> _Line:
+    line.kind, line.qnum, line.qspan = "question", num, (s, e)
     return line
 
 
 def _resolve_questions(text: str, lines: list[_Line]) -> None:
     """Decide which numbered and "?" lines are questions, given the whole document."""
     content = [ln for ln in lines if ln.kind not in ("blank", "rule")]
-    numbered = [i for i, ln in enumerate(content) if ln.kind == "numbered"]
-    isolated = [
-        i for i in numbered
-        if (i == 0 or content[i - 1].kind != "numbered")
-        and (i + 1 == len(content) or content[i + 1].kind != "numbered")
-    ]
-    for i in numbered:
-        ln = content[i]
-        q = text[ln.qspan[0]:ln.qspan[1]]
-        if _ends_question(q) or (i in isolated and len(isolated) >= 2 and len(q) <= 200):
-            _question(ln, ln.qspan[0], ln.qspan[1], ln.qnum, True)
-        else:
-            ln.kind = "bullet"  # numbered sub-points of an answer
+    runs: list[list[_Line]] = []  # numbered lines with no other content between them
+    for i, ln in enumerate(content):
+        if ln.kind == "numbered":
+            if i and content[i - 1].kind == "numbered":
+                runs[-1].append(ln)
+            else:
+                runs.append([ln])
+    ask = lambda ln: _ends_question(text[ln.qspan[0]:ln.qspan[1]])  # noqa: E731
+    singles = [r[0] for r in runs if len(r) == 1]
+    # Once numbered questions stand alone (each followed by its answer), a run
+    # of numbered lines is a list inside an answer, unless it simply carries
+    # on the question numbering (unanswered questions in a row).
+    standalone = any(ask(ln) for ln in singles)
+    last_q = 0
+    for run in runs:
+        as_list = (
+            len(run) > 1 and standalone
+            and not (run[0].qnum == last_q + 1 and all(ask(ln) for ln in run))
+        )
+        for ln in run:
+            short_single = len(run) == 1 and len(singles) >= 2 and ln.qspan[1] - ln.qspan[0] <= 200
+            if not as_list and (ask(ln) or short_single):
+                _question(ln, ln.qspan[0], ln.qspan[1], ln.qnum)
+                last_q = ln.qnum or last_q
+            else:
+                ln.kind = "bullet"  # numbered sub-points of an answer
     if any(ln.kind == "question" for ln in lines):
         return
     # No marked questions: fall back to short lines ending in "?" that open a block.
@@ -236,7 +250,7 @@ def _resolve_questions(text: str, lines: list[_Line]) -> None:
     for ln in lines:
         if ln.kind == "text" and ln.end - ln.start <= 300 and _ends_question(text[ln.start:ln.end]):
             if prev is None or prev.kind in ("blank", "rule", "heading", "question") or ln.speaker:
-                _question(ln, ln.body, ln.end, None, False)
+                _question(ln, ln.body, ln.end, None)
         prev = ln
 
 
@@ -312,10 +326,9 @@ def parse_interview(
 
     if not any(q.answers for q in iv.qa):
         iv.structure = "paragraphs"
-        iv.paragraphs = [span for span, _ in orphans] + [a for q in iv.qa for a in q.answers]
-        iv.paragraphs.sort(key=lambda s: s.start)
-        if iv.qa:
-            iv.paragraphs = _merge_questions_back(text, iv)
+        # "?" lines with nothing under them are prose, not an interview's questions
+        spans = [span for span, _ in orphans] + [q.question_span for q in iv.qa if q.question_span]
+        iv.paragraphs = sorted(spans, key=lambda s: s.start)
         iv.qa, iv.case_description = [], []
         iv.warnings.append(
             f"no question/answer structure found; indexed as {len(iv.paragraphs)} paragraphs"
@@ -339,11 +352,6 @@ def _breaks_paragraph(text: str, block: list[int]) -> bool:
     return block[2] > 100 or block[2] < 0.85 * block[3]
 
 
-def _merge_questions_back(text: str, iv: Interview) -> list[Span]:
-    spans = list(iv.paragraphs) + [q.question_span for q in iv.qa if q.question_span]
-    return sorted(spans, key=lambda s: s.start)
-
-
 def _fill_people(
     iv: Interview, text: str, lines: list[_Line], labels: dict[str, str],
     first_q: int | None, speakers: Counter, title_line: _Line | None,
@@ -353,6 +361,7 @@ def _fill_people(
     if matches:
         m = min(matches, key=lambda m: m.start())
         iv.interviewee, iv.role, iv.organisation = (m.group(g).strip(" ,") for g in ("name", "role", "org"))
+        iv.role = _COPULA.sub("", iv.role)  # "som er skolebibliotekar" -> "skolebibliotekar"
         iv.intro = _intro_span(text, lines, m.start(), title_line)
     iv.interviewee = labels.get("interviewee", iv.interviewee)
     iv.role = labels.get("role", iv.role)

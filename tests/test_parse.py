@@ -1,0 +1,248 @@
+"""Text → Interview: the seed interview and other shapes, written inline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import load_file
+from ingest.model import Interview
+from ingest.parse import detect_language, parse_interview
+
+SEED = Path(__file__).resolve().parent.parent / "data" / "interviews" / "herning-bibliotekerne-sansefortaellingen.txt"
+
+
+def parse(text: str, meta: dict | None = None) -> Interview:
+    iv = parse_interview(text, doc_id="doc.txt", source_path="/tmp/doc.txt", content_hash="f" * 64, meta=meta)
+    assert_spans(iv)
+    return iv
+
+
+def assert_spans(iv: Interview) -> None:
+    """The invariant: every span is a stripped, verbatim slice of iv.text."""
+    spans = [iv.intro] if iv.intro else []
+    spans += iv.case_description + iv.paragraphs
+    for qa in iv.qa:
+        spans += qa.answers + ([qa.question_span] if qa.question_span else [])
+    for span in spans:
+        assert iv.text[span.start:span.end] == span.text
+        assert span.text and span.text == span.text.strip()
+        assert span.text[0] not in "•●▪"
+
+
+# --- the seed ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed() -> Interview:
+    return parse(load_file(SEED))
+
+
+def test_seed_people_and_case(seed: Interview) -> None:
+    assert seed.interviewee == "Mikael Graaberg"
+    assert seed.role == "Kommunikationschef"
+    assert seed.organisation == "Herning Bibliotekerne"
+    assert "Sansefortællingen" in seed.case
+    assert seed.language == "da"
+    assert seed.structure == "qa" and seed.warnings == []
+
+
+def test_seed_questions_and_bullets(seed: Interview) -> None:
+    assert [q.number for q in seed.qa] == [1, 2, 3, 4, 5]
+    assert seed.qa[1].question == "Hvad er de største udfordringer ved at arbejde med partnerskaber?"
+    assert [len(q.answers) for q in seed.qa] == [4, 2, 2, 2, 3]
+    assert seed.qa[1].answers[1].text == "Ting tager tid! Husk at eksterne partnere arbejder anderledes end dig selv."
+    assert all(q.section == "“5 HURTIGE” TIL PARTNERSKABET" for q in seed.qa)
+
+
+def test_seed_glued_heading_is_split(seed: Interview) -> None:
+    assert [s.title for s in seed.sections] == ["PARTNERSKABET – ET KORT OPRIDS", "“5 HURTIGE” TIL PARTNERSKABET"]
+    assert seed.intro is not None
+    assert seed.intro.text.endswith("har svaret på de “5 hurtige”.")
+    assert "PARTNERSKABET" not in seed.intro.text
+    assert len(seed.case_description) == 3
+    assert seed.case_description[0].text.startswith("Skabelse af projekt ’Sansefortællingen’")
+
+
+# --- other shapes -------------------------------------------------------------------
+
+PROSE_MD = """# Læsebro – skole og bibliotek
+
+Vi har talt med Mette Dahl, som er skolebibliotekar på Søndermarkskolen, om samarbejdet med biblioteket.
+
+**Hvorfor startede I samarbejdet?**
+
+Eleverne læste for lidt i fritiden, og det kunne vi ikke løse alene.
+Biblioteket havde bøgerne og formidlerne.
+
+Samtidig ville biblioteket gerne nå flere børn.
+
+**Hvad var svært?**
+
+Skemaerne passede ikke sammen, og det tog tid at finde en fælles rytme.
+"""
+
+
+def test_prose_answers_are_paragraphs() -> None:
+    iv = parse(PROSE_MD)
+    assert (iv.interviewee, iv.role, iv.organisation) == ("Mette Dahl", "skolebibliotekar", "Søndermarkskolen")
+    assert iv.case == "Læsebro – skole og bibliotek"
+    assert [q.question for q in iv.qa] == ["Hvorfor startede I samarbejdet?", "Hvad var svært?"]
+    first = [a.text for a in iv.qa[0].answers]
+    assert first == [
+        "Eleverne læste for lidt i fritiden, og det kunne vi ikke løse alene.\nBiblioteket havde bøgerne og formidlerne.",
+        "Samtidig ville biblioteket gerne nå flere børn.",
+    ]
+    assert iv.intro is not None and iv.intro.text.startswith("Vi har talt med Mette Dahl")
+
+
+LABELLED = """Navn: Ole Friis
+Rolle: Centerleder
+Organisation: Kulturcenter Nord
+Case: Fælles scene
+
+Q1: Hvad var formålet med partnerskabet?
+Svar: At dele en scene mellem tre foreninger.
+
+Spørgsmål 2: Hvilke ressourcer lagde I i det?
+- Lokaler og teknik.
+- To medarbejdere en dag om ugen.
+"""
+
+
+def test_q1_and_sporgsmal_labels_with_label_lines() -> None:
+    iv = parse(LABELLED)
+    assert (iv.interviewee, iv.role, iv.organisation, iv.case) == (
+        "Ole Friis", "Centerleder", "Kulturcenter Nord", "Fælles scene",
+    )
+    assert [(q.number, q.question) for q in iv.qa] == [
+        (1, "Hvad var formålet med partnerskabet?"),
+        (2, "Hvilke ressourcer lagde I i det?"),
+    ]
+    assert [a.text for a in iv.qa[0].answers] == ["At dele en scene mellem tre foreninger."]
+    assert [a.text for a in iv.qa[1].answers] == ["Lokaler og teknik.", "To medarbejdere en dag om ugen."]
+    assert iv.case_description == []
+
+
+UNNUMBERED = """Samtale med en frivillig koordinator om naboskab.
+
+Hvordan kom I i gang?
+
+Vi startede med et kaffemøde i opgangen. Der kom tolv beboere.
+
+Hvad har I lært?
+
+At det tager tid at skabe tillid. Man skal komme igen og igen.
+Og man skal lytte mere end man taler.
+"""
+
+
+def test_unnumbered_questions_are_lines_ending_in_question_mark() -> None:
+    iv = parse(UNNUMBERED)
+    assert [q.question for q in iv.qa] == ["Hvordan kom I i gang?", "Hvad har I lært?"]
+    assert [q.number for q in iv.qa] == [1, 2]
+    assert iv.qa[1].answers[0].text.endswith("lytte mere end man taler.")
+    assert [s.text for s in iv.case_description] == ["Samtale med en frivillig koordinator om naboskab."]
+
+
+ENGLISH = """Interview with Grace Lin (Head of Outreach, Harbour Science Centre)
+
+The partnership project "Science on Wheels" brings a mobile lab to rural schools.
+
+1. What were the main obstacles?
+- Transport costs were higher than planned.
+- Schools booked late, so we could not plan routes.
+
+2. How did you measure success?
+We counted visits and asked teachers three questions:
+1) Did pupils ask more questions afterwards?
+2) Would you book again?
+3) What should change?
+"""
+
+
+def test_english_interview_with_numbered_sub_bullets() -> None:
+    iv = parse(ENGLISH)
+    assert (iv.interviewee, iv.role, iv.organisation) == ("Grace Lin", "Head of Outreach", "Harbour Science Centre")
+    assert iv.case == "Science on Wheels"
+    assert iv.language == "en"
+    assert [q.question for q in iv.qa] == ["What were the main obstacles?", "How did you measure success?"]
+    assert len(iv.qa[0].answers) == 2
+    # the numbered lines inside answer 2 form a consecutive list: answer bullets, not questions
+    assert [a.text for a in iv.qa[1].answers][1:] == [
+        "Did pupils ask more questions afterwards?", "Would you book again?", "What should change?",
+    ]
+
+
+TRANSCRIPT = """Interviewer: Hvad fik jer til at starte?
+Karen: Vi manglede frivillige, og boligforeningen manglede kontakt til beboerne.
+Interviewer: Hvad har været svært?
+Karen: Tavshedspligten. Vi måtte ikke få navne på beboerne.
+Karen: Og så tog det lang tid at lære hinandens sprog.
+"""
+
+
+def test_transcript_speaker_labels() -> None:
+    iv = parse(TRANSCRIPT)
+    assert [q.question for q in iv.qa] == ["Hvad fik jer til at starte?", "Hvad har været svært?"]
+    assert [a.text for a in iv.qa[1].answers] == [
+        "Tavshedspligten. Vi måtte ikke få navne på beboerne.",
+        "Og så tog det lang tid at lære hinandens sprog.",
+    ]
+    assert iv.interviewee == "Karen"  # the answering speaker, when nothing better is said
+
+
+def test_interviewer_label_names_or_asks() -> None:
+    iv = parse("Interviewer: Sofie Brandt\n\nInterviewer: Fortæl om jeres netværk.\nDet er stort.\n")
+    assert iv.extra == {"interviewer": "Sofie Brandt"}
+    assert [q.question for q in iv.qa] == ["Fortæl om jeres netværk."]
+    assert [a.text for a in iv.qa[0].answers] == ["Det er stort."]
+
+
+def test_no_structure_falls_back_to_paragraphs_with_a_warning() -> None:
+    text = "Vi mødtes første gang i 2019.\n\nSiden har vi lavet tre projekter sammen.\n\nDet har givet os et stort netværk.\n"
+    iv = parse(text)
+    assert iv.structure == "paragraphs"
+    assert iv.qa == []
+    assert [p.text for p in iv.paragraphs] == [
+        "Vi mødtes første gang i 2019.",
+        "Siden har vi lavet tre projekter sammen.",
+        "Det har givet os et stort netværk.",
+    ]
+    assert any("no question/answer structure" in w for w in iv.warnings)
+
+
+def test_question_without_answer_is_warned() -> None:
+    iv = parse("1) Hvad er formålet?\n• At lære.\n\n2) Hvad er udfordringen?\n\n3) Hvad nu?\n• Videre.\n")
+    assert [len(q.answers) for q in iv.qa] == [1, 0, 1]
+    assert "question 2 has no answer" in iv.warnings
+
+
+def test_meta_overrides_win_and_extras_are_kept() -> None:
+    iv = parse(LABELLED, meta={"interviewee": "Ole B. Friis", "case": "Scenen", "language": "en", "region": "Nord"})
+    assert (iv.interviewee, iv.case, iv.language) == ("Ole B. Friis", "Scenen", "en")
+    assert iv.role == "Centerleder"
+    assert iv.extra == {"region": "Nord"}
+
+
+def test_missing_people_are_warned_not_invented() -> None:
+    iv = parse("1) Hvad er formålet?\n• At lære af hinanden.\n")
+    assert iv.interviewee == "" and iv.organisation == ""
+    assert any("no interviewee" in w for w in iv.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Det var en god dag, og vi lærte meget af hinanden på biblioteket.", "da"),
+        ("It was a good day and we learned a lot from each other at the library.", "en"),
+        ("12345 ---", ""),
+    ],
+)
+def test_detect_language(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "?", "•", "1)", "# \n**\n---\n", "A\n?\n"])
+def test_degenerate_texts_do_not_crash(text: str) -> None:
+    parse(text)
