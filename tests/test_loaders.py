@@ -190,6 +190,21 @@ def test_unknown_extension_lists_supported(tmp_path: Path) -> None:
     assert all(ext in message for ext in SUPPORTED_EXTENSIONS)
 
 
+def test_no_extension_binary_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "scan uden navn"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    assert "binary" in _load_error(path)
+
+
+def test_zip_that_is_not_docx_is_rejected(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "arkiv"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "hej")
+    assert "not a .docx" in _load_error(path)
+
+
 def test_missing_file(tmp_path: Path) -> None:
     assert "not found" in _load_error(tmp_path / "væk.txt")
 
