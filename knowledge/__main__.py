@@ -1,0 +1,141 @@
+"""``python -m knowledge ask | search | list``: the question-answering CLI.
+
+Errors a user can fix (no store, wrong embedder, bad filter) print one line and
+exit 1; usage errors exit 2 (click's convention).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from knowledge.settings import settings_with
+
+FILTER_HELP = "Restrict to KEY=VALUE (organisation, interviewee, case, doc_id); repeatable, same key = any of."
+
+
+def _filters(pairs: tuple[str, ...]) -> dict[str, list[str]]:
+    from knowledge.retrieve import FILTER_KEYS
+
+    out: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--filter")
+        if key not in FILTER_KEYS:
+            raise click.BadParameter(f"unknown key '{key}'; use one of {', '.join(FILTER_KEYS)}", param_hint="--filter")
+        out.setdefault(key, []).append(value.strip())
+    return out
+
+
+def _service(store: Path | None):
+    from knowledge.service import Casebase
+
+    return Casebase(settings_with(store=store))
+
+
+def _run(fn):
+    """Turn the errors a user can act on into one line on stderr, exit 1."""
+    from knowledge.embeddings import EmbedderUnavailable
+    from knowledge.llm import LLMUnavailable
+    from knowledge.store import StoreError
+
+    try:
+        return fn()
+    except (StoreError, EmbedderUnavailable, LLMUnavailable, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _emit(obj: dict) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+@click.group(help="Ask questions of the interviews in the Casebase store.")
+def cli() -> None:
+    pass
+
+
+store_opt = click.option("--store", type=click.Path(path_type=Path), default=None, help="Store directory (default: CASEBASE_STORE).")
+k_opt = click.option("--k", "k", type=click.IntRange(1, 100), default=None, help="How many quotes to use/return.")
+filter_opt = click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help=FILTER_HELP)
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+@cli.command(help="Answer QUESTION (Danish or English) with cited verbatim quotes.")
+@click.argument("question")
+@store_opt
+@k_opt
+@click.option("--mode", type=click.Choice(["extractive", "llm"]), default="extractive", show_default=True)
+@filter_opt
+@json_opt
+def ask(question: str, store: Path | None, k: int | None, mode: str, filters: tuple[str, ...], as_json: bool) -> None:
+    flt = _filters(filters)
+
+    def go():
+        svc = _service(store)
+        if as_json:
+            _emit(svc.ask(question, k=k or 6, filters=flt, mode=mode).to_dict())
+            return
+        final = None
+        for piece in svc.ask_stream(question, k=k or 6, filters=flt, mode=mode):
+            if isinstance(piece, str):
+                click.echo(piece, nl=False)
+            else:
+                final = piece
+        click.echo()
+        if final and final.notice:
+            click.echo(f"\nnote: {final.notice}", err=True)
+        if final and final.sources:
+            click.echo("\nSources:")
+            for s in final.sources:
+                click.echo(f"[{s.n}] {s.citation()}")
+
+    _run(go)
+
+
+@cli.command(help="Rank verbatim quotes for QUERY, without composing an answer.")
+@click.argument("query")
+@store_opt
+@k_opt
+@filter_opt
+@json_opt
+def search(query: str, store: Path | None, k: int | None, filters: tuple[str, ...], as_json: bool) -> None:
+    flt = _filters(filters)
+
+    def go():
+        hits = _service(store).search(query, k=k or 10, filters=flt)
+        if as_json:
+            _emit({"query": query, "hits": [h.to_dict() for h in hits]})
+            return
+        if not hits:
+            click.echo("No relevant quotes found.")
+        for h in hits:
+            click.echo(f"[{h.n}] ({h.score:.3f}) {h.citation()}")
+
+    _run(go)
+
+
+@cli.command("list", help="List the interviews in the store with their metadata.")
+@store_opt
+@json_opt
+def list_(store: Path | None, as_json: bool) -> None:
+    def go():
+        items = _service(store).interviews()
+        if as_json:
+            _emit({"interviews": items})
+            return
+        if not items:
+            click.echo("The store has no interviews yet. Add some with: python -m ingest PATH")
+        for it in items:
+            who = ", ".join(p for p in (it.get("interviewee"), it.get("role"), it.get("organisation")) if p)
+            click.echo(f"{it['doc_id']}  {who}  [{it.get('case', '')}]  {it['n_chunks']} chunks")
+
+    _run(go)
+
+
+if __name__ == "__main__":
+    cli(prog_name="python -m knowledge")

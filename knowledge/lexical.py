@@ -1,0 +1,94 @@
+"""BM25 over the chunks, with Snowball stemming per language (bm25s + PyStemmer).
+
+Each chunk is stemmed with its own language's stemmer; a query is stemmed with
+both (the union of stems), so a Danish question meets Danish chunks stemmed the
+Danish way and still matches names and loan words in English chunks. The index
+is built once per store version by the retriever and kept in memory.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_DANISH, STOPWORDS_EN
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_STEMMERS = {"da": "danish", "en": "english"}
+# question words are stop words for retrieval: every interview question has them
+_EXTRA_STOP = {"hvad", "hvilke", "hvilken", "hvordan", "hvorfor", "hvem", "hvornår", "what", "which", "how", "why", "who", "when", "did", "does", "do", "i", "you"}
+STOPWORDS = {"da": set(STOPWORDS_DANISH) | _EXTRA_STOP, "en": set(STOPWORDS_EN) | _EXTRA_STOP}
+
+
+@lru_cache(maxsize=4)
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+
+
+def tokenize(text: str, lang: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed tokens of ``text`` in ``lang``."""
+    stop = STOPWORDS.get(lang, STOPWORDS["en"])
+    words = [w for w in _WORD.findall(text.lower()) if w not in stop and len(w) > 1]
+    return _stemmer(lang).stemWords(words)
+
+
+def query_tokens(text: str) -> list[str]:
+    """Stems of a query under both languages (deduplicated, order kept)."""
+    seen: dict[str, None] = {}
+    for lang in ("da", "en"):
+        for t in tokenize(text, lang):
+            seen.setdefault(t, None)
+    return list(seen)
+
+
+class LexicalIndex:
+    """BM25 scores for every chunk at once, so fusion and filters stay vectorised."""
+
+    def __init__(self, texts: Sequence[str], languages: Sequence[str]) -> None:
+        self.n = len(texts)
+        self.doc_tokens = [tokenize(t, lang or "da") for t, lang in zip(texts, languages)]
+        self.bm25 = bm25s.BM25()
+        if self.n:
+            # bm25s refuses empty documents in its vocabulary maths: give them a token of their own
+            corpus = [toks or ["\x00empty"] for toks in self.doc_tokens]
+            self.bm25.index(corpus, show_progress=False)
+            self.vocab = self.bm25.vocab_dict
+        else:
+            self.vocab = {}
+        df: Counter[str] = Counter()
+        for toks in self.doc_tokens:
+            df.update(set(toks))
+        self.idf = {t: math.log(1 + (self.n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def scores(self, tokens: Sequence[str], weights: dict[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every chunk for ``tokens`` (zeros when nothing matches).
+        ``weights`` scales individual terms (for expansion terms worth less than the query's own)."""
+        out = np.zeros(self.n, dtype=np.float32)
+        known = [t for t in dict.fromkeys(tokens) if t in self.vocab]
+        if not known:
+            return out
+        if not weights:
+            return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        for t in known:
+            out += weights.get(t, 1.0) * np.asarray(self.bm25.get_scores([t]), dtype=np.float32)
+        return out
+
+    def top_terms(self, rows: Sequence[int], n_terms: int = 8, exclude: Sequence[str] = ()) -> dict[str, float]:
+        """The most characteristic stems of some chunks (tf-idf over those rows):
+        pseudo-relevance feedback terms, in whatever language those chunks are in."""
+        tf: Counter[str] = Counter()
+        for r in rows:
+            tf.update(set(self.doc_tokens[r]))
+        skip = set(exclude)
+        # a term must recur in the feedback set, or be rare in the corpus, to be worth adding
+        scored = {t: c * self.idf.get(t, 0.0) for t, c in tf.items() if t not in skip and len(t) > 2}
+        best = sorted(scored.items(), key=lambda kv: -kv[1])[:n_terms]
+        if not best:
+            return {}
+        top = best[0][1]
+        return {t: s / top for t, s in best}

@@ -1,0 +1,239 @@
+"""``Casebase``: the one object the app and the CLI talk to.
+
+It owns the store, the retrieval snapshot (rebuilt only when ``Store.version()``
+changes, i.e. after a sync) and the optional chat model, and turns retrieval
+hits into ``Source`` objects and answers. Nothing here knows about Streamlit.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Iterator
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from knowledge import answer as ans
+from knowledge.embeddings import model_id
+from knowledge.lang import detect, name as lang_name
+from knowledge.llm import complete, describe, make_chat_model
+from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, load_corpus, search as _search
+from knowledge.settings import Settings, get_settings
+from knowledge.store import Store
+from knowledge.types import Answer, Source
+
+_WORD_SPLIT = str.split
+
+
+class Casebase:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embeddings: Embeddings | None = None,
+        chat_model: BaseChatModel | None = None,
+        config: RetrievalConfig | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._embeddings = embeddings
+        self._chat_model = chat_model
+        self._chat_built = chat_model is not None
+        self.config = config or RetrievalConfig()
+        self._store: Store | None = None
+        self._corpus: Corpus | None = None
+        self._lock = threading.Lock()
+
+    # -- plumbing ------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings, self._embeddings)
+            self._store.check_model()
+        return self._store
+
+    @property
+    def chat_model(self) -> BaseChatModel | None:
+        if not self._chat_built:
+            self._chat_model = make_chat_model(self.settings)
+            self._chat_built = True
+        return self._chat_model
+
+    def corpus(self) -> Corpus:
+        """The retrieval snapshot for the store's current version (built once per sync)."""
+        version = self.store.version()
+        with self._lock:
+            if self._corpus is None or self._corpus.version != version:
+                self._corpus = load_corpus(self.store, self.store.embeddings)
+            return self._corpus
+
+    def refresh(self) -> None:
+        """Forget cached state (after a sync in another process, or a settings change)."""
+        with self._lock:
+            self._corpus = None
+            self._store = None
+
+    # -- retrieval -------------------------------------------------------------------------
+    def retrieve(
+        self, query: str, k: int = 10, filters: dict | None = None, extra_queries: tuple[str, ...] = ()
+    ) -> tuple[Result, list[Source]]:
+        corpus = self.corpus()
+        result = _search(corpus, query, k=k, filters=filters, cfg=self.config, store=self.store, extra_queries=extra_queries)
+        terms = {w.lower().strip("?.,!") for w in _WORD_SPLIT(" ".join((query, *extra_queries)))}
+        return result, [_source(i + 1, h, terms) for i, h in enumerate(result.hits)]
+
+    def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[Source]:
+        """Ranked verbatim quotes for ``query`` (empty when nothing is relevant)."""
+        result, sources = self.retrieve(query, k=k, filters=filters)
+        return [] if result.refused else sources
+
+    # -- answers ---------------------------------------------------------------------------
+    def ask(
+        self, question: str, k: int = 6, filters: dict | None = None, mode: str = "extractive", history: list[dict] | None = None
+    ) -> Answer:
+        final = None
+        for piece in self.ask_stream(question, k=k, filters=filters, mode=mode, history=history):
+            if isinstance(piece, Answer):
+                final = piece
+        assert final is not None
+        return final
+
+    def ask_stream(
+        self, question: str, k: int = 6, filters: dict | None = None, mode: str = "extractive", history: list[dict] | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces, then the final ``Answer`` (``st.write_stream``
+        shows the strings; the caller keeps the Answer for the sources)."""
+        if mode not in ("extractive", "llm"):
+            raise ValueError(f"mode must be 'extractive' or 'llm', not {mode!r}")
+        language = detect(question)
+        model = self.chat_model if mode == "llm" else None
+        notice = ""
+        if mode == "llm" and model is None:
+            notice = ans.FALLBACK_NOTICE.get(language, ans.FALLBACK_NOTICE["en"]).format(why="no LLM configured (CASEBASE_LLM)")
+        query, extra = self._retrieval_queries(question, history, model, language)
+        result, sources = self.retrieve(query, k=k, filters=filters, extra_queries=extra)
+        if result.refused or not sources:
+            text = ans.REFUSAL.get(language, ans.REFUSAL["en"])
+            yield text
+            yield Answer(question, language, mode if model else "extractive", text, [], True, notice)
+            return
+        if model is None:
+            text = ans.extractive(question, language, sources, False)
+            yield text
+            yield Answer(question, language, "extractive", text, sources, False, notice)
+            return
+        yield from self._llm_stream(model, question, language, sources, result.refused)
+
+    def _llm_stream(self, model, question, language, sources, refused) -> Iterator[str | Answer]:
+        flagged: list[str] = []
+        pieces: list[str] = []
+        try:
+            for piece in ans.stream_llm(model, question, lang_name(language), sources, flagged):
+                pieces.append(piece)
+                yield piece
+        except Exception as exc:  # unreachable, timeout, refused connection, bad reply: fall back
+            why = f"{type(exc).__name__}: {str(exc)[:120]}"
+            fb = ans.fallback_answer(question, language, sources, refused, why)
+            yield ("\n\n" if pieces else "") + fb.answer
+            fb.flagged = flagged
+            yield fb
+            return
+        text = ans._tidy("".join(pieces))
+        if not text:  # nothing survived validation: the reply was garbage or all invented
+            fb = ans.fallback_answer(question, language, sources, refused, "its answer had no verifiable citations")
+            fb.flagged = flagged
+            yield fb.answer
+            yield fb
+            return
+        cited = {int(n) for n in ans._CITE.findall(text)}
+        used = [s for s in sources if s.n in cited] or sources
+        yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged)
+
+    def _retrieval_queries(self, question, history, model, language) -> tuple[str, tuple[str, ...]]:
+        """The query to retrieve with (follow-ups made standalone) and extra queries
+        (an LLM translation into the other language, when a model is configured)."""
+        query = question
+        prior = [h.get("content", "") for h in (history or []) if h.get("role") == "user" and h.get("content")]
+        if prior and model is not None:
+            convo = "\n".join(f"{h.get('role')}: {str(h.get('content', ''))[:500]}" for h in (history or [])[-6:])
+            try:
+                query = complete(model, "condense", history=convo, question=question) or question
+            except Exception:
+                query = question
+        elif prior and len(_WORD_SPLIT(question)) <= 8:
+            # without a model: a short follow-up ("and the barriers?") borrows the previous question's words
+            query = f"{prior[-1]} {question}"
+        extra: tuple[str, ...] = ()
+        if model is not None:
+            target = lang_name("da" if language == "en" else "en")
+            try:
+                extra = (complete(model, "translate", target=target, question=query)[:500],)
+            except Exception:
+                extra = ()
+        return query, extra
+
+    # -- browsing --------------------------------------------------------------------------
+    def interviews(self) -> list[dict]:
+        corpus = self.corpus()
+        counts: dict[str, int] = {}
+        for d in corpus.columns["doc_id"]:
+            counts[d] = counts.get(d, 0) + 1
+        out = []
+        for rec in self.store.documents().values():
+            if not rec.content_hash:
+                continue  # first ingest still under way
+            meta = {k: v for k, v in rec.metadata.items() if k not in ("pending_hash",)}
+            out.append({**meta, "doc_id": rec.doc_id, "source_path": rec.source_path, "n_chunks": counts.get(rec.doc_id, 0)})
+        return sorted(out, key=lambda d: d["doc_id"])
+
+    def interview(self, doc_id: str) -> dict | None:
+        body = self.store.document_body(doc_id)
+        if body is None:
+            return None
+        corpus = self.corpus()
+        rows = [i for i, d in enumerate(corpus.columns["doc_id"]) if d == doc_id]
+        rows.sort(key=lambda i: int(corpus.metas[i].get("start", 0)))
+        chunks = [{"chunk_id": corpus.ids[i], "quote": corpus.texts[i], **corpus.metas[i]} for i in rows]
+        return {**body, "doc_id": doc_id, "n_chunks": len(chunks), "chunks": chunks}
+
+    def facets(self) -> dict[str, list[str]]:
+        corpus = self.corpus()
+        keys = {"organisations": "organisation", "interviewees": "interviewee", "cases": "case", "doc_ids": "doc_id"}
+        return {out: sorted({v for v in corpus.columns[col] if v}) for out, col in keys.items()}
+
+    def stats(self) -> dict[str, Any]:
+        corpus = self.corpus()
+        meta = self.store.meta()
+        synced = meta.get("synced_at")
+        return {
+            "documents": len(set(corpus.columns["doc_id"])),
+            "chunks": len(corpus),
+            "last_sync": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(synced))) if synced else None,
+            "last_sync_ts": float(synced) if synced else None,
+            "version": corpus.version,
+            "embedder": model_id(self.store.embeddings),
+            "llm": describe(self.settings) if self._chat_model is None else type(self._chat_model).__name__,
+            "store": self.settings.describe_store(),
+        }
+
+
+def _source(n: int, hit: Hit, terms: set[str]) -> Source:
+    m = hit.metadata
+    a, b = ans.trim_quote(hit.text, terms)
+    start = int(m.get("start", 0))
+    return Source(
+        n=n,
+        doc_id=str(m.get("doc_id", "")),
+        chunk_id=hit.chunk_id,
+        quote=hit.text[a:b],
+        interviewee=str(m.get("interviewee", "")),
+        role=str(m.get("role", "")),
+        organisation=str(m.get("organisation", "")),
+        case=str(m.get("case", "")),
+        question=str(m.get("question", "")),
+        source_path=str(m.get("source_path", "")),
+        start=start + a,
+        end=start + b,
+        score=round(hit.score, 4),
+        question_no=int(m.get("question_no", 0) or 0),
+        kind=str(m.get("kind", "answer")),
+        language=str(m.get("language", "")),
+    )
