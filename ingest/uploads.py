@@ -27,7 +27,8 @@ from knowledge.settings import Settings
 MAX_NAME_CHARS = 120
 # Names Windows refuses; a shared interviews folder may well live on one.
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-_UNSAFE = re.compile(r"[^\w\s.,()'&+\-]", re.UNICODE)  # \w keeps æøå and other letters
+# \w keeps æøå and other letters; typographic dashes and apostrophes are common in real names
+_UNSAFE = re.compile(r"[^\w\s.,()'&+\-\u2013\u2014\u2019]", re.UNICODE)
 
 
 class UploadRejected(ValueError):

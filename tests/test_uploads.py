@@ -26,6 +26,7 @@ from tests.conftest import interview_text
         ("a\x00b\u202e.txt", "ab.txt"),
         ("semi;colon<>|*?.txt", "semi_colon.txt"),
         ("  spaced   out  .txt", "spaced out.txt"),
+        ("Carl Dahl – kajak’s.txt", "Carl Dahl – kajak’s.txt"),
     ],
 )
 def test_sanitize_filename(raw: str, expected: str) -> None:

@@ -1,0 +1,26 @@
+"""Casebase: ask the interviews, get answers where every claim cites a verbatim quote.
+
+This file only sets up the page and the navigation; each page lives in pages/
+and calls the ``knowledge`` and ``ingest`` APIs through the helpers in ui/.
+Run with ``make run`` (or ``streamlit run app.py``).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run app.py` puts this folder on sys.path; AppTest and other runners may not.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+st.set_page_config(page_title="Casebase", page_icon=":material/forum:", layout="centered")
+
+PAGES = [
+    st.Page("pages/chat.py", title="Ask", icon=":material/forum:", default=True),
+    st.Page("pages/quotes.py", title="Quote finder", icon=":material/format_quote:"),
+    st.Page("pages/interviews.py", title="Interviews", icon=":material/library_books:"),
+    st.Page("pages/ingest.py", title="Ingest", icon=":material/upload_file:"),
+]
+
+st.navigation(PAGES).run()

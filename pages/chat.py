@@ -1,0 +1,165 @@
+"""Ask: chat with the interviews. Every answer cites verbatim quotes; the sources sit
+under it, each highlighted in its passage with a link into the full interview."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import streamlit as st
+
+from knowledge.types import Answer
+from ui.controls import answer_controls, filter_widgets
+from ui.export import conversation_markdown
+from ui.render import render_answer, show_error, show_stats
+from ui.state import AppError, call, current_settings, get_casebase, interview_lookup, messages, new_chat
+from ui.syncing import sync_folder
+from ui.text import escape_md
+
+EXAMPLES = [
+    "What are the barriers to library partnerships?",
+    "Hvad får bibliotekerne ud af partnerskaber?",
+    "What should partners agree on before they start?",
+]
+PENDING = "chat-pending-question"  # a question picked from the examples, asked on this run
+
+
+def main() -> None:
+    try:
+        settings = current_settings()
+        svc = get_casebase(settings)
+        stats = call(svc.stats, settings=settings)
+        facets = call(svc.facets, settings=settings) if stats.get("documents") else {}
+    except AppError as err:
+        st.title("Casebase")
+        show_error(err, retry_key="chat-retry")
+        return
+
+    history = messages()
+    with st.sidebar:
+        left, right = st.columns(2)
+        left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch", disabled=not history)
+        right.download_button(
+            "Export",
+            data=conversation_markdown(history) if history else "",
+            file_name="casebase-conversation.md",
+            mime="text/markdown",
+            icon=":material/download:",
+            width="stretch",
+            disabled=not history,
+            help="The conversation as Markdown, with every citation and quote.",
+        )
+        show_stats(stats)
+        st.divider()
+        st.subheader("Filters", anchor=False)
+        filters = filter_widgets(facets, key="chat")
+        mode, k = answer_controls(settings, stats)
+
+    if not stats.get("documents"):
+        onboarding(settings)
+        return
+
+    bodies = interview_lookup(svc, settings, stats)
+    if not history:
+        welcome(stats)
+    for i, msg in enumerate(history):
+        with st.chat_message(msg["role"]):
+            if msg["role"] == "user":
+                st.markdown(escape_md(msg["content"]))
+            else:
+                # older answers fold their sources away so the thread stays readable
+                render_answer(msg["answer"], bodies, key=f"m{i}", expanded=i == len(history) - 1)
+
+    question = st.chat_input("Ask about the interviews, in Danish or English")
+    question = question or st.session_state.pop(PENDING, None)
+    if not question or not question.strip():
+        return
+    question = question.strip()
+    with st.chat_message("user"):
+        st.markdown(escape_md(question))
+    with st.chat_message("assistant"):
+        answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
+        if answer is not None:
+            history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
+            st.rerun()  # so the sidebar's export and "New chat" include this turn
+
+
+def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer | None:
+    """Stream the answer's text as it is produced, then hand back the final Answer
+    (which the caller renders with badges and sources in place of the raw stream)."""
+    past = [
+        {"role": m["role"], "content": m["content"] if m["role"] == "user" else m["answer"].answer}
+        for m in opts.pop("history")
+    ]
+    final: list[Answer] = []
+
+    def pieces() -> Iterator[str]:
+        stream = getattr(svc, "ask_stream", None)
+        if stream is None:
+            final.append(svc.ask(question, history=past, **opts))
+            return
+        for piece in stream(question, history=past, **opts):
+            if isinstance(piece, Answer):
+                final.append(piece)
+            elif piece:
+                yield escape_md(str(piece))
+
+    placeholder = st.empty()
+    try:
+        with st.spinner("Searching the interviews…", show_time=True):
+            placeholder.write_stream(pieces())
+    except AppError as err:
+        placeholder.empty()
+        show_error(err)
+        return None
+    except Exception as exc:
+        placeholder.empty()
+        from ui.state import explain
+
+        show_error(explain(exc, settings))
+        return None
+    placeholder.empty()
+    if not final:
+        show_error(AppError("No answer came back", "The answer stream ended without a result.", ["Try asking again."]))
+        return None
+    return final[-1]
+
+
+def welcome(stats: dict[str, Any]) -> None:
+    st.title("Ask the interviews", anchor=False)
+    n = stats.get("documents") or 0
+    st.markdown(
+        f"Questions in Danish or English are answered from **{n} interview{'s' if n != 1 else ''}**. "
+        "Every claim cites a verbatim quote: who said it, in answer to which question, in which file."
+    )
+    st.caption("Try one of these:")
+    for i, example in enumerate(EXAMPLES):
+        if st.button(example, key=f"example-{i}", icon=":material/arrow_forward:", type="tertiary"):
+            st.session_state[PENDING] = example
+            st.rerun()
+
+
+def onboarding(settings: Any) -> None:
+    """An empty store: say so, and offer the bundled sample in one click."""
+    st.title("Welcome to Casebase", anchor=False)
+    st.markdown(
+        "The case base is empty. Casebase answers questions from interview files "
+        "(txt, md, docx, pdf, html) and cites the exact words of the people interviewed."
+    )
+    folder = settings.interviews_dir
+    files = [p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
+    with st.container(border=True):
+        st.markdown(f"**Start with the bundled interviews** ({len(files)} file{'s' if len(files) != 1 else ''})")
+        st.caption(f"From {escape_md(str(folder))}")
+        if st.button("Ingest the sample", type="primary", icon=":material/download:", disabled=not files, key="ingest-sample"):
+            try:
+                report = sync_folder(settings)
+            except AppError as err:
+                show_error(err)
+                return
+            st.toast(f"Added {len(report.added)} interviews", icon=":material/check_circle:")
+            st.rerun()
+        if not files:
+            st.caption("No interview files found there. Upload your own on the Ingest page.")
+    st.page_link("pages/ingest.py", label="Or upload your own interviews", icon=":material/upload_file:")
+
+
+main()

@@ -1,0 +1,98 @@
+"""Ingest: upload interview files or resync the interviews folder, then see what
+happened to every file. The cached search index is refreshed right after."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ingest.loaders import SUPPORTED_EXTENSIONS
+from ui.render import show_error, show_stats
+from ui.state import LAST_SYNC, AppError, call, current_settings, get_casebase
+from ui.syncing import show_report, sync_folder, upload_and_sync
+from ui.text import escape_md
+
+UPLOADER_GEN = "ingest-uploader-gen"  # bumping it gives a fresh, empty uploader after a sync
+
+
+def main() -> None:
+    st.title("Ingest", anchor=False)
+    try:
+        settings = current_settings()
+        svc = get_casebase(settings)
+        stats = call(svc.stats, settings=settings)
+    except AppError as err:
+        show_error(err, retry_key="ingest-retry")
+        return
+    with st.sidebar:
+        show_stats(stats)
+
+    last = st.session_state.get(LAST_SYNC)
+    if last:
+        with st.container(border=True):
+            st.subheader("Last sync", anchor=False)
+            show_report(last)
+
+    upload_section(settings)
+    folder_section(settings)
+
+
+def upload_section(settings) -> None:
+    st.subheader("Upload interviews", anchor=False)
+    kinds = sorted(e.lstrip(".") for e in SUPPORTED_EXTENSIONS)
+    limit_mb = settings.max_file_bytes / (1024 * 1024)
+    gen = st.session_state.setdefault(UPLOADER_GEN, 0)
+    files = st.file_uploader(
+        "Interview files",
+        type=kinds,
+        accept_multiple_files=True,
+        key=f"uploader-{gen}",
+        help=f"{', '.join(kinds)}; up to {limit_mb:.0f} MB each. A file with the same name replaces the earlier version.",
+    )
+    st.caption(
+        f"Saved to {escape_md(str(settings.interviews_dir))} and indexed at once. "
+        "Files that cannot be read are not kept, and the store stays as it was."
+    )
+    if not files:
+        return
+    label = f"Add {len(files)} file{'s' if len(files) != 1 else ''} to the case base"
+    if st.button(label, type="primary", icon=":material/upload:", key="upload-go"):
+        try:
+            result = upload_and_sync([(f.name, f.getvalue()) for f in files], settings)
+        except AppError as err:
+            show_error(err)
+            return
+        st.session_state[UPLOADER_GEN] = gen + 1
+        if result.saved:
+            st.toast(f"Added {len(result.saved)} file(s)", icon=":material/check_circle:")
+        st.rerun()
+
+
+def folder_section(settings) -> None:
+    st.subheader("Resync the interviews folder", anchor=False)
+    folder = settings.interviews_dir
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
+    st.caption(
+        f"{escape_md(str(folder))} · {len(files)} file{'s' if len(files) != 1 else ''}. "
+        "New and changed files are indexed, unchanged ones skipped, deleted ones removed from the store."
+    )
+    left, right = st.columns([0.5, 0.5])
+    if left.button("Resync folder", icon=":material/sync:", key="resync", width="stretch"):
+        run_folder_sync(settings, rebuild=False)
+    with right.popover("Rebuild from scratch", icon=":material/restart_alt:", width="stretch"):
+        st.caption(
+            "Drops the store and embeds every interview again. Needed after changing the embedding model; "
+            "takes longer than a resync."
+        )
+        if st.button("Rebuild now", type="primary", key="rebuild"):
+            run_folder_sync(settings, rebuild=True)
+
+
+def run_folder_sync(settings, *, rebuild: bool) -> None:
+    try:
+        sync_folder(settings, rebuild=rebuild)
+    except AppError as err:
+        show_error(err)
+        return
+    st.rerun()
+
+
+main()

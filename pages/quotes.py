@@ -1,0 +1,114 @@
+"""Quote finder: the same hybrid search as the chat, as a table of quotes to scan,
+copy with their citation, and export."""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui.controls import filter_widgets
+from ui.export import quotes_csv
+from ui.render import show_error, show_stats, source_card
+from ui.state import AppError, call, current_settings, get_casebase, interview_lookup
+
+st.set_page_config(page_title="Quote finder · Casebase", layout="wide")
+RESULTS = "quotes-results"
+
+
+def main() -> None:
+    st.title("Quote finder", anchor=False)
+    try:
+        settings = current_settings()
+        svc = get_casebase(settings)
+        stats = call(svc.stats, settings=settings)
+        facets = call(svc.facets, settings=settings) if stats.get("documents") else {}
+    except AppError as err:
+        show_error(err, retry_key="quotes-retry")
+        return
+
+    with st.sidebar:
+        show_stats(stats)
+        st.divider()
+        st.subheader("Filters", anchor=False)
+        filters = filter_widgets(facets, key="quotes")
+    if not stats.get("documents"):
+        st.info("The case base is empty. Ingest the sample on the Ask page, or upload interviews on the Ingest page.")
+        st.page_link("pages/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
+        return
+
+    with st.form("quote-search", border=False):
+        q_col, k_col, b_col = st.columns([0.7, 0.15, 0.15], vertical_alignment="bottom")
+        query = q_col.text_input("Search quotes", placeholder="e.g. expectations between partners, forventninger, økonomi")
+        k = k_col.number_input("Results", min_value=5, max_value=100, value=20, step=5)
+        b_col.form_submit_button("Search", type="primary", icon=":material/search:", width="stretch")
+
+    query = (query or "").strip()
+    if not query:
+        st.caption("Search in Danish or English. Matching quotes appear as a table; select a row to read it in context and copy its citation.")
+        return
+    wanted = (query, repr(sorted(filters.items())), int(k))
+    cached = st.session_state.get(RESULTS)
+    if not cached or cached[0] != wanted:
+        try:
+            with st.spinner("Searching…"):
+                hits = call(svc.search, query, k=int(k), filters=filters or None, settings=settings)
+        except AppError as err:
+            show_error(err)
+            return
+        st.session_state[RESULTS] = (wanted, hits)
+    else:
+        hits = cached[1]
+
+    if not hits:
+        st.info("No quotes match. Try other words, or remove filters.", icon=":material/search_off:")
+        return
+    show_table(hits, svc, settings, stats, query)
+
+
+def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], query: str) -> None:
+    head, dl = st.columns([0.75, 0.25], vertical_alignment="center")
+    head.caption(f"{len(hits)} quotes for \u201c{query}\u201d, best first")
+    dl.download_button(
+        "Export CSV",
+        data=quotes_csv(hits),
+        file_name="casebase-quotes.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        width="stretch",
+    )
+    rows = [
+        {
+            "Quote": s.quote,
+            "Person": ", ".join(p for p in (s.interviewee, s.role) if p),
+            "Organisation": s.organisation,
+            "Case": s.case,
+            "Question": s.question,
+            "File": s.doc_id,
+        }
+        for s in hits
+    ]
+    # st.dataframe shows cells as plain text: interview content cannot inject markup here
+    event = st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="quotes-table",
+        column_config={
+            "Quote": st.column_config.TextColumn(width="large"),
+            "Question": st.column_config.TextColumn(width="medium"),
+        },
+    )
+    selected = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if not selected:
+        st.caption(":material/touch_app: Select a row to see the quote in its passage and copy its citation.")
+        return
+    s = hits[selected[0]]
+    st.subheader("Selected quote", anchor=False)
+    source_card(s, interview_lookup(svc, settings, stats)(s.doc_id), key=f"quote-{s.chunk_id}")
+    st.caption("Citation (use the copy button on the right):")
+    st.code(s.citation(), language=None, wrap_lines=True)
+
+
+main()

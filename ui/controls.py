@@ -1,0 +1,66 @@
+"""Sidebar controls shared by the chat and the quote finder: filters, answer mode, k."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from knowledge.settings import Settings
+
+FILTER_LABELS = {"organisation": "Organisation", "interviewee": "Interviewee", "case": "Case"}
+
+
+@dataclass
+class AskOptions:
+    filters: dict[str, list[str]]
+    mode: str  # "extractive" | "llm"
+    k: int
+
+
+def filter_widgets(facets: dict[str, list[str]], *, key: str, where: Any = None) -> dict[str, list[str]]:
+    """Multiselects for organisation, interviewee and case; AND across, OR within."""
+    box = where or st.sidebar
+    chosen: dict[str, list[str]] = {}
+    for field, label in FILTER_LABELS.items():
+        values = facets.get(field) or facets.get(field + "s") or []  # the facade says "organisations"
+        options = sorted({str(v) for v in values if str(v).strip()}, key=str.casefold)
+        if not options:
+            continue
+        picked = box.multiselect(label, options, key=f"{key}-{field}", placeholder=f"All {label.lower()}s")
+        if picked:
+            chosen[field] = picked
+    return chosen
+
+
+def llm_name(settings: Settings) -> str:
+    """The configured chat model as "model (backend)", or "" when answers are extractive only."""
+    spec = (settings.llm or "none").strip()
+    if spec.lower() in ("", "none", "off"):
+        return ""
+    backend, _, model = spec.partition(":")
+    return f"{model} ({backend})" if model else spec
+
+
+def answer_controls(settings: Settings, stats: dict[str, Any], *, key: str = "chat") -> tuple[str, int]:
+    """Answer mode and number of sources, in the sidebar."""
+    side = st.sidebar
+    model = llm_name(settings)
+    if model:
+        options = {"extractive": "Quotes only (extractive)", "llm": f"Written answer · {model}"}
+        mode = side.radio(
+            "Answer mode",
+            list(options),
+            format_func=options.__getitem__,
+            key=f"{key}-mode",
+            help="Extractive answers are built only from verbatim quotes. The LLM writes a summary; "
+            "every citation it makes is checked against the quotes, and it falls back to quotes if unreachable.",
+        )
+    else:
+        mode = "extractive"
+        side.caption(
+            ":material/format_quote: Answers are built from verbatim quotes. "
+            "Set `CASEBASE_LLM` (e.g. `ollama:llama3.1`) for written answers."
+        )
+    k = side.slider("Sources per answer", 3, 12, 6, key=f"{key}-k", help="How many quotes an answer may cite.")
+    return str(mode), int(k)

@@ -1,0 +1,129 @@
+"""Streamlit rendering shared by the pages: answers, source cards, errors.
+
+Interview content only ever reaches the screen through ``ui.text`` (escaped
+Markdown) or through elements that show plain text (st.code, st.text,
+st.dataframe); never through ``unsafe_allow_html``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from knowledge.types import Answer, Source
+from ui.export import who
+from ui.state import AppError
+from ui.text import answer_markdown, escape_md, highlight_markdown, passage_for
+
+INTERVIEWS_PAGE = "pages/interviews.py"
+
+BodyLookup = Callable[[str], "dict[str, Any] | None"]
+
+
+def show_error(err: AppError, *, retry_key: str | None = None) -> None:
+    """A failure as the user should see it: what broke, the message, what to check."""
+    with st.container(border=True):
+        st.error(f"**{escape_md(err.title)}**  \n{escape_md(err.detail)}", icon=":material/error:")
+        if err.hints:
+            st.markdown("**What to check**\n\n" + "\n".join(f"- {escape_md(h)}" for h in err.hints))
+        if retry_key and st.button("Retry", key=retry_key, icon=":material/refresh:"):
+            from ui.state import forget_casebase
+
+            forget_casebase()
+            st.rerun()
+
+
+def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: bool = True) -> None:
+    """An assistant turn: the answer text with citation badges, its notices, then its sources."""
+    if answer.notice:
+        st.warning(escape_md(answer.notice), icon=":material/info:")
+    if answer.refused:
+        st.info(escape_md(answer.answer or "No passage in the interviews answers this."), icon=":material/search_off:")
+        st.caption(
+            "Nothing in the interviews was close enough to cite. Try other words (Danish or English both work), "
+            "remove filters, or look through the Quote finder."
+        )
+        return
+    st.markdown(answer_markdown(answer.answer))
+    if answer.flagged:
+        with st.expander(f"{len(answer.flagged)} statement(s) removed: no source supported them", icon=":material/flag:"):
+            for item in answer.flagged:
+                st.caption(escape_md(item))
+    if answer.sources:
+        render_sources(answer.sources, bodies, key=key, expanded=expanded)
+
+
+def render_sources(sources: list[Source], bodies: BodyLookup, *, key: str, expanded: bool = True) -> None:
+    label = f"Sources ({len(sources)})"
+    with st.expander(label, expanded=expanded, icon=":material/format_quote:"):
+        for s in sources:
+            source_card(s, bodies(s.doc_id), key=f"{key}-{s.n}")
+
+
+def source_card(s: Source, body: dict[str, Any] | None, *, key: str) -> None:
+    """One cited quote: who said it, in answer to what, highlighted in its passage,
+    with the way into the full interview and a copyable citation."""
+    with st.container(border=True):
+        name = f"**{escape_md(s.interviewee)}**" if s.interviewee else "**Unknown speaker**"
+        rest = " · ".join(escape_md(p) for p in (s.role, s.organisation) if p)
+        st.markdown(f"{_badge(s.n)} {name}" + (f" · {rest}" if rest else ""))
+        meta = []
+        if s.case:
+            meta.append(f":material/work: {escape_md(s.case)}")
+        if s.question:
+            number = f"Q{s.question_no}. " if s.question_no else ""
+            meta.append(f":material/help: {number}{escape_md(s.question)}")
+        elif s.kind and s.kind != "answer":
+            meta.append(f":material/notes: {escape_md(_kind_label(s.kind))}")
+        if meta:
+            st.caption("  \n".join(meta))
+        passage = passage_for(body, s.start, s.end, s.quote)
+        if passage.found:
+            st.markdown(highlight_markdown(passage.before, passage.quote, passage.after))
+        else:
+            st.markdown(highlight_markdown("", s.quote, ""))
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.caption(f":material/description: {escape_md(s.doc_id)}", width="stretch")
+            open_link(st, s, key=key)
+            with st.popover("Citation", icon=":material/content_copy:", type="tertiary", help="Copy the quote with who said it, where"):
+                st.code(s.citation(), language=None, wrap_lines=True)
+
+
+def open_link(container: Any, s: Source, *, key: str) -> None:
+    """A link to the Interviews page at this quote. Query parameters (not session state)
+    carry the target, so the link also works opened in a new tab or shared."""
+    try:
+        container.page_link(
+            INTERVIEWS_PAGE,
+            label="Open in interview",
+            icon=":material/open_in_new:",
+            query_params={"doc": s.doc_id, "at": f"{s.start}-{s.end}"},
+        )
+    except Exception:  # page not registered (e.g. a page rendered on its own in a test)
+        container.caption("Open the Interviews page to read it in full.")
+
+
+def _badge(n: int) -> str:
+    return f":primary-badge[{int(n)}]"
+
+
+def _kind_label(kind: str) -> str:
+    return {"case": "Case description", "intro": "Introduction", "paragraph": "Passage"}.get(kind, kind.title())
+
+
+def show_stats(stats: dict[str, Any], *, where: Any = None) -> None:
+    """What is in the store, in three numbers and a line on the models."""
+    from ui.state import format_when
+
+    box = where or st
+    c1, c2 = box.columns(2)
+    c1.metric("Interviews", _int(stats.get("documents")))
+    c2.metric("Quotes", _int(stats.get("chunks")), help="Quotable chunks: answer bullets, paragraphs, case descriptions.")
+    box.caption(f"Last sync: {format_when(stats.get('last_sync_ts') or stats.get('last_sync'))}")
+
+
+def _int(value: Any) -> str:
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "–"
