@@ -14,8 +14,6 @@ import streamlit as st
 # `streamlit run app.py` puts this folder on sys.path; AppTest and other runners may not.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-st.set_page_config(page_title="Casebase", page_icon=":material/forum:", layout="centered")
-
 PAGES = [
     st.Page("pages/chat.py", title="Ask", icon=":material/forum:", default=True),
     st.Page("pages/quotes.py", title="Quote finder", icon=":material/format_quote:"),
@@ -23,4 +21,11 @@ PAGES = [
     st.Page("pages/ingest.py", title="Ingest", icon=":material/upload_file:"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+# A conversation reads best in a column; tables and full interviews want the width.
+st.set_page_config(
+    page_title=f"{page.title} · Casebase",
+    page_icon=":material/forum:",
+    layout="centered" if page.title == "Ask" else "wide",
+)
+page.run()

@@ -11,7 +11,7 @@ from ui.controls import answer_controls, filter_widgets
 from ui.export import conversation_markdown
 from ui.render import render_answer, show_error, show_stats
 from ui.state import AppError, call, current_settings, get_casebase, interview_lookup, messages, new_chat
-from ui.syncing import sync_folder
+from ui.syncing import interview_files, sync_folder
 from ui.text import escape_md
 
 EXAMPLES = [
@@ -145,7 +145,7 @@ def onboarding(settings: Any) -> None:
         "(txt, md, docx, pdf, html) and cites the exact words of the people interviewed."
     )
     folder = settings.interviews_dir
-    files = [p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
+    files = interview_files(folder)
     with st.container(border=True):
         st.markdown(f"**Start with the bundled interviews** ({len(files)} file{'s' if len(files) != 1 else ''})")
         st.caption(f"From {escape_md(str(folder))}")

@@ -6,8 +6,8 @@ import streamlit as st
 
 from ingest.loaders import SUPPORTED_EXTENSIONS
 from ui.render import show_error, show_stats
-from ui.state import LAST_SYNC, AppError, call, current_settings, get_casebase
-from ui.syncing import show_report, sync_folder, upload_and_sync
+from ui.state import LAST_SYNC, AppError, call, current_settings, format_when, get_casebase
+from ui.syncing import interview_files, show_report, sync_folder, upload_and_sync
 from ui.text import escape_md
 
 UPLOADER_GEN = "ingest-uploader-gen"  # bumping it gives a fresh, empty uploader after a sync
@@ -30,9 +30,22 @@ def main() -> None:
         with st.container(border=True):
             st.subheader("Last sync", anchor=False)
             show_report(last)
+    else:
+        stored = stored_report(svc)
+        if stored:
+            with st.expander(f"Last sync ({format_when(stored.get('at'))})", icon=":material/history:"):
+                show_report({"report": stored, "seconds": 0.0, "rejected": []})
 
     upload_section(settings)
     folder_section(settings)
+
+
+def stored_report(svc) -> dict | None:
+    """The report the store keeps of its last sync (also one run from the command line)."""
+    try:
+        return svc.store.last_report()
+    except Exception:  # a courtesy only
+        return None
 
 
 def upload_section(settings) -> None:
@@ -69,7 +82,7 @@ def upload_section(settings) -> None:
 def folder_section(settings) -> None:
     st.subheader("Resync the interviews folder", anchor=False)
     folder = settings.interviews_dir
-    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
+    files = interview_files(folder)
     st.caption(
         f"{escape_md(str(folder))} · {len(files)} file{'s' if len(files) != 1 else ''}. "
         "New and changed files are indexed, unchanged ones skipped, deleted ones removed from the store."

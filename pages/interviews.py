@@ -11,7 +11,6 @@ from ui.render import show_error, show_stats
 from ui.state import AppError, call, current_settings, format_when, get_casebase
 from ui.text import escape_md, highlight_markdown, passage_for
 
-st.set_page_config(page_title="Interviews · Casebase", layout="wide")
 SELECT = "iv-select"
 
 

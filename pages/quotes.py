@@ -11,7 +11,6 @@ from ui.export import quotes_csv
 from ui.render import show_error, show_stats, source_card
 from ui.state import AppError, call, current_settings, get_casebase, interview_lookup
 
-st.set_page_config(page_title="Quote finder · Casebase", layout="wide")
 RESULTS = "quotes-results"
 
 

@@ -13,6 +13,15 @@ from ui.state import LAST_SYNC, AppError, explain, refresh_after_sync
 from ui.text import escape_md
 
 
+def interview_files(folder: Path) -> list[Path]:
+    """The files a folder sync would read (no READMEs, sidecars or hidden files)."""
+    from ingest.sync import discover
+
+    if not folder.is_dir():
+        return []
+    return [t.path for t in discover([folder])[0]]
+
+
 def progress_bar(label: str) -> tuple[Callable[[int, int, str], None], Any]:
     bar = st.progress(0.0, text=label)
 
@@ -102,4 +111,4 @@ def _summary_line(counts: dict[str, int], seconds: float, report: dict[str, Any]
     total = f"The store now holds {report.get('documents', '?')} interviews, {report.get('chunks', '?')} quotes."
     if not changed:
         return f"Everything was already up to date. {total}"
-    return f"Synced in {seconds:.1f}s. {total}"
+    return (f"Synced in {seconds:.1f}s. " if seconds else "Synced. ") + total

@@ -125,6 +125,7 @@ def _block(body: dict[str, Any], start: int, end: int) -> tuple[int, int]:
     """The span of the answer (all its bullets) or case description holding [start, end)."""
     groups = [_spans(qa.get("answers")) for qa in body.get("qa") or [] if isinstance(qa, dict)]
     groups.append(_spans(body.get("case_description")))
+    groups.append(_spans([body.get("intro")]))
     for spans in groups:
         if spans and any(s <= start and end <= e for s, e in spans):
             return spans[0][0], spans[-1][1]
