@@ -33,7 +33,8 @@ K = 10
 # The variants measured to choose the design (see eval/README.md for the figures).
 BASE = RetrievalConfig()
 VARIANTS: dict[str, RetrievalConfig] = {
-    "dense only (e5 + header)": variant(BASE, question_match=False, lexical=False, prf=False, per_doc_cap=0),
+    "dense only (e5 + header)": variant(BASE, question_match=False, lexical=False, prf=False, per_doc_cap=0, lang_center=False),
+    "dense, centred per language": variant(BASE, question_match=False, lexical=False, prf=False, per_doc_cap=0),
     "dense+BM25, RRF": variant(BASE, fusion="rrf", question_match=False, prf=False, per_doc_cap=0, cross_lang_lexical=1.0, w_lexical=1.0),
     "dense+BM25, linear": variant(BASE, question_match=False, prf=False, per_doc_cap=0, cross_lang_lexical=1.0),
     "dense+BM25, linear, lang-aware": variant(BASE, question_match=False, prf=False, per_doc_cap=0),
@@ -42,6 +43,7 @@ VARIANTS: dict[str, RetrievalConfig] = {
     "dense+BM25+PRF": variant(BASE, question_match=False, per_doc_cap=0),
     "all legs, RRF": variant(BASE, fusion="rrf", per_doc_cap=0),
     "all legs, linear": variant(BASE, per_doc_cap=0),
+    "all legs, linear, cap 3/interview, no centring": variant(BASE, lang_center=False),
     "all legs, linear, cap 3/interview (default)": BASE,
 }
 

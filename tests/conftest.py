@@ -93,3 +93,29 @@ def write_interview(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+# ---- knowledge fixtures (retrieval / answers / CLI) -----------------------------------
+KNOWLEDGE_FIXTURES = ROOT / "tests" / "fixtures" / "knowledge"
+
+
+@pytest.fixture
+def knowledge_folder(tmp_path: Path) -> Path:
+    """A copy of the knowledge test interviews (fictional, not the sample) in tmp_path."""
+    import shutil
+
+    dest = tmp_path / "kinterviews"
+    shutil.copytree(KNOWLEDGE_FIXTURES, dest)
+    return dest
+
+
+@pytest.fixture
+def casebase(settings: Settings, knowledge_folder: Path, hash_embeddings: HashEmbeddings):
+    """A Casebase over the knowledge test interviews, hash embedder, no LLM."""
+    from ingest.sync import sync_paths
+    from knowledge.service import Casebase
+
+    settings.interviews_dir = knowledge_folder
+    sync_paths([knowledge_folder], settings, embeddings=hash_embeddings)
+    return Casebase(settings, hash_embeddings)
+# ---- end knowledge fixtures -----------------------------------------------------------

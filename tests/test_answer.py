@@ -1,0 +1,106 @@
+"""Extractive answers and the citation/quote validator."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import given, settings as hsettings, strategies as st
+
+from ingest.pipeline import read_interview
+from knowledge.answer import extractive, split_units, trim_quote, validate
+from knowledge.types import Source
+
+QUOTE_RE = re.compile(r"\u201c(.+?)\u201d \[(\d+)\]")
+
+
+def _src(n: int, quote: str, **kw) -> Source:
+    base = dict(doc_id="d.txt", chunk_id=f"c{n}", interviewee="Ann", role="", organisation="Org", case="",
+                question="", source_path="", start=0, end=len(quote), score=1.0)
+    base.update(kw)
+    return Source(n=n, quote=quote, **base)
+
+
+def test_extractive_quotes_are_verbatim_spans_of_the_source(casebase):
+    for q in ("Hvad var de største udfordringer med parkeringspladserne?", "What was hardest about labelling seed packets?"):
+        ans = casebase.ask(q)
+        assert not ans.refused and ans.sources
+        shown = QUOTE_RE.findall(ans.answer)
+        assert len(shown) == len(ans.sources)
+        by_n = {s.n: s for s in ans.sources}
+        for quote, n in shown:
+            s = by_n[int(n)]
+            assert quote == s.quote
+            # the quote is exactly the text at [start:end] of the interview as extracted from the file
+            text = read_interview(Path(s.source_path), s.doc_id).text
+            assert text[s.start : s.end] == s.quote
+
+
+def test_lead_sentence_in_the_question_language(casebase):
+    da = casebase.ask("Hvorfor var parkeringspladserne et problem?")
+    en = casebase.ask("Why were the parking spaces a problem for elderly citizens?")
+    assert da.language == "da" and da.answer.startswith("Det siger interviewene")
+    assert en.language == "en" and en.answer.startswith("Here is what the interviews say")
+    # grouped by interview: the interviewee's name appears as a heading
+    assert "**Lone Damgaard**" in da.answer
+
+
+def test_extractive_groups_by_interview():
+    sources = [_src(1, "A one.", doc_id="a"), _src(2, "B one.", doc_id="b", interviewee="Bo"), _src(3, "A two.", doc_id="a")]
+    text = extractive("q?", "en", sources, refused=False)
+    assert text.index("[1]") < text.index("[3]") < text.index("**Bo**") < text.index("[2]")
+    assert "3 quotes from 2 interviews" in text
+
+
+def test_trim_quote_keeps_whole_sentences_verbatim():
+    text = " ".join(f"Sentence number {i} talks about topic{i}." for i in range(40))
+    a, b = trim_quote(text, {"topic23"}, max_chars=120)
+    piece = text[a:b]
+    assert piece in text and len(piece) <= 120
+    assert "topic23" in piece
+    assert piece.startswith("Sentence") and piece.endswith(".")
+    short = "Short answer."
+    assert trim_quote(short, set()) == (0, len(short))
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=900))
+def test_trim_quote_is_always_a_slice(text):
+    a, b = trim_quote(text, {"x"}, max_chars=200)
+    assert 0 <= a <= b <= len(text) and b - a <= 200
+
+
+def test_validation_keeps_supported_sentences():
+    sources = [_src(1, "Vejret styrer alt. Når sejladser blev aflyst, skulle vi finde et alternativ."), _src(2, "Forsikring tog tid.")]
+    text = 'The weather decided everything: \u201cVejret styrer alt\u201d [1]. Insurance took time [2].'
+    kept, flagged = validate(text, sources)
+    assert kept == text and flagged == []
+
+
+def test_validation_removes_invented_quotes_bad_citations_and_uncited_claims():
+    sources = [_src(1, "Vejret styrer alt."), _src(2, "Forsikring tog tid.")]
+    text = (
+        "Weather mattered [1]. "
+        "She said \u201cthe sailing club paid for everything\u201d [1]. "
+        "Insurance was hard [7]. "
+        "The capital of France is Paris."
+    )
+    kept, flagged = validate(text, sources)
+    assert kept == "Weather mattered [1]."
+    assert len(flagged) == 3
+    assert any("quote not found" in f for f in flagged)
+    assert any("[7]" in f for f in flagged)
+    assert any("no citation" in f for f in flagged)
+
+
+def test_quote_must_be_in_the_source_it_cites():
+    sources = [_src(1, "Vejret styrer alt."), _src(2, "Forsikring tog langt mere tid.")]
+    kept, flagged = validate("\u201cForsikring tog langt mere tid\u201d [1].", sources)
+    assert kept == "" and flagged
+
+
+def test_split_units_never_splits_inside_a_quote_and_keeps_trailing_citations():
+    units, rest = split_units('He said \u201cTing tager tid! Husk det.\u201d [1]. Next one [2]. Unfin')
+    assert units == ['He said \u201cTing tager tid! Husk det.\u201d [1].', " Next one [2]."]
+    assert rest == " Unfin"
+    units, rest = split_units("End of sentence.")
+    assert units == [] and rest == "End of sentence."  # a citation may still follow

