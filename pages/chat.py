@@ -19,15 +19,17 @@ EXAMPLES = [
     "Hvad får bibliotekerne ud af partnerskaber?",
     "What should partners agree on before they start?",
 ]
-PENDING = "chat-pending-question"  # a question picked from the examples, asked on this run
+PENDING = "chat-pending-question"
+AVATARS = {"user": ":material/person:", "assistant": ":material/format_quote:"}  # a question picked from the examples, asked on this run
 
 
 def main() -> None:
     try:
         settings = current_settings()
         svc = get_casebase(settings)
-        stats = call(svc.stats, settings=settings)
-        facets = call(svc.facets, settings=settings) if stats.get("documents") else {}
+        with st.spinner("Loading the case base…"):  # the first visit builds the search index
+            stats = call(svc.stats, settings=settings)
+            facets = call(svc.facets, settings=settings) if stats.get("documents") else {}
     except AppError as err:
         st.title("Casebase")
         show_error(err, retry_key="chat-retry")
@@ -61,7 +63,7 @@ def main() -> None:
     if not history:
         welcome(stats)
     for i, msg in enumerate(history):
-        with st.chat_message(msg["role"]):
+        with st.chat_message(msg["role"], avatar=AVATARS[msg["role"]]):
             if msg["role"] == "user":
                 st.markdown(escape_md(msg["content"]))
             else:
@@ -73,9 +75,9 @@ def main() -> None:
     if not question or not question.strip():
         return
     question = question.strip()
-    with st.chat_message("user"):
+    with st.chat_message("user", avatar=AVATARS["user"]):
         st.markdown(escape_md(question))
-    with st.chat_message("assistant"):
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
         if answer is not None:
             history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]

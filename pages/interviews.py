@@ -99,6 +99,9 @@ def show_interview(body: dict[str, Any], summary: dict[str, Any], focus: tuple[i
         if passage.found:
             with st.container(border=True):
                 st.caption(":material/my_location: Opened at the cited passage")
+                question = _question_at(body, start)
+                if question:
+                    st.markdown(f"**{escape_md(question)}**")
                 st.markdown(highlight_markdown(passage.before, passage.quote, passage.after))
 
     qa = body.get("qa") or []
@@ -152,6 +155,15 @@ def _span_md(span: dict[str, Any], text: str, focus: tuple[int, int] | None) -> 
     if focus and _overlaps(span, focus):
         return highlight_markdown("", content, "")
     return escape_md(content)
+
+
+def _question_at(body: dict[str, Any], pos: int) -> str:
+    """The question whose answer holds ``pos`` ("3. Hvad ..."), or ""."""
+    for i, item in enumerate(body.get("qa") or [], 1):
+        for a in item.get("answers") or []:
+            if _overlaps(a, (pos, pos + 1)):
+                return f"{item.get('number') or i}. {item.get('question') or ''}".strip()
+    return ""
 
 
 def _overlaps(span: dict[str, Any], focus: tuple[int, int]) -> bool:
