@@ -51,7 +51,8 @@ def main() -> None:
         )
         show_stats(stats)
         st.divider()
-        st.subheader("Filters", anchor=False)
+        if facets:
+            st.subheader("Filters", anchor=False)
         filters = filter_widgets(facets, key="chat")
         mode, k = answer_controls(settings, stats)
 

@@ -28,7 +28,8 @@ def main() -> None:
     with st.sidebar:
         show_stats(stats)
         st.divider()
-        st.subheader("Filters", anchor=False)
+        if facets:
+            st.subheader("Filters", anchor=False)
         filters = filter_widgets(facets, key="quotes")
     if not stats.get("documents"):
         st.info("The case base is empty. Ingest the sample on the Ask page, or upload interviews on the Ingest page.")

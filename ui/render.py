@@ -6,6 +6,7 @@ st.dataframe); never through ``unsafe_allow_html``.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import streamlit as st
@@ -23,14 +24,19 @@ BodyLookup = Callable[[str], "dict[str, Any] | None"]
 def show_error(err: AppError, *, retry_key: str | None = None) -> None:
     """A failure as the user should see it: what broke, the message, what to check."""
     with st.container(border=True):
-        st.error(f"**{escape_md(err.title)}**  \n{escape_md(err.detail)}", icon=":material/error:")
+        st.error(f"**{escape_md(err.title)}**  \n{_with_code(err.detail)}", icon=":material/error:")
         if err.hints:
-            st.markdown("**What to check**\n\n" + "\n".join(f"- {escape_md(h)}" for h in err.hints))
+            st.markdown("**What to check**\n\n" + "\n".join(f"- {_with_code(h)}" for h in err.hints))
         if retry_key and st.button("Retry", key=retry_key, icon=":material/refresh:"):
             from ui.state import forget_casebase
 
             forget_casebase()
             st.rerun()
+
+
+def _with_code(text: str) -> str:
+    """Escaped text in which `backticked` commands show as code (code spans render literally)."""
+    return re.sub(r"\\`(.+?)\\`", lambda m: "`" + re.sub(r"\\(.)", r"\1", m.group(1)).replace("`", "") + "`", escape_md(text))
 
 
 def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: bool = True) -> None:
