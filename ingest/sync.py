@@ -163,7 +163,7 @@ def sync_paths(
 
 def _sync_locked(paths, settings, embeddings, rebuild, progress) -> SyncReport:
     started = time.perf_counter()
-    store = Store(settings, embeddings)
+    store = Store(settings, embeddings, fresh=True)
     if rebuild:
         store.reset()
     store.check_model()

@@ -32,8 +32,13 @@ class ModelMismatch(StoreError):
     """The store was built with another embedding model."""
 
 
-def make_client(settings: Settings):
+def make_client(settings: Settings, fresh: bool = False):
+    """A Chroma client. ``fresh`` drops this process's cached view of an embedded store:
+    Chroma caches one system per path, and its in-memory vector segment does not see
+    writes made by another process (a CLI sync while the app runs). Writers always
+    start fresh; readers start fresh when the store's version moved."""
     import chromadb
+    from chromadb.api.client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
@@ -43,6 +48,9 @@ def make_client(settings: Settings):
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
         settings.store.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            # the old system stays alive for whoever still holds it; new clients get a new one
+            SharedSystemClient._identifier_to_system.pop(str(settings.store), None)
         return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
     except Exception as exc:  # chromadb raises a zoo of types for "can't reach / can't open"
         raise StoreError(_unreachable(settings, exc)) from exc
@@ -73,10 +81,10 @@ class DocRecord:
 
 
 class Store:
-    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None, fresh: bool = False) -> None:
         self.settings = settings
         self._embeddings = embeddings
-        self.client = make_client(settings)
+        self.client = make_client(settings, fresh=fresh)
         try:
             self.chunks = self.client.get_or_create_collection(
                 settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
@@ -237,7 +245,7 @@ class Store:
                 self.client.delete_collection(name)
             except Exception:  # already gone
                 pass
-        self.__init__(self.settings, self._embeddings)  # type: ignore[misc]
+        self.__init__(self.settings, self._embeddings, fresh=True)  # type: ignore[misc]
 
     def vectorstore(self):
         """The chunks collection as a LangChain vector store (dense retrieval)."""

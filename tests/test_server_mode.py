@@ -95,3 +95,31 @@ def test_server_down_is_a_clear_error_and_recovery_works(server, server_settings
         Store(server_settings, hash_embeddings)
     server.start()
     assert "a.txt" in Store(server_settings, hash_embeddings).documents()
+
+
+def test_search_and_ask_against_server(server_settings, write_interview, hash_embeddings):
+    from knowledge.service import Casebase
+
+    write_interview("a.txt")
+    write_interview(
+        "b.txt", name="Bo Berg", org="Søby Kulturhus",
+        qa={"Hvad var svært?": ["Økonomien i kulturhuset var presset hele året."]},
+    )
+    sync_paths([server_settings.interviews_dir], server_settings, embeddings=hash_embeddings)
+    cb = Casebase(server_settings, hash_embeddings)
+    hits = cb.search("økonomien i kulturhuset", k=3)
+    assert hits and hits[0].doc_id == "b.txt" and hits[0].organisation == "Søby Kulturhus"
+    answer = cb.ask("Hvad siger de om økonomien i kulturhuset?")
+    assert not answer.refused and any(s.doc_id == "b.txt" for s in answer.sources)
+
+
+def test_knowledge_cli_reports_a_stopped_server(server, cli_env):
+    server.stop()
+    env = dict(cli_env, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(server.port))
+    res = subprocess.run(
+        [sys.executable, "-m", "knowledge", "search", "noget", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode != 0
+    assert "Chroma server at 127.0.0.1" in res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
