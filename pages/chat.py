@@ -8,7 +8,7 @@ import streamlit as st
 
 from knowledge.types import Answer
 from ui.controls import answer_controls, filter_widgets
-from ui.export import conversation_markdown
+from ui.export import conversation_markdown, describe_filters
 from ui.render import render_answer, show_error, show_stats
 from ui.state import AppError, call, current_settings, get_casebase, interview_lookup, messages, new_chat
 from ui.syncing import interview_files, sync_folder
@@ -70,6 +70,8 @@ def main() -> None:
             else:
                 # older answers fold their sources away so the thread stays readable
                 render_answer(msg["answer"], bodies, key=f"m{i}", expanded=i == len(history) - 1)
+                if msg.get("filters"):
+                    st.caption(":material/filter_alt: " + escape_md(describe_filters(msg["filters"])))
 
     question = st.chat_input("Ask about the interviews, in Danish or English")
     question = question or st.session_state.pop(PENDING, None)
@@ -81,7 +83,7 @@ def main() -> None:
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
         if answer is not None:
-            history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
+            history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer, "filters": filters}]
             st.rerun()  # so the sidebar's export and "New chat" include this turn
 
 

@@ -159,6 +159,7 @@ def test_filters_restrict_sources(filled: Settings) -> None:
     ask(at, "Hvad er de største udfordringer ved partnerskaber?")
     answer = at.session_state["messages"][1]["answer"]
     assert answer.sources and {s.organisation for s in answer.sources} == {"Nordby Kulturhus"}
+    assert "Only organisation: Nordby Kulturhus" in all_text(at)  # the answer says it was filtered
 
 
 def test_no_relevant_evidence(filled: Settings) -> None:
@@ -334,3 +335,17 @@ def test_resync_reports_changes(filled: Settings, write_interview) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Added"] == "1" and metrics["Removed"] == "1" and metrics["Unchanged"] == "2"
     assert at.sidebar.metric[0].value == "3"
+
+
+def test_resync_while_another_ingest_runs_says_so(filled: Settings) -> None:
+    from ingest.sync import lock_for
+
+    lock = lock_for(filled)
+    lock.acquire()
+    try:
+        at = run_app("pages/ingest.py")
+        at.button(key="resync").click().run()
+        assert not at.exception
+        assert "Another ingest is running" in all_text(at)
+    finally:
+        lock.release()

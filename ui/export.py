@@ -21,6 +21,16 @@ def who(source: Source) -> str:
     return ", ".join(p for p in (source.interviewee, source.role, source.organisation) if p) or "Unknown speaker"
 
 
+def describe_filters(filters: dict[str, Any] | None) -> str:
+    """"Only organisation: A, B · case: C" for the filters an answer was given under."""
+    parts = []
+    for key, values in (filters or {}).items():
+        vals = [values] if isinstance(values, str) else list(values or [])
+        if vals:
+            parts.append(f"{key}: {', '.join(map(str, vals))}")
+    return ("Only " + " · ".join(parts)) if parts else ""
+
+
 def conversation_markdown(messages: Iterable[dict[str, Any]], title: str = "Casebase conversation") -> str:
     """The chat as Markdown: each question, its answer with [n] markers, then the sources."""
     out = [f"# {title}", "", f"_Exported {time.strftime('%Y-%m-%d %H:%M')}_", ""]
@@ -35,6 +45,8 @@ def conversation_markdown(messages: Iterable[dict[str, Any]], title: str = "Case
             if msg.get("content"):
                 out += [str(msg["content"]), ""]
             continue
+        if msg.get("filters"):
+            out += [f"_{describe_filters(msg['filters'])}_", ""]
         if answer.notice:
             out += [f"> **Note:** {_one_line(answer.notice)}", ""]
         out += [answer.answer.strip(), ""]

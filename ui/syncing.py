@@ -22,6 +22,13 @@ def interview_files(folder: Path) -> list[Path]:
     return [t.path for t in discover([folder])[0]]
 
 
+UI_LOCK_TIMEOUT = 5.0  # seconds: a page must not hang for lock_timeout while a CLI ingest runs
+
+
+def _for_ui(settings: Settings) -> Settings:
+    return settings.model_copy(update={"lock_timeout": min(settings.lock_timeout, UI_LOCK_TIMEOUT)})
+
+
 def progress_bar(label: str) -> tuple[Callable[[int, int, str], None], Any]:
     bar = st.progress(0.0, text=label)
 
@@ -40,7 +47,7 @@ def sync_folder(settings: Settings, *, rebuild: bool = False, paths: list[Path] 
     targets = paths or [settings.interviews_dir]
     update, bar = progress_bar("Reading and indexing interviews…")
     try:
-        report = sync_paths(targets, settings, rebuild=rebuild, progress=update)
+        report = sync_paths(targets, _for_ui(settings), rebuild=rebuild, progress=update)
     except Exception as exc:
         bar.empty()
         raise explain(exc, settings) from exc
@@ -55,7 +62,7 @@ def upload_and_sync(files: list[tuple[str, bytes]], settings: Settings) -> Any:
 
     update, bar = progress_bar("Saving and indexing uploads…")
     try:
-        result = ingest_uploads(files, settings, progress=update)
+        result = ingest_uploads(files, _for_ui(settings), progress=update)
     except AppError:
         bar.empty()
         raise
