@@ -157,7 +157,7 @@ def _row(name: str, s: dict) -> str:
 
 def _header() -> str:
     sub = "R@1  R@5  MRR  refus"
-    return f"{'system':<46} | da: {sub[4:]:<19}| en: {sub[4:]:<19}| all: {sub[4:]}\n" + "-" * 120
+    return f"{'':<46} | {'da':<19} | {'en':<19} | all\n{'system':<46} | {sub:<19} | {sub:<19} | {sub}\n" + "-" * 120
 
 
 def ingest_eval_corpus(embedder: str):

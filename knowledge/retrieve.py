@@ -139,6 +139,8 @@ class Corpus:
         self.vectors = _normalise(np.asarray(vectors, dtype=np.float32).reshape(n, -1) if n else np.zeros((0, 1), np.float32))
         self.row_of = {cid: i for i, cid in enumerate(self.ids)}
         self.langs = np.array([m.get("language") or detect(t, default="da") for m, t in zip(self.metas, self.texts)], dtype=object)
+        # integer language codes: per-query grouping without string comparisons over every chunk
+        self.lang_names, self.lang_codes = np.unique(self.langs.astype(str), return_inverse=True) if n else (np.array([]), np.zeros(0, np.int64))
         self.columns = {k: np.array([str(m.get(k, "")) for m in self.metas], dtype=object) for k in FILTER_KEYS}
         # the lexical text carries the same context the embedded header does: who and which question
         lex_texts = [_lexical_text(m, t) for m, t in zip(self.metas, self.texts)]
@@ -254,13 +256,14 @@ def search(
 
     legs: list[tuple[str, float, np.ndarray]] = []  # (name, weight, ranked rows)
     scores: dict[str, np.ndarray] = {}  # leg name -> score of every chunk (linear fusion)
+    floors: dict[str, float] = {}  # leg name -> score that maps to 0 in linear fusion
     sims = np.full(n, -1.0, np.float32)  # best cosine per chunk over the query variants
     if cfg.dense:
         for j, qv in enumerate(qvecs):
             dense = corpus.vectors @ qv
             sims = np.maximum(sims, dense)
             if cfg.lang_center:
-                dense = _center_by_language(dense, corpus.langs, mask)
+                dense = _center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
             rows = _chroma_rows(store, corpus, qv, filters, cfg.depth) if cfg.dense_backend == "chroma" else None
             legs.append((f"dense{j}", cfg.w_dense * _qw(j, cfg), rows if rows is not None else _ranks(dense, mask, cfg.depth)))
             scores[f"dense{j}"] = dense
@@ -268,6 +271,8 @@ def search(
         has_q = corpus.q_index >= 0
         for j, qv in enumerate(qvecs):
             qs = corpus.q_vectors @ qv
+            # the median over distinct questions (not chunks: long answers would weigh more)
+            floors[f"question{j}"] = float(np.median(qs if mask.all() else qs[np.unique(corpus.q_index[mask & has_q])])) if (mask & has_q).any() else 0.0
             per_chunk = np.where(has_q, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
             legs.append((f"question{j}", cfg.w_question * _qw(j, cfg), _ranks(per_chunk, mask & has_q, cfg.depth)))
             scores[f"question{j}"] = per_chunk
@@ -281,7 +286,7 @@ def search(
             legs.append((f"lexical{j}", cfg.w_lexical * _qw(j, cfg), _ranks(lex, mask, cfg.depth, positive=True)))
             scores[f"lexical{j}"] = lex
     if cfg.prf and legs:
-        first = _fuse(legs, scores, mask, cfg)
+        first = _fuse(legs, scores, mask, cfg, floors)
         seed = [int(r) for r in np.argsort(-first) if mask[r]][: cfg.prf_docs]
         terms = corpus.lexical.top_terms(seed, cfg.prf_terms, exclude=query_tokens(query))
         if terms:
@@ -289,8 +294,13 @@ def search(
             legs.append(("prf", cfg.w_prf, _ranks(prf, mask, cfg.depth, positive=True)))
             scores["prf"] = prf
 
-    fused = _fuse(legs, scores, mask, cfg)
-    order = [int(r) for r in np.argsort(-fused, kind="stable") if mask[r] and fused[r] > 0]
+    fused = _fuse(legs, scores, mask, cfg, floors)
+    cand = np.flatnonzero(mask & (fused > 0))
+    # only the head of the ranking is ever used (k hits plus room for the per-interview cap)
+    head = max(10 * k, 200)
+    if cand.size > head:
+        cand = cand[np.argpartition(-fused[cand], head)[:head]]
+    order = [int(r) for r in cand[np.argsort(-fused[cand], kind="stable")]]
     # relevance: the best absolute question~quote cosine. Measured on the eval set it
     # separates answerable from off-topic questions better than the margin over the
     # query's median cosine or the question~question similarity (both tried)
@@ -316,18 +326,27 @@ def _qw(j: int, cfg: RetrievalConfig) -> float:
     return 1.0 if j == 0 else cfg.w_extra
 
 
-def _center_by_language(scores: np.ndarray, langs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _center_by_language(scores: np.ndarray, codes: np.ndarray, n_langs: int, mask: np.ndarray) -> np.ndarray:
     """Scores minus the median score of the chunk's language (over the filtered rows)."""
-    out = scores.copy()
-    groups = [(lang, (langs == lang) & mask) for lang in np.unique(langs[mask])]
-    if len(groups) < 2:
-        return out
-    for lang, sel in groups:
-        out[langs == lang] -= float(np.median(scores[sel]))
-    return out
+    if n_langs < 2:
+        return scores
+    offsets = np.zeros(n_langs, np.float32)
+    present = 0
+    for code in range(n_langs):
+        sel = scores[(codes == code) & mask]
+        if sel.size:
+            offsets[code] = np.median(sel)
+            present += 1
+    return scores - offsets[codes] if present > 1 else scores
 
 
-def _fuse(legs: list[tuple[str, float, np.ndarray]], scores: dict[str, np.ndarray], mask: np.ndarray, cfg: RetrievalConfig) -> np.ndarray:
+def _fuse(
+    legs: list[tuple[str, float, np.ndarray]],
+    scores: dict[str, np.ndarray],
+    mask: np.ndarray,
+    cfg: RetrievalConfig,
+    floors: dict[str, float] | None = None,
+) -> np.ndarray:
     """Fuse the legs into one score per chunk (higher is better).
 
     "rrf": weighted reciprocal rank fusion, blind to score scales, but it lets a
@@ -336,6 +355,7 @@ def _fuse(legs: list[tuple[str, float, np.ndarray]], scores: dict[str, np.ndarra
     query's median chunk is 0 and its best is 1, then a weighted sum; a leg with
     no real signal (flat scores) contributes little."""
     n = len(mask)
+    floors = floors or {}
     fused = np.zeros(n, np.float64)
     for name, weight, rows in legs:
         if cfg.fusion == "rrf" or name not in scores:
@@ -350,7 +370,7 @@ def _fuse(legs: list[tuple[str, float, np.ndarray]], scores: dict[str, np.ndarra
             valid = sel[~np.isnan(sel)]
             if valid.size == 0:
                 continue
-            floor, top, low = float(np.median(np.unique(valid))), float(valid.max()), 0.0
+            floor, top, low = floors.get(name, float(np.median(valid))), float(valid.max()), 0.0
         elif name.startswith(("lexical", "prf")):
             floor, top, low = 0.0, float(sel.max()), 0.0
         else:

@@ -69,6 +69,12 @@ class Casebase:
         version = self.store.version()
         with self._lock:
             if self._corpus is None or self._corpus.version != version:
+                if self._corpus is not None:
+                    # a sync through another Store object leaves this one's Chroma collection
+                    # handle unable to read embeddings ("Error finding id", chromadb 1.5.9):
+                    # reopen before reading the new version
+                    emb = self.store.embeddings
+                    self._store = Store(self.settings, emb)
                 self._corpus = load_corpus(self.store, self.store.embeddings)
             return self._corpus
 

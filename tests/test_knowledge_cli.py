@@ -33,7 +33,7 @@ def test_help(cmd):
 def test_ask_json_shape(invoke):
     res = invoke("ask", "Hvorfor var parkeringspladserne et problem?", "--json", "--k", "3")
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = json.loads(res.stdout)
     assert {"question", "language", "mode", "answer", "sources"} <= set(out)
     assert out["language"] == "da" and out["mode"] == "extractive" and out["refused"] is False
     assert 1 <= len(out["sources"]) <= 3
@@ -45,19 +45,19 @@ def test_ask_json_shape(invoke):
 def test_search_json_shape_and_filter(invoke):
     res = invoke("search", "seeds labelling volunteers", "--json", "--filter", "doc_id=riverside-seed-library.md")
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = json.loads(res.stdout)
     assert set(out) == {"query", "hits"} and out["query"] == "seeds labelling volunteers"
     assert out["hits"] and all(h["doc_id"] == "riverside-seed-library.md" and SOURCE_KEYS <= set(h) for h in out["hits"])
 
 
 def test_refusal_json(invoke):
-    out = json.loads(invoke("ask", "What is the capital of France?", "--json").output)
+    out = json.loads(invoke("ask", "What is the capital of France?", "--json").stdout)
     assert out["refused"] is True and out["sources"] == []
-    assert json.loads(invoke("search", "What is the capital of France?", "--json").output)["hits"] == []
+    assert json.loads(invoke("search", "What is the capital of France?", "--json").stdout)["hits"] == []
 
 
 def test_list_json(invoke):
-    out = json.loads(invoke("list", "--json").output)
+    out = json.loads(invoke("list", "--json").stdout)
     docs = {d["doc_id"]: d for d in out["interviews"]}
     assert set(docs) == {"skovby-borgerservice.txt", "havnestad-ungdomsskole.txt", "riverside-seed-library.md"}
     assert docs["havnestad-ungdomsskole.txt"]["interviewee"] == "Rasmus Friis"
