@@ -230,3 +230,55 @@ def test_hostile_interview_is_shown_as_text(tmp_path: Path, browser) -> None:
         page.close()
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(not os.environ.get("CASEBASE_UI_BENCH_STORE"), reason="set CASEBASE_UI_BENCH_STORE to time the UI on a big store")
+def test_ui_timings_on_a_large_store(browser) -> None:
+    """Opt-in measurement: the same flow on an existing (e.g. 1,000-interview) store.
+
+        python -m bench.generate --n 1000 --out /tmp/c1000
+        CASEBASE_STORE=/tmp/s1000 CASEBASE_EMBEDDER=hash python -m ingest /tmp/c1000
+        CASEBASE_UI_BENCH_STORE=/tmp/s1000 CASEBASE_UI_BENCH_EMBEDDER=hash pytest -s tests/test_browser.py -k large
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    store = Path(os.environ["CASEBASE_UI_BENCH_STORE"])
+    extra = {"CASEBASE_EMBEDDER": os.environ["CASEBASE_UI_BENCH_EMBEDDER"]} if os.environ.get("CASEBASE_UI_BENCH_EMBEDDER") else {}
+    server = Server(_env(store, **extra), ARTIFACTS / "streamlit-large.log")
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        t0 = time.perf_counter()
+        page.goto(server.url, wait_until="domcontentloaded")
+        page.locator('[data-testid="stChatInput"] textarea').wait_for(timeout=600_000)
+        _settle(page)
+        ready = time.perf_counter() - t0
+        answers = [_ask(page, q) for q in (QUESTION, "Hvad er de største udfordringer ved partnerskaber?", "Hvordan fordelte I ressourcerne?")]
+        first_answer_from_start = time.perf_counter() - server.started
+        page.screenshot(path=str(ARTIFACTS / "large-store-answer.png"))
+        t = time.perf_counter()
+        page.goto(server.url + "/interviews", wait_until="domcontentloaded")
+        page.get_by_text("Questions & answers").first.wait_for(timeout=120_000)
+        _settle(page)
+        interviews_page = time.perf_counter() - t
+        t = time.perf_counter()
+        page.goto(server.url + "/quotes", wait_until="domcontentloaded")
+        page.locator('input[aria-label="Search quotes"]').wait_for(timeout=120_000)
+        page.locator('input[aria-label="Search quotes"]').fill("forventninger")
+        page.keyboard.press("Enter")
+        page.locator('[data-testid="stDataFrame"]').wait_for(timeout=120_000)
+        _settle(page)
+        quotes_page = time.perf_counter() - t
+        stats = page.locator('[data-testid="stSidebar"] [data-testid="stMetricValue"]').all_inner_texts()
+        timings = {
+            "store": str(store),
+            "sidebar_metrics": stats,
+            "page_ready_seconds": round(ready, 2),
+            "server_start_to_last_of_3_answers_seconds": round(first_answer_from_start, 2),
+            "answer_seconds": [round(a, 2) for a in answers],
+            "interviews_page_seconds": round(interviews_page, 2),
+            "quote_search_page_seconds": round(quotes_page, 2),
+        }
+        (ARTIFACTS / "browser-timings-large.json").write_text(json.dumps(timings, indent=2))
+        print("timings", timings)
+        page.close()
+    finally:
+        server.stop()
