@@ -22,6 +22,7 @@ few vector products: well under 100 ms at 25,000 chunks.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
@@ -133,6 +134,7 @@ class Corpus:
         self.metas = [dict(m) for m in metadatas]
         self.texts = list(texts)
         self.version = version
+        self.partial = False  # True: built without vectors while a sync was writing
         self.embeddings = embeddings
         self.model = model_id(embeddings)
         n = len(self.ids)
@@ -201,23 +203,61 @@ def _embed_questions(emb: Embeddings, questions: list[str]) -> np.ndarray:
     return np.vstack([_QCACHE[(mid, q)] for q in questions])
 
 
-def load_corpus(store, embeddings: Embeddings | None = None) -> Corpus:
-    """Snapshot the store's visible chunks (ids, metadata, quotes and their vectors)."""
+def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) -> Corpus:
+    """Snapshot the store's visible chunks (ids, metadata, quotes and their vectors).
+
+    Reading vectors is the fragile part with an on-disk Chroma that another process is
+    writing to: chromadb 1.5.9 then fails with "Error finding id", and keeps failing
+    in this process after the writer is done, until its shared system cache is
+    cleared. So: read vectors in the same paged ``get`` as the quotes, on failure
+    clear the cache, reopen and retry; if the writer is still busy, build a snapshot
+    without vectors whose dense leg asks Chroma's HNSW index instead (``query``
+    keeps working during writes). Such a snapshot is marked ``partial`` so the
+    caller reloads it at the next question."""
     emb = embeddings or store.embeddings
+    for attempt in range(attempts):
+        try:
+            return _read_corpus(store, emb, with_vectors=True)
+        except Exception:
+            if store.settings.server_mode:
+                raise
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            store.__init__(store.settings, emb)  # reopen: new client, fresh collection handles
+            time.sleep(0.1 * (attempt + 1))
+    corpus = _read_corpus(store, emb, with_vectors=False)
+    corpus.partial = True
+    return corpus
+
+
+def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
     version = store.version()
-    ids, metas, texts = [], [], []
-    for cid, meta, doc in store.iter_chunks():
-        ids.append(cid)
-        metas.append(meta)
-        texts.append(doc)
-    vectors = np.zeros((len(ids), 0), np.float32)
-    if ids:
-        rows: dict[str, np.ndarray] = {}
-        for i in range(0, len(ids), 2000):
-            got = store.chunks.get(ids=ids[i : i + 2000], include=["embeddings"])
-            for cid, vec in zip(got["ids"], got["embeddings"]):
-                rows[cid] = np.asarray(vec, dtype=np.float32)
-        vectors = np.vstack([rows[c] for c in ids])
+    committed = {d.doc_id: d.content_hash for d in store.documents().values() if d.content_hash}
+    include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+    ids, metas, texts, vecs, seen = [], [], [], [], set()
+    offset = 0
+    while True:
+        got = store.chunks.get(include=include, limit=2000, offset=offset)
+        page = got["ids"]
+        for i, cid in enumerate(page):
+            meta = got["metadatas"][i] or {}
+            if cid in seen or committed.get(meta.get("doc_id")) != meta.get("content_hash"):
+                continue  # invisible: its document is mid-sync or gone
+            seen.add(cid)
+            ids.append(cid)
+            metas.append(meta)
+            texts.append(got["documents"][i] or "")
+            if with_vectors:
+                vecs.append(np.asarray(got["embeddings"][i], dtype=np.float32))
+        if len(page) < 2000:
+            break
+        offset += 2000
+    if with_vectors:
+        vectors = np.vstack(vecs) if vecs else np.zeros((0, 0), np.float32)
+    else:
+        dim = len(emb.embed_query("dimension probe"))
+        vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
     return Corpus(ids, metas, texts, vectors, emb, version=version)
 
 
@@ -260,7 +300,7 @@ def search(
     sims = np.full(n, -1.0, np.float32)  # best cosine per chunk over the query variants
     if cfg.dense:
         for j, qv in enumerate(qvecs):
-            dense = corpus.vectors @ qv
+            dense = _chroma_scores(store, corpus, qv, filters, cfg.depth) if corpus.partial else corpus.vectors @ qv
             sims = np.maximum(sims, dense)
             if cfg.lang_center:
                 dense = _center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
@@ -415,6 +455,22 @@ def _chroma_rows(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None, 
     )
     rows = [corpus.row_of.get(doc.id) for doc, _ in found]
     return np.array([r for r in rows if r is not None], dtype=np.int64)
+
+
+def _chroma_scores(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None, depth: int) -> np.ndarray:
+    """Dense scores from Chroma's index for a snapshot without vectors: cosine for the
+    top ``depth`` chunks, the lowest of those for the rest."""
+    out = np.full(len(corpus), -1.0, np.float32)
+    if store is None or not len(corpus):
+        return out
+    got = store.chunks.query(query_embeddings=[qvec.tolist()], n_results=min(depth, len(corpus)), where=chroma_where(filters), include=["distances"])
+    rows = [(corpus.row_of.get(cid), 1.0 - d) for cid, d in zip(got["ids"][0], got["distances"][0])]
+    rows = [(r, s) for r, s in rows if r is not None]
+    if rows:
+        out[:] = min(s for _, s in rows)
+        for r, s in rows:
+            out[r] = s
+    return out
 
 
 def chroma_where(filters: dict | None) -> dict | None:

@@ -68,7 +68,7 @@ class Casebase:
         """The retrieval snapshot for the store's current version (built once per sync)."""
         version = self.store.version()
         with self._lock:
-            if self._corpus is None or self._corpus.version != version:
+            if self._corpus is None or self._corpus.version != version or self._corpus.partial:
                 if self._corpus is not None:
                     # a sync through another Store object leaves this one's Chroma collection
                     # handle unable to read embeddings ("Error finding id", chromadb 1.5.9):

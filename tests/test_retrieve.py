@@ -147,3 +147,16 @@ def test_cross_lingual_with_the_real_model(tmp_path: Path, knowledge_folder: Pat
     # Danish question, English answer: e5-small is weaker in this direction (see eval/README.md)
     assert any("four hundred households" in h.quote for h in cb.search("Hvor mange husstande lånte frø?", k=3))
     assert cb.search("What is the capital of France?") == []
+
+
+def test_snapshot_without_vectors_uses_chroma_for_the_dense_leg(casebase):
+    """What a reader gets while another process is writing the store (vectors unreadable)."""
+    from knowledge.retrieve import _read_corpus
+
+    partial = _read_corpus(casebase.store, casebase.store.embeddings, with_vectors=False)
+    partial.partial = True
+    full = casebase.corpus()
+    q = "Parkeringspladserne foran biblioteket var altid optaget"
+    a = search(partial, q, k=3, cfg=casebase.config, store=casebase.store)
+    b = search(full, q, k=3, cfg=casebase.config)
+    assert a.hits and a.hits[0].chunk_id == b.hits[0].chunk_id
