@@ -1,7 +1,9 @@
 """Casebase: ask the interviews, get answers where every claim cites a verbatim quote.
 
-This file only sets up the page and the navigation; each page lives in pages/
+This file only sets up the page and the navigation; each page lives in views/
 and calls the ``knowledge`` and ``ingest`` APIs through the helpers in ui/.
+(Not ``pages/``: Streamlit auto-discovers that folder and flashes its file names
+in the sidebar on every rerun before ``st.navigation`` replaces them.)
 Run with ``make run`` (or ``streamlit run app.py``).
 """
 from __future__ import annotations
@@ -15,10 +17,10 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PAGES = [
-    st.Page("pages/chat.py", title="Ask", icon=":material/forum:", default=True),
-    st.Page("pages/quotes.py", title="Quote finder", icon=":material/format_quote:"),
-    st.Page("pages/interviews.py", title="Interviews", icon=":material/library_books:"),
-    st.Page("pages/ingest.py", title="Ingest", icon=":material/upload_file:"),
+    st.Page("views/chat.py", title="Ask", icon=":material/forum:", default=True),
+    st.Page("views/quotes.py", title="Quote finder", icon=":material/format_quote:"),
+    st.Page("views/interviews.py", title="Interviews", icon=":material/library_books:"),
+    st.Page("views/ingest.py", title="Ingest", icon=":material/upload_file:"),
 ]
 
 page = st.navigation(PAGES)

@@ -181,7 +181,7 @@ def test_interview_content_is_escaped(filled: Settings) -> None:
 
 
 def test_no_page_allows_raw_html() -> None:
-    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
+    for path in [ROOT / "app.py", *(ROOT / "views").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
         assert "unsafe_allow_html=True" not in path.read_text(encoding="utf-8"), path
 
 
@@ -218,7 +218,7 @@ def test_empty_store_offers_the_sample_in_one_click(app_env: Settings, write_int
 def test_store_unreachable_explains_what_to_check(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("CHROMA_PORT", str(_free_port()))
-    for page in (None, "pages/quotes.py", "pages/interviews.py", "pages/ingest.py"):
+    for page in (None, "views/quotes.py", "views/interviews.py", "views/ingest.py"):
         at = run_app(page)
         text = all_text(at)
         assert "cannot be reached" in text, page
@@ -242,7 +242,7 @@ def test_bad_setting_is_explained(app_env: Settings, monkeypatch: pytest.MonkeyP
 
 # -- quote finder -----------------------------------------------------------------------
 def test_quote_finder_table_filters_and_export(filled: Settings) -> None:
-    at = run_app("pages/quotes.py")
+    at = run_app("views/quotes.py")
     at.text_input[0].set_value("udfordringer partnerskaber")
     next(b for b in at.button if b.label == "Search").click().run()
     assert not at.exception
@@ -257,7 +257,7 @@ def test_quote_finder_table_filters_and_export(filled: Settings) -> None:
 
 
 def test_quote_finder_no_match(filled: Settings) -> None:
-    at = run_app("pages/quotes.py")
+    at = run_app("views/quotes.py")
     at.sidebar.multiselect(key="quotes-interviewee").set_value(["Bo Berg"]).run()
     at.text_input[0].set_value("zzzxq qqqzx")
     next(b for b in at.button if b.label == "Search").click().run()
@@ -269,7 +269,7 @@ def test_quote_finder_no_match(filled: Settings) -> None:
 def test_interviews_browse_and_open_at_quote(filled: Settings, write_interview, hash_embeddings) -> None:
     (filled.interviews_dir / "broken.txt").write_bytes(b"\x00\xff" * 300)
     sync_paths([filled.interviews_dir], filled, embeddings=hash_embeddings)
-    at = run_app("pages/interviews.py")
+    at = run_app("views/interviews.py")
     assert "could not be read" in " ".join(expander_labels(at))
     assert "broken.txt" in all_text(at)
     assert set(at.selectbox(key="iv-select").options) >= {"anna.txt", "bo.txt"} or len(at.selectbox[0].options) == 3
@@ -282,7 +282,7 @@ def test_interviews_browse_and_open_at_quote(filled: Settings, write_interview, 
     body = interview_text(**ANNA)
     quote = "Økonomien er altid en barriere, når budgetterne er skåret."
     start = body.index(quote)
-    at = run_app("pages/interviews.py", doc="anna.txt", at=f"{start}-{start + len(quote)}")
+    at = run_app("views/interviews.py", doc="anna.txt", at=f"{start}-{start + len(quote)}")
     assert at.selectbox(key="iv-select").value == "anna.txt"
     text = all_text(at)
     assert "Opened at the cited passage" in text
@@ -291,7 +291,7 @@ def test_interviews_browse_and_open_at_quote(filled: Settings, write_interview, 
 
 # -- ingest -----------------------------------------------------------------------------
 def test_upload_is_reported_and_then_answerable(filled: Settings) -> None:
-    at = run_app("pages/ingest.py")
+    at = run_app("views/ingest.py")
     data = interview_text(
         name="Carl Dahl",
         org="Sydby Bibliotek",
@@ -306,14 +306,14 @@ def test_upload_is_reported_and_then_answerable(filled: Settings) -> None:
     assert at.success
     assert (filled.interviews_dir / "Carl Dahl – kajak.txt").exists()
 
-    at.switch_page("pages/chat.py").run()
+    at.switch_page("views/chat.py").run()
     ask(at, "Hvad lærte I af kajakklubben?")
     answer = at.session_state["messages"][1]["answer"]
     assert any(s.interviewee == "Carl Dahl" for s in answer.sources)
 
 
 def test_bad_upload_is_reported_and_store_unchanged(filled: Settings) -> None:
-    at = run_app("pages/ingest.py")
+    at = run_app("views/ingest.py")
     at.file_uploader[0].set_value(
         [("junk.txt", b"\x00\x01\xff" * 400, "text/plain"), ("../../evil.exe", b"MZ", "application/octet-stream")]
     ).run()
@@ -329,7 +329,7 @@ def test_bad_upload_is_reported_and_store_unchanged(filled: Settings) -> None:
 def test_resync_reports_changes(filled: Settings, write_interview) -> None:
     (filled.interviews_dir / "bo.txt").unlink()
     write_interview("dan.txt", name="Dan Due", org="Østby Bibliotek")
-    at = run_app("pages/ingest.py")
+    at = run_app("views/ingest.py")
     at.button(key="resync").click().run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -343,7 +343,7 @@ def test_resync_while_another_ingest_runs_says_so(filled: Settings) -> None:
     lock = lock_for(filled)
     lock.acquire()
     try:
-        at = run_app("pages/ingest.py")
+        at = run_app("views/ingest.py")
         at.button(key="resync").click().run()
         assert not at.exception
         assert "Another ingest is running" in all_text(at)

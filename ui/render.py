@@ -16,7 +16,7 @@ from ui.export import who
 from ui.state import AppError
 from ui.text import answer_markdown, escape_md, highlight_markdown, passage_for
 
-INTERVIEWS_PAGE = "pages/interviews.py"
+INTERVIEWS_PAGE = "views/interviews.py"
 
 BodyLookup = Callable[[str], "dict[str, Any] | None"]
 

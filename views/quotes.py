@@ -33,7 +33,7 @@ def main() -> None:
         filters = filter_widgets(facets, key="quotes")
     if not stats.get("documents"):
         st.info("The case base is empty. Ingest the sample on the Ask page, or upload interviews on the Ingest page.")
-        st.page_link("pages/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
+        st.page_link("views/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
         return
 
     with st.form("quote-search", border=False):

@@ -164,7 +164,7 @@ def onboarding(settings: Any) -> None:
             st.rerun()
         if not files:
             st.caption("No interview files found there. Upload your own on the Ingest page.")
-    st.page_link("pages/ingest.py", label="Or upload your own interviews", icon=":material/upload_file:")
+    st.page_link("views/ingest.py", label="Or upload your own interviews", icon=":material/upload_file:")
 
 
 main()
