@@ -95,6 +95,8 @@ _INTERVIEWISH = st.lists(
         "PARTNERSKABET – ET KORT OPRIDS", "sætning.OVERSKRIFT MED STORE", "**Fed?**", "## Overskrift",
         "Navn: Anna Berg", "Interviewer: Hvorfor?", "Karen: Fordi.", "2. Liste", "---", "a) under",
         "Lang tekst " * 30 + "slut.", "Anna Berg, leder på Huset har svaret.", "?", "•", "1)", "\t",
+        "**Q1:** Hvad?", "## **Spørgsmål 2:** Hvorfor?", "Interview med **Anna Berg**, leder, Huset.",
+        "> ## Citat?", "**Anna:** Ja.", "##Hvad nu?", "Case: Fælles scene.", "*", "**", "## **", "Q1: ** **",
     ]),
     max_size=25,
 ).map("\n".join)

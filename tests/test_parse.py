@@ -246,3 +246,149 @@ def test_detect_language(text: str, language: str) -> None:
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "?", "•", "1)", "# \n**\n---\n", "A\n?\n"])
 def test_degenerate_texts_do_not_crash(text: str) -> None:
     parse(text)
+
+
+# --- people, organisations and clean questions (shapes found by the eval corpus) ----
+
+MD_BOLD_NAME = """# Open Shelves: a library and a swimming club
+
+*Written for testing.* A conversation with **Priya Nandakumar**, Youth Services Coordinator at Millbrook City Libraries, about the "Splash & Read" partnership with Millbrook Otters Swim Club.
+
+## Why did you team up?
+
+Parents waited an hour by the pool every week, so we brought books to the stands.
+
+## **Q2:** What was hard?
+
+Wet books. We switched to a cheap paperback collection.
+
+### 3. *What would you do differently?*
+
+Sign a written agreement before the first season.
+"""
+
+
+def test_markdown_intro_with_bold_name_and_org_that_looks_like_a_name() -> None:
+    iv = parse(MD_BOLD_NAME)
+    assert (iv.interviewee, iv.role, iv.organisation) == (
+        "Priya Nandakumar", "Youth Services Coordinator", "Millbrook City Libraries",
+    )
+    assert iv.case == "Splash & Read"
+    assert [q.question for q in iv.qa] == [
+        "Why did you team up?", "What was hard?", "What would you do differently?",
+    ]
+    assert [q.number for q in iv.qa] == [1, 2, 3]
+    for q in iv.qa:  # the span is verbatim and covers exactly the clean question
+        assert q.question_span is not None and q.question_span.text == q.question
+    assert iv.intro is not None and "Priya Nandakumar" in iv.intro.text
+
+
+@pytest.mark.parametrize(
+    ("line", "question"),
+    [
+        ("## How did it begin?", "How did it begin?"),
+        ("##How did it begin?", "How did it begin?"),
+        ("## How did it begin? ##", "How did it begin?"),
+        ("> ## How did it begin?", "How did it begin?"),
+        ("**Q1:** How did it begin?", "How did it begin?"),
+        ("**Q1**: How did it begin?", "How did it begin?"),
+        ("## Q1. **How did it begin?**", "How did it begin?"),
+        ("Q1: **How did it begin?**", "How did it begin?"),
+        ("**Spørgsmål 1:** Hvordan begyndte det?", "Hvordan begyndte det?"),
+        ("### 2) *How did it begin?*", "How did it begin?"),
+        ("## Question 4: How did it begin?", "How did it begin?"),
+        ("1. **How did *you* begin?**", "How did you begin?"),
+    ],
+)
+def test_question_text_is_clean_of_markup(line: str, question: str) -> None:
+    iv = parse(f"{line}\n\nThat is a long story.\n")
+    assert [q.question for q in iv.qa] == [question]
+    span = iv.qa[0].question_span
+    assert span is not None and not span.text.startswith(("#", "*", "Q1", ">"))
+    assert [a.text for a in iv.qa[0].answers] == ["That is a long story."]
+
+
+def test_bold_transcript_labels() -> None:
+    iv = parse("**Interviewer:** Hvad var svært?\n**Mona:** Økonomien.\n**Mona:** Og tiden.\n")
+    assert [q.question for q in iv.qa] == ["Hvad var svært?"]
+    assert [a.text for a in iv.qa[0].answers] == ["Økonomien.", "Og tiden."]
+    assert iv.interviewee == "Mona"
+
+
+SPM_SVAR = """Samtale med Rasmus Holt Jeppesen, kulturkonsulent, Silkeborg Kommune. Projekt: Byens Scener. (Skrevet til test.)
+
+Spørgsmål 1: Hvem tog initiativet?
+Svar: Det gjorde foreningerne. De manglede en scene om vinteren.
+
+Spørgsmål 2: Hvad kostede det?
+Svar: Mest tid. Kommunen betalte lyd og lys.
+"""
+
+
+def test_name_role_org_sentence_without_verb_and_inline_case_label() -> None:
+    iv = parse(SPM_SVAR)
+    assert (iv.interviewee, iv.role, iv.organisation, iv.case) == (
+        "Rasmus Holt Jeppesen", "kulturkonsulent", "Silkeborg Kommune", "Byens Scener",
+    )
+    assert [(q.number, q.question) for q in iv.qa] == [(1, "Hvem tog initiativet?"), (2, "Hvad kostede det?")]
+    assert [a.text for a in iv.qa[0].answers] == ["Det gjorde foreningerne. De manglede en scene om vinteren."]
+    assert iv.warnings == []
+
+
+ESSAY = """Reflections from a theatre educator
+
+Amara Osei, Director of Outreach, Riverside Theatre of Young People. (Written for testing.)
+
+Schools and theatres share an audience but rarely a calendar. Our first season together nearly failed.
+
+What saved it was a shared planning day every August.
+"""
+
+
+def test_multi_word_role_and_org_containing_of() -> None:
+    iv = parse(ESSAY)
+    assert (iv.interviewee, iv.role, iv.organisation) == (
+        "Amara Osei", "Director of Outreach", "Riverside Theatre of Young People",
+    )
+    assert iv.structure == "paragraphs"
+
+
+@pytest.mark.parametrize(
+    ("intro", "people"),
+    [
+        ("Vi har talt med Anna Berg, Head of Libraries at Fjordby Council, om samarbejdet.",
+         ("Anna Berg", "Head of Libraries", "Fjordby Council")),
+        ("Ole Hansen er leder af Kulturhuset Nord og fortæller om festivalen.",
+         ("Ole Hansen", "leder", "Kulturhuset Nord")),
+        ("Sundhedskonsulent Birgitte Holm, Fjordby Kommune, har svaret.",
+         ("Birgitte Holm", "Sundhedskonsulent", "Fjordby Kommune")),
+        ("Vi talte med kulturkonsulent Peter Munk, Aabenraa Kommune, om festivalen.",
+         ("Peter Munk", "kulturkonsulent", "Aabenraa Kommune")),
+        ("An Interview With Sarah Quinn, Outreach Librarian at Kingsford Library.",
+         ("Sarah Quinn", "Outreach Librarian", "Kingsford Library")),
+        ("Hanne Krogh, koordinator, Fablab Vest ApS.", ("Hanne Krogh", "koordinator", "Fablab Vest ApS")),
+        ("Interview med Jens Ravn, daglig leder i Foreningen Læs Mere, om initiativet.",
+         ("Jens Ravn", "daglig leder", "Foreningen Læs Mere")),
+        ("Tina Poulsen, bibliotekar, fortæller om læseklubben.", ("Tina Poulsen", "bibliotekar", "")),
+        # an organisation is no interviewee, and a list of names is no role
+        ("Brackley Town Libraries, about the new partnership with Brackley Rovers FC.", ("", "", "")),
+        ("Karen Lund, Bo Berg, Ida Holm.", ("", "", "")),
+    ],
+)
+def test_intro_shapes(intro: str, people: tuple[str, str, str]) -> None:
+    iv = parse(intro + "\n\n1) Hvad lærte I?\n- Meget.\n")
+    assert (iv.interviewee, iv.role, iv.organisation) == people
+
+
+def test_person_organisation_and_role_heuristics() -> None:
+    from ingest.parse_people import is_person_name, looks_like_org, looks_like_role
+
+    for org in ("Herning Bibliotekerne", "Odense Kommune", "Nørre Skole", "Musikskolen", "Kulturhuset",
+                "Science Museum", "Jobcenter Vejle", "Frivilligforeningen", "Town Libraries",
+                "City Council", "Fablab Makerspace", "Maker Hub", "Byg A/S", "Nord ApS"):
+        assert looks_like_org(org) and not is_person_name(org), org
+    for role in ("Kommunikationschef", "biblioteksleder", "kulturkonsulent", "skolebibliotekar",
+                 "Partnerships Manager", "Programme Coordinator", "Director", "Head of Learning"):
+        assert looks_like_role(role) and not looks_like_org(role), role
+    for name in ("Mette Lund Sørensen", "Tom Adeyemi", "Birgitte Lund-Madsen"):
+        assert is_person_name(name) and not looks_like_org(name), name
