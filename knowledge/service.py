@@ -202,9 +202,8 @@ class Casebase:
         if body is None:
             return None
         corpus = self.corpus()
-        rows = [i for i, d in enumerate(corpus.columns["doc_id"]) if d == doc_id]
-        rows.sort(key=lambda i: int(corpus.metas[i].get("start", 0)))
-        chunks = [{"chunk_id": corpus.ids[i], "quote": corpus.texts[i], **corpus.metas[i]} for i in rows]
+        rows = sorted((int(i) for i in corpus.rows_of(doc_id)), key=lambda i: int(corpus.ints["start"][i]))
+        chunks = [{"chunk_id": corpus.ids[i], "quote": corpus.texts[i], **corpus.meta(i)} for i in rows]
         return {**body, "doc_id": doc_id, "n_chunks": len(chunks), "chunks": chunks}
 
     def facets(self) -> dict[str, list[str]]:

