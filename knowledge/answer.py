@@ -11,6 +11,7 @@ so what the user watches appear is exactly what the final answer says.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -72,6 +73,17 @@ def trim_quote(text: str, terms: set[str], max_chars: int = MAX_QUOTE_CHARS) -> 
         cut = text.rfind(" ", a, a + max_chars)
         b = cut if cut > a else a + max_chars
     return a, b
+
+
+def number_by_appearance(sources: list[Source]) -> list[Source]:
+    """The sources in the order the extractive answer shows them (grouped by interview,
+    interviews in order of their best quote), renumbered 1..n: so the [n] markers
+    read in order in the answer text and the sources list matches it."""
+    groups: dict[str, list[Source]] = {}
+    for s in sources:
+        groups.setdefault(s.doc_id, []).append(s)
+    ordered = [s for items in groups.values() for s in items]
+    return [s if s.n == i else replace(s, n=i) for i, s in enumerate(ordered, 1)]
 
 
 def extractive(question: str, language: str, sources: list[Source], refused: bool) -> str:
@@ -221,6 +233,7 @@ def stream_llm(
 
 def fallback_answer(question: str, language: str, sources: list[Source], refused: bool, why: str) -> Answer:
     notice = FALLBACK_NOTICE.get(language, FALLBACK_NOTICE["en"]).format(why=why)
+    sources = number_by_appearance(sources)
     return Answer(question, language, "extractive", extractive(question, language, sources, refused), sources, refused, notice)
 
 

@@ -129,6 +129,7 @@ class Casebase:
             yield Answer(question, language, mode if model else "extractive", text, [], True, notice)
             return
         if model is None:
+            sources = ans.number_by_appearance(sources)
             text = ans.extractive(question, language, sources, False)
             yield text
             yield Answer(question, language, "extractive", text, sources, False, notice)

@@ -104,3 +104,31 @@ def test_split_units_never_splits_inside_a_quote_and_keeps_trailing_citations():
     assert rest == " Unfin"
     units, rest = split_units("End of sentence.")
     assert units == [] and rest == "End of sentence."  # a citation may still follow
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def test_citation_numbers_read_in_order_of_appearance():
+    from knowledge.answer import number_by_appearance
+
+    # rank order a, b, a, c, b: grouped by interview the text shows a a b b c
+    ranked = [_src(1, "A1", doc_id="a"), _src(2, "B1", doc_id="b", interviewee="Bo"), _src(3, "A2", doc_id="a"),
+              _src(4, "C1", doc_id="c", interviewee="Cy"), _src(5, "B2", doc_id="b", interviewee="Bo")]
+    sources = number_by_appearance(ranked)
+    assert [s.n for s in sources] == [1, 2, 3, 4, 5]
+    assert [s.quote for s in sources] == ["A1", "A2", "B1", "B2", "C1"]
+    text = extractive("q?", "en", sources, refused=False)
+    assert _numbers(text) == [1, 2, 3, 4, 5]
+    assert ranked[1].n == 2  # the caller's sources are not changed
+
+
+def test_extractive_answer_numbers_match_its_sources(casebase):
+    for q in ("biblioteket borgere unge frø", "Hvad var de største udfordringer med parkeringspladserne?"):
+        ans = casebase.ask(q, k=8)
+        assert not ans.refused
+        assert _numbers(ans.answer) == list(range(1, len(ans.sources) + 1))
+        assert [s.n for s in ans.sources] == list(range(1, len(ans.sources) + 1))
+        for s in ans.sources:
+            assert f"\u201c{s.quote}\u201d [{s.n}]" in ans.answer
