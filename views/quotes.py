@@ -65,17 +65,14 @@ def main() -> None:
     show_table(hits, svc, settings, stats, query)
 
 
+QUOTE_WIDTH = 560  # px: the quote is what people scan; the other columns can scroll into view
+ROW_HEIGHT = 96  # px: four wrapped lines (Streamlit wraps cell text once a row is taller than 4rem)
+
+
 def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], query: str) -> None:
-    head, dl = st.columns([0.75, 0.25], vertical_alignment="center")
-    head.caption(f"{len(hits)} quotes for \u201c{query}\u201d, best first")
-    dl.download_button(
-        "Export CSV",
-        data=quotes_csv(hits),
-        file_name="casebase-quotes.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        width="stretch",
-    )
+    # The table's hover toolbar sits over its top-right corner, so nothing clickable goes there:
+    # the count above on the left, Export CSV below the table.
+    st.caption(f"{len(hits)} quotes for \u201c{query}\u201d, best first")
     rows = [
         {
             "Quote": s.quote,
@@ -92,17 +89,33 @@ def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], 
         rows,
         hide_index=True,
         width="stretch",
+        # header + up to five rows (more scroll inside), so a selected quote's card below peeks into view
+        height=38 + ROW_HEIGHT * min(len(rows), 5) + 2,
+        row_height=ROW_HEIGHT,
         on_select="rerun",
         selection_mode="single-row",
         key="quotes-table",
         column_config={
-            "Quote": st.column_config.TextColumn(width="large"),
-            "Question": st.column_config.TextColumn(width="medium"),
+            "Quote": st.column_config.TextColumn(width=QUOTE_WIDTH),
+            "Person": st.column_config.TextColumn(width="medium"),
+            "Organisation": st.column_config.TextColumn(width="medium"),
+            "Case": st.column_config.TextColumn(width="medium"),
+            "Question": st.column_config.TextColumn(width="large"),
+            "File": st.column_config.TextColumn(width="medium"),
         },
+    )
+    dl, hint = st.columns([0.2, 0.8], vertical_alignment="center")
+    dl.download_button(
+        "Export CSV",
+        data=quotes_csv(hits),
+        file_name="casebase-quotes.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        width="stretch",
     )
     selected = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if not selected:
-        st.caption(":material/touch_app: Select a row to see the quote in its passage and copy its citation.")
+        hint.caption(":material/touch_app: Select a row to read the whole quote in its passage and copy its citation.")
         return
     s = hits[selected[0]]
     st.subheader("Selected quote", anchor=False)
