@@ -4,6 +4,7 @@ next to a naive LangChain baseline measured in the same run.
     python -m bench.run                      # default sizes: 40 (~1k chunks), 100, 1000 interviews
     python -m bench.run --quick              # smoke run, about a minute
     python -m bench.run --sizes 100,1000 --real auto|always|never
+    python -m bench.run --ui                 # then the app in a browser (bench/ui.py, sample)
 
 Every phase is a separate process (bench/phases.py), so its peak RSS is its own.
 Stores live in a temporary folder (never .casebase/). Passage embedding with
@@ -12,6 +13,9 @@ embedding would take more than ``--real-budget`` seconds (projected from the
 largest real run) use real query embeddings but hashed passage vectors; the
 table marks them and adds the projected real-model time. Results go to
 bench/results/bench-<time>.json with the machine's core count and load.
+
+UI timings (cold start, answers, quote search in headless chromium) are
+``python -m bench.ui [--corpus 1000]``; ``--ui`` here runs it on the sample.
 """
 from __future__ import annotations
 
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--keep", type=Path, help="keep corpora and stores in this folder")
+    ap.add_argument("--ui", action="store_true", help="also time the app in chromium on the sample (python -m bench.ui)")
     opts = ap.parse_args(argv)
     if opts.quick:
         opts.sizes, opts.real, opts.rounds = "5,20", "never", 1
@@ -152,7 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     errors = [f"{r['interviews']}:{k}" for r in results for k, v in r.items() if isinstance(v, dict) and "error" in v]
     if errors:
         say("phases failed: " + ", ".join(errors) + f" (see {log})")
-    return 1 if errors else 0
+    ui_failed = 0
+    if opts.ui:
+        from bench import ui
+
+        say("UI timings (python -m bench.ui)")
+        ui_failed = ui.main([])
+    return 1 if errors or ui_failed else 0
 
 
 def choose_embedder(n: int, done: list[dict], opts: argparse.Namespace) -> str:
