@@ -240,7 +240,7 @@ class Store:
 
     def reset(self) -> None:
         """Drop both collections (``--rebuild``)."""
-        for name in (self.settings.collection, self.settings.collection + "__docs"):
+        for name in (self.settings.collection, self.settings.collection + "__docs", self.settings.collection + "__questions"):
             try:
                 self.client.delete_collection(name)
             except Exception:  # already gone
