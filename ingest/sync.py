@@ -181,8 +181,8 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress) -> SyncReport:
         seen.add(t.doc_id)
         try:
             digest = content_hash(t.path)
-        except OSError as exc:
-            report.failed.append({"path": str(t.path), "error": f"{t.path.name}: cannot read ({exc.strerror or exc})"})
+        except LoadError as exc:  # unreadable, or gone since the folder was listed
+            report.failed.append({"path": str(t.path), "error": str(exc)})
             continue
         rec = manifest.get(t.doc_id)
         if rec and rec.committed and rec.content_hash == digest and rec.source_path == str(t.path):

@@ -187,3 +187,18 @@ def test_sample_folder_syncs_cleanly(settings, hash_embeddings):
     assert len(report.added) >= 2
     assert "herning-bibliotekerne-sansefortaellingen.txt" in report.added
 
+
+
+def test_file_that_vanishes_mid_sync_is_reported_and_the_rest_go_in(settings, write_interview, hash_embeddings):
+    write_interview("a.txt")
+    doomed = write_interview("b.txt", name="Bo Berg")
+    write_interview("c.txt", name="Cia Carlsen")
+
+    def progress(done: int, total: int, doc_id: str) -> None:
+        if doc_id == "b.txt":
+            doomed.unlink()  # deleted by its owner after the folder was listed
+
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings, progress=progress)
+    assert report.added == ["a.txt", "c.txt"]
+    assert [Path(f["path"]).name for f in report.failed] == ["b.txt"]
+    assert "b.txt" in report.failed[0]["error"]
