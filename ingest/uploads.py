@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from langchain_core.embeddings import Embeddings
+
 from ingest.loaders import SUPPORTED_EXTENSIONS
 from ingest.sync import Progress, SyncReport, sync_paths
 from knowledge.settings import Settings
@@ -40,10 +42,6 @@ class UploadResult:
     saved: list[str] = field(default_factory=list)  # doc_ids (file names) now in the store
     rejected: list[dict[str, str]] = field(default_factory=list)  # {"name", "error"}: refused or rolled back
     report: SyncReport | None = None
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.saved) and not self.rejected
 
 
 def sanitize_filename(name: str) -> str:
@@ -92,7 +90,7 @@ def ingest_uploads(
     settings: Settings,
     *,
     progress: Progress | None = None,
-    embeddings=None,
+    embeddings: Embeddings | None = None,
 ) -> UploadResult:
     """Save ``(name, data)`` pairs into ``settings.interviews_dir`` and sync them.
 
@@ -108,11 +106,10 @@ def ingest_uploads(
     try:
         for raw_name, data in files:
             try:
-                safe = _unique(check_upload(raw_name, len(data), settings), names_taken)
+                target = _inside(folder, _unique(check_upload(raw_name, len(data), settings), names_taken))
             except UploadRejected as exc:
                 result.rejected.append({"name": str(raw_name), "error": str(exc)})
                 continue
-            target = _inside(folder, safe)
             staged[target] = _write_atomic(target, data)
         if not staged:
             return result

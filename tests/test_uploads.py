@@ -115,3 +115,16 @@ def test_same_name_twice_in_one_batch_keeps_both(settings: Settings, hash_embedd
     result = ingest_uploads([("dir1/x.txt", a), ("dir2/x.txt", b)], settings, embeddings=hash_embeddings)
     assert result.saved == ["x.txt", "x (2).txt"]
     assert (settings.interviews_dir / "x (2).txt").read_bytes() == b
+
+
+def test_upload_over_a_symlink_out_of_the_folder_is_refused_alone(settings: Settings, hash_embeddings, tmp_path) -> None:
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("not ours to overwrite", encoding="utf-8")
+    settings.interviews_dir.mkdir(parents=True)
+    (settings.interviews_dir / "linked.txt").symlink_to(outside)
+    good = interview_text(name="Bo Berg").encode()
+    result = ingest_uploads([("linked.txt", b"new text"), ("bo.txt", good)], settings, embeddings=hash_embeddings)
+    assert result.saved == ["bo.txt"]
+    assert [r["name"] for r in result.rejected] == ["linked.txt"]
+    assert "outside the interviews folder" in result.rejected[0]["error"]
+    assert outside.read_text(encoding="utf-8") == "not ours to overwrite"
