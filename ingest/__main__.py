@@ -39,8 +39,6 @@ def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bo
     skipped, changed files replace their old chunks, and files gone from a
     synced folder are removed. Exit 0 when all went in, 1 when some failed.
     """
-    settings = settings_with(store=store)
-    targets = list(paths) or [settings.interviews_dir]
     show_bar = not as_json and sys.stderr.isatty()
     bar = None
 
@@ -54,13 +52,15 @@ def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bo
         bar.update(done - bar.pos)
 
     try:
+        settings = settings_with(store=store)
         if if_empty and not rebuild:
             count = len(Store(settings).documents())
             if count:
                 click.echo(f"The store already holds {count} interviews; not syncing ({settings.describe_store()}).", err=True)
                 return
-        report = sync_paths(targets, settings, rebuild=rebuild, progress=progress)
-    except (StoreError, SyncBusy, EmbedderUnavailable) as exc:
+        report = sync_paths(list(paths) or [settings.interviews_dir], settings, rebuild=rebuild, progress=progress)
+    # ValueError: an invalid CASEBASE_* setting (pydantic's ValidationError is one)
+    except (StoreError, SyncBusy, EmbedderUnavailable, ValueError) as exc:
         if as_json:
             click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
         click.echo(f"Error: {exc}", err=True)

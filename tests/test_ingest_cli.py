@@ -69,6 +69,15 @@ def test_usage_error_exits_2(cli_env):
     assert res.exit_code == 2
 
 
+def test_invalid_setting_is_a_clear_error(cli_env, settings, write_interview):
+    write_interview("a.txt")
+    env = dict(cli_env, CASEBASE_LOCK_TIMEOUT="soon")
+    res = CliRunner().invoke(main, [str(settings.interviews_dir), "--json"], env=env)
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception  # handled, not a crash
+    assert "lock_timeout" in json.loads(res.stdout)["error"]
+    assert "lock_timeout" in res.stderr
+
+
 def test_model_mismatch_is_a_clear_error(cli_env, settings, write_interview):
     write_interview("a.txt")
     assert invoke(cli_env, str(settings.interviews_dir), "--json").exit_code == 0
