@@ -245,7 +245,7 @@ def test_detect_language(text: str, language: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "?", "•", "1)", "# \n**\n---\n", "A\n?\n"])
 def test_degenerate_texts_do_not_crash(text: str) -> None:
-    parse(text)
+    parse(text)  # which also checks the span invariant
 
 
 # --- people, organisations and clean questions (shapes found by the eval corpus) ----
