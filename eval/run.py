@@ -45,6 +45,19 @@ VARIANTS: dict[str, RetrievalConfig] = {
     "all legs, linear": variant(BASE, per_doc_cap=0),
     "all legs, linear, cap 3/interview, no centring": variant(BASE, lang_center=False),
     "all legs, linear, cap 3/interview (default)": BASE,
+    # all-but-the-top: the corpus's common (topic) direction(s) removed before scoring
+    "topic: centre (passages, query - 1.0 mean)": variant(BASE, topic_center=1.0),
+    "topic: centre (passages, query - 0.5 mean)": variant(BASE, topic_center=0.5),
+    "topic: remove PC1": variant(BASE, topic_pcs=1),
+    "topic: remove PC1-2": variant(BASE, topic_pcs=2),
+    "topic: remove PC1-3": variant(BASE, topic_pcs=3),
+    "topic: centre 1.0 + remove PC1": variant(BASE, topic_pcs=1, topic_center=1.0),
+    "topic: centre 1.0 + remove PC1-3": variant(BASE, topic_pcs=3, topic_center=1.0),
+    "topic: remove PC1 + question leg": variant(BASE, topic_pcs=1, topic_questions=True),
+    "topic: centre 1.0 + PC1 + question leg": variant(BASE, topic_pcs=1, topic_center=1.0, topic_questions=True),
+    "topic: centred per language, remove PC1": variant(BASE, topic_pcs=1, topic_by_language=True),
+    "topic: centred per language, remove PC1-2": variant(BASE, topic_pcs=2, topic_by_language=True),
+    "topic: centred per language, remove PC1-3": variant(BASE, topic_pcs=3, topic_by_language=True),
 }
 
 

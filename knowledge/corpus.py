@@ -105,6 +105,21 @@ class Corpus:
         self.group = np.where(self.q_index >= 0, group, -1).astype(np.int64)
         self.n_groups = int(self.group.max()) + 1 if n else 0
         self.q_vectors = _normalise(question_vectors(embeddings, uniq, store)) if uniq else np.zeros((0, self.vectors.shape[1]), np.float32)
+        self._topic: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
+
+    def topic_space(self, which: str, pcs: int, by_language: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """"All-but-the-top" (Mu & Viswanath 2018) for ``which`` = "passages" (``vectors``)
+        or "questions" (``q_vectors``): the mean vector, the top ``pcs`` principal
+        directions of the centred matrix (rows of an orthonormal matrix) and the matrix
+        centred, stripped of those directions and renormalised. Built once per snapshot
+        and cached; the SVD runs on at most 5,000 rows. None when there is nothing to
+        fit (no rows, or a partial snapshot without vectors). ``by_language``: passages
+        centred on their own language's mean (else PC1 is the Danish/English axis)."""
+        key = (which, pcs, by_language)
+        if key not in self._topic:
+            groups = self.lang_codes if by_language and which == "passages" else None
+            self._topic[key] = _topic_space(self.vectors if which == "passages" else self.q_vectors, pcs, groups)
+        return self._topic[key]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -155,6 +170,26 @@ def _objects(values: list[str]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
+
+
+def _topic_space(m: np.ndarray, pcs: int, groups: np.ndarray | None = None, sample: int = 5000) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    if m.ndim != 2 or m.shape[0] < 2 or not np.isfinite(m).all():
+        return None
+    mu = m.mean(axis=0)
+    centred = m - mu
+    if groups is not None:
+        centred = m.copy()
+        for g in np.unique(groups):
+            centred[groups == g] -= m[groups == g].mean(axis=0)
+    if pcs > 0:
+        fit = centred
+        if fit.shape[0] > sample:
+            fit = fit[np.random.default_rng(0).choice(fit.shape[0], sample, replace=False)]
+        basis = np.linalg.svd(fit, full_matrices=False)[2][: min(pcs, fit.shape[0] - 1)].astype(np.float32)
+        centred = centred - (centred @ basis.T) @ basis
+    else:
+        basis = np.zeros((0, m.shape[1]), np.float32)
+    return mu.astype(np.float32), basis, _normalise(centred.astype(np.float32))
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:

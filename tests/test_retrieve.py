@@ -9,7 +9,7 @@ import pytest
 from ingest.sync import sync_paths
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex, query_tokens, tokenize
-from knowledge.retrieve import RetrievalConfig, chroma_where, search
+from knowledge.retrieve import RetrievalConfig, chroma_where, search, variant
 
 
 def top_quote(cb, q, **kw) -> str:
@@ -212,3 +212,23 @@ def test_query_vectors_are_cached(hash_embeddings):
     b = query_vector(emb, "Hvad lærte I af samarbejdet?")
     assert a is b and emb.calls == 1
     assert abs(float((a * a).sum()) - 1.0) < 1e-5
+
+
+def test_topic_removal_is_cached_and_keeps_refusal_on_raw_cosines(casebase):
+    """All-but-the-top (off by default): the corpus mean and top principal direction(s)
+    are fitted once per snapshot; ranking uses the stripped space, relevance the raw cosine."""
+    import numpy as np
+
+    corpus = casebase.corpus()
+    space = corpus.topic_space("passages", 2)
+    assert space is corpus.topic_space("passages", 2)  # cached on the snapshot
+    mu, basis, mat = space
+    assert basis.shape == (2, corpus.vectors.shape[1])
+    assert np.allclose(basis @ basis.T, np.eye(2), atol=1e-4)
+    assert np.allclose(mat @ basis.T, 0.0, atol=1e-4)  # the directions are gone from every passage
+    q = "Parkeringspladserne foran biblioteket var altid optaget"
+    base = casebase.config
+    raw = search(corpus, q, k=3, cfg=base)
+    for changes in ({"topic_pcs": 2}, {"topic_center": 1.0, "topic_questions": True}, {"topic_pcs": 1, "topic_by_language": True}):
+        stripped = search(corpus, q, k=3, cfg=variant(base, **changes))
+        assert stripped.hits and stripped.relevance == raw.relevance and stripped.refused == raw.refused
