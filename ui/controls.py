@@ -1,33 +1,34 @@
 """Sidebar controls shared by the chat and the quote finder: filters, answer mode, k."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from knowledge.settings import Settings
+from ui.render import show_stats
 
 FILTER_LABELS = {"organisation": "Organisation", "interviewee": "Interviewee", "case": "Case"}
 
 
-@dataclass
-class AskOptions:
-    filters: dict[str, list[str]]
-    mode: str  # "extractive" | "llm"
-    k: int
+def sidebar_filters(stats: dict[str, Any], facets: dict[str, list[str]], *, key: str) -> dict[str, list[str]]:
+    """The searching pages' sidebar: what is in the store, then the filters."""
+    show_stats(stats)
+    st.sidebar.divider()
+    if facets:
+        st.sidebar.subheader("Filters", anchor=False)
+    return filter_widgets(facets, key=key)
 
 
-def filter_widgets(facets: dict[str, list[str]], *, key: str, where: Any = None) -> dict[str, list[str]]:
+def filter_widgets(facets: dict[str, list[str]], *, key: str) -> dict[str, list[str]]:
     """Multiselects for organisation, interviewee and case; AND across, OR within."""
-    box = where or st.sidebar
     chosen: dict[str, list[str]] = {}
     for field, label in FILTER_LABELS.items():
         values = facets.get(field) or facets.get(field + "s") or []  # the facade says "organisations"
         options = sorted({str(v) for v in values if str(v).strip()}, key=str.casefold)
         if not options:
             continue
-        picked = box.multiselect(label, options, key=f"{key}-{field}", placeholder=f"All {label.lower()}s")
+        picked = st.sidebar.multiselect(label, options, key=f"{key}-{field}", placeholder=f"All {label.lower()}s")
         if picked:
             chosen[field] = picked
     return chosen
@@ -42,7 +43,7 @@ def llm_name(settings: Settings) -> str:
     return f"{model} ({backend})" if model else spec
 
 
-def answer_controls(settings: Settings, stats: dict[str, Any], *, key: str = "chat") -> tuple[str, int]:
+def answer_controls(settings: Settings, *, key: str = "chat") -> tuple[str, int]:
     """Answer mode and number of sources, in the sidebar."""
     side = st.sidebar
     model = llm_name(settings)

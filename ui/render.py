@@ -13,7 +13,7 @@ import streamlit as st
 
 from knowledge.types import Answer, Source
 from ui.export import who
-from ui.state import AppError
+from ui.state import AppError, forget_casebase, format_when
 from ui.text import answer_markdown, escape_md, highlight_markdown, passage_for
 
 INTERVIEWS_PAGE = "views/interviews.py"
@@ -28,8 +28,6 @@ def show_error(err: AppError, *, retry_key: str | None = None) -> None:
         if err.hints:
             st.markdown("**What to check**\n\n" + "\n".join(f"- {_with_code(h)}" for h in err.hints))
         if retry_key and st.button("Retry", key=retry_key, icon=":material/refresh:"):
-            from ui.state import forget_casebase
-
             forget_casebase()
             st.rerun()
 
@@ -117,15 +115,12 @@ def _kind_label(kind: str) -> str:
     return {"case": "Case description", "intro": "Introduction", "paragraph": "Passage"}.get(kind, kind.title())
 
 
-def show_stats(stats: dict[str, Any], *, where: Any = None) -> None:
-    """What is in the store, in three numbers and a line on the models."""
-    from ui.state import format_when
-
-    box = where or st
-    c1, c2 = box.columns(2)
+def show_stats(stats: dict[str, Any]) -> None:
+    """What is in the store, in the sidebar: interviews, quotes, when it was last synced."""
+    c1, c2 = st.sidebar.columns(2)
     c1.metric("Interviews", _int(stats.get("documents")))
     c2.metric("Quotes", _int(stats.get("chunks")), help="Quotable chunks: answer bullets, paragraphs, case descriptions.")
-    box.caption(f"Last sync: {format_when(stats.get('last_sync_ts') or stats.get('last_sync'))}")
+    st.sidebar.caption(f"Last sync: {format_when(stats.get('last_sync_ts') or stats.get('last_sync'))}")
 
 
 def _int(value: Any) -> str:

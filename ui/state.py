@@ -19,7 +19,6 @@ T = TypeVar("T")
 
 # Keys in st.session_state, named once so pages don't drift apart.
 MESSAGES = "messages"  # chat history: [{"role": "user", "content": str} | {"role": "assistant", "answer": Answer}]
-FOCUS = "focus"  # {"doc_id", "start", "end"}: the passage the Interviews page opens at
 LAST_SYNC = "last_sync_result"  # what the Ingest page shows after a sync
 
 
@@ -150,6 +149,15 @@ def explain(exc: BaseException, settings: Settings) -> AppError:
         f"{name}: {_one_line(exc)}",
         ["Try again; if it persists, run `python -m knowledge list` in a terminal to see the store's state."],
     )
+
+
+def last_report(svc: Any) -> dict[str, Any] | None:
+    """The report the store keeps of its last sync, from the app or the command line
+    (it lists the files that failed and why); None when there is none or it cannot be read."""
+    try:
+        return svc.store.last_report()
+    except Exception:  # a courtesy only: never let it break a page
+        return None
 
 
 def new_chat() -> None:

@@ -7,10 +7,11 @@ from typing import Any, Iterator
 import streamlit as st
 
 from knowledge.types import Answer
-from ui.controls import answer_controls, filter_widgets
+from ui.controls import answer_controls, sidebar_filters
 from ui.export import conversation_markdown, describe_filters
-from ui.render import render_answer, show_error, show_stats
-from ui.state import AppError, call, current_settings, get_casebase, interview_lookup, messages, new_chat
+from ui.page import open_page
+from ui.render import render_answer, show_error
+from ui.state import AppError, explain, interview_lookup, messages, new_chat
 from ui.syncing import interview_files, sync_folder
 from ui.text import escape_md
 
@@ -19,21 +20,15 @@ EXAMPLES = [
     "Hvad får bibliotekerne ud af partnerskaber?",
     "What should partners agree on before they start?",
 ]
-PENDING = "chat-pending-question"
-AVATARS = {"user": ":material/person:", "assistant": ":material/format_quote:"}  # a question picked from the examples, asked on this run
+PENDING = "chat-pending-question"  # a question picked from the examples, asked on this run
+AVATARS = {"user": ":material/person:", "assistant": ":material/format_quote:"}
 
 
 def main() -> None:
-    try:
-        settings = current_settings()
-        svc = get_casebase(settings)
-        with st.spinner("Loading the case base…"):  # the first visit builds the search index
-            stats = call(svc.stats, settings=settings)
-            facets = call(svc.facets, settings=settings) if stats.get("documents") else {}
-    except AppError as err:
-        st.title("Casebase")
-        show_error(err, retry_key="chat-retry")
+    page = open_page("chat-retry", facets=True, error_title="Casebase")
+    if page is None:
         return
+    settings, svc, stats = page.settings, page.svc, page.stats
 
     history = messages()
     with st.sidebar:
@@ -49,12 +44,8 @@ def main() -> None:
             disabled=not history,
             help="The conversation as Markdown, with every citation and quote.",
         )
-        show_stats(stats)
-        st.divider()
-        if facets:
-            st.subheader("Filters", anchor=False)
-        filters = filter_widgets(facets, key="chat")
-        mode, k = answer_controls(settings, stats)
+        filters = sidebar_filters(stats, page.facets, key="chat")
+        mode, k = answer_controls(settings)
 
     if not stats.get("documents"):
         onboarding(settings)
@@ -97,11 +88,7 @@ def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer
     final: list[Answer] = []
 
     def pieces() -> Iterator[str]:
-        stream = getattr(svc, "ask_stream", None)
-        if stream is None:
-            final.append(svc.ask(question, history=past, **opts))
-            return
-        for piece in stream(question, history=past, **opts):
+        for piece in svc.ask_stream(question, history=past, **opts):
             if isinstance(piece, Answer):
                 final.append(piece)
             elif piece:
@@ -117,8 +104,6 @@ def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer
         return None
     except Exception as exc:
         placeholder.empty()
-        from ui.state import explain
-
         show_error(explain(exc, settings))
         return None
     placeholder.empty()

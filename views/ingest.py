@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ingest.loaders import SUPPORTED_EXTENSIONS
+from knowledge.settings import Settings
+from ui.page import open_page
 from ui.render import show_error, show_stats
-from ui.state import LAST_SYNC, AppError, call, current_settings, format_when, get_casebase
+from ui.state import LAST_SYNC, AppError, format_when, last_report
 from ui.syncing import interview_files, show_report, sync_folder, upload_and_sync
 from ui.text import escape_md
 
@@ -15,15 +17,10 @@ UPLOADER_GEN = "ingest-uploader-gen"  # bumping it gives a fresh, empty uploader
 
 def main() -> None:
     st.title("Ingest", anchor=False)
-    try:
-        settings = current_settings()
-        svc = get_casebase(settings)
-        stats = call(svc.stats, settings=settings)
-    except AppError as err:
-        show_error(err, retry_key="ingest-retry")
+    page = open_page("ingest-retry")
+    if page is None:
         return
-    with st.sidebar:
-        show_stats(stats)
+    show_stats(page.stats)
 
     last = st.session_state.get(LAST_SYNC)
     if last:
@@ -31,24 +28,16 @@ def main() -> None:
             st.subheader("Last sync", anchor=False)
             show_report(last)
     else:
-        stored = stored_report(svc)
+        stored = last_report(page.svc)
         if stored:
             with st.expander(f"Last sync ({format_when(stored.get('at'))})", icon=":material/history:"):
                 show_report({"report": stored, "seconds": 0.0, "rejected": []})
 
-    upload_section(settings)
-    folder_section(settings)
+    upload_section(page.settings)
+    folder_section(page.settings)
 
 
-def stored_report(svc) -> dict | None:
-    """The report the store keeps of its last sync (also one run from the command line)."""
-    try:
-        return svc.store.last_report()
-    except Exception:  # a courtesy only
-        return None
-
-
-def upload_section(settings) -> None:
+def upload_section(settings: Settings) -> None:
     st.subheader("Upload interviews", anchor=False)
     kinds = sorted(e.lstrip(".") for e in SUPPORTED_EXTENSIONS)
     limit_mb = settings.max_file_bytes / (1024 * 1024)
@@ -79,7 +68,7 @@ def upload_section(settings) -> None:
         st.rerun()
 
 
-def folder_section(settings) -> None:
+def folder_section(settings: Settings) -> None:
     st.subheader("Resync the interviews folder", anchor=False)
     folder = settings.interviews_dir
     files = interview_files(folder)
@@ -99,7 +88,7 @@ def folder_section(settings) -> None:
             run_folder_sync(settings, rebuild=True)
 
 
-def run_folder_sync(settings, *, rebuild: bool) -> None:
+def run_folder_sync(settings: Settings, *, rebuild: bool) -> None:
     try:
         sync_folder(settings, rebuild=rebuild)
     except AppError as err:

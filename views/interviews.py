@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
+from ui.page import open_page
 from ui.render import show_error, show_stats
-from ui.state import AppError, call, current_settings, format_when, get_casebase
+from ui.state import AppError, call, format_when, last_report
 from ui.text import escape_md, highlight_markdown, passage_for
 
 SELECT = "iv-select"
@@ -16,18 +17,18 @@ SELECT = "iv-select"
 
 def main() -> None:
     st.title("Interviews", anchor=False)
+    page = open_page("iv-retry")
+    if page is None:
+        return
+    settings, svc = page.settings, page.svc
+    show_stats(page.stats)
     try:
-        settings = current_settings()
-        svc = get_casebase(settings)
-        stats = call(svc.stats, settings=settings)
         interviews = call(svc.interviews, settings=settings)
     except AppError as err:
         show_error(err, retry_key="iv-retry")
         return
-    with st.sidebar:
-        show_stats(stats)
 
-    show_failures(last_report(svc, settings, stats))
+    show_failures(last_report(svc))
     if not interviews:
         st.info("No interviews yet. Ingest the sample on the Ask page, or upload files on the Ingest page.")
         return
@@ -192,19 +193,6 @@ def _forget_focus() -> None:
 def _label(iv: dict[str, Any]) -> str:
     parts = [str(iv.get("interviewee") or "").strip(), str(iv.get("organisation") or "").strip()]
     return " — ".join(p for p in parts if p) or str(iv.get("doc_id"))
-
-
-def last_report(svc: Any, settings: Any, stats: dict[str, Any]) -> dict[str, Any] | None:
-    """The last sync's report (it lists the files that failed and why)."""
-    try:
-        store = getattr(svc, "store", None)
-        if store is None:
-            from knowledge.store import Store
-
-            store = Store(settings)
-        return store.last_report()
-    except Exception:  # the report is a courtesy; never let it break the page
-        return None
 
 
 def show_failures(report: dict[str, Any] | None) -> None:

@@ -6,31 +6,23 @@ from typing import Any
 
 import streamlit as st
 
-from ui.controls import filter_widgets
+from ui.controls import sidebar_filters
 from ui.export import quotes_csv
-from ui.render import show_error, show_stats, source_card
-from ui.state import AppError, call, current_settings, get_casebase, interview_lookup
+from ui.page import open_page
+from ui.render import show_error, source_card
+from ui.state import AppError, call, interview_lookup
 
 RESULTS = "quotes-results"
 
 
 def main() -> None:
     st.title("Quote finder", anchor=False)
-    try:
-        settings = current_settings()
-        svc = get_casebase(settings)
-        stats = call(svc.stats, settings=settings)
-        facets = call(svc.facets, settings=settings) if stats.get("documents") else {}
-    except AppError as err:
-        show_error(err, retry_key="quotes-retry")
+    page = open_page("quotes-retry", facets=True)
+    if page is None:
         return
+    settings, svc, stats = page.settings, page.svc, page.stats
 
-    with st.sidebar:
-        show_stats(stats)
-        st.divider()
-        if facets:
-            st.subheader("Filters", anchor=False)
-        filters = filter_widgets(facets, key="quotes")
+    filters = sidebar_filters(stats, page.facets, key="quotes")
     if not stats.get("documents"):
         st.info("The case base is empty. Ingest the sample on the Ask page, or upload interviews on the Ingest page.")
         st.page_link("views/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
