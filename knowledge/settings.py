@@ -1,5 +1,5 @@
 """One settings object picks every backend, read from the environment
-(prefix ``CASEBASE_``, plus ``CHROMA_HOST``/``CHROMA_PORT``) or a ``.env`` file."""
+(prefix ``CASEBASE_``, plus ``CHROMA_HOST``/``CHROMA_PORT``) or the project's ``.env`` file."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -13,7 +13,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CASEBASE_", env_file=".env", extra="ignore", populate_by_name=True
+        # the project's .env, wherever the app or a CLI is started from (like the default paths)
+        env_prefix="CASEBASE_", env_file=PROJECT_DIR / ".env", extra="ignore", populate_by_name=True
     )
 
     store: Path = Field(default=PROJECT_DIR / ".casebase" / "store")
