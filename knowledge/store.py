@@ -12,13 +12,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.embeddings import make_embeddings, model_id
 from knowledge.settings import Settings
+
+if TYPE_CHECKING:  # both are imported where used, only when needed
+    from chromadb.api import ClientAPI
+    from langchain_chroma import Chroma
 
 META_ID = "__casebase_meta__"
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
@@ -32,7 +36,7 @@ class ModelMismatch(StoreError):
     """The store was built with another embedding model."""
 
 
-def make_client(settings: Settings, fresh: bool = False):
+def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
     """A Chroma client. ``fresh`` drops this process's cached view of an embedded store:
     Chroma caches one system per path, and its in-memory vector segment does not see
     writes made by another process (a CLI sync while the app runs). Writers always
@@ -220,9 +224,6 @@ class Store:
             if committed.get(meta.get("doc_id")) == meta.get("content_hash"):
                 yield _id, meta, doc
 
-    def chunk_count(self) -> int:
-        return self.chunks.count()
-
     def _iter(self, coll, include: list[str]) -> Iterator[tuple[str, dict, str]]:
         offset = 0
         while True:
@@ -247,7 +248,7 @@ class Store:
                 pass
         self.__init__(self.settings, self._embeddings, fresh=True)  # type: ignore[misc]
 
-    def vectorstore(self):
+    def vectorstore(self) -> Chroma:
         """The chunks collection as a LangChain vector store (dense retrieval)."""
         from langchain_chroma import Chroma
 
