@@ -9,12 +9,15 @@ for Casebase's retrieval and for a naive LangChain baseline, side by side.
 """
 from __future__ import annotations
 
+import atexit
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -25,6 +28,12 @@ sys.path.insert(0, str(ROOT))
 from knowledge.embeddings import make_embeddings  # noqa: E402
 from knowledge.retrieve import RetrievalConfig, load_corpus, search, variant  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from knowledge.corpus import Corpus
+    from knowledge.store import Store
 
 CORPUS_DIRS = [ROOT / "data" / "interviews", ROOT / "eval" / "corpus"]
 QUESTIONS = ROOT / "eval" / "questions.yaml"
@@ -118,7 +127,7 @@ def summarise(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
     return out
 
 
-def run_casebase(corpus, questions, files, cfg: RetrievalConfig) -> list[Outcome]:
+def run_casebase(corpus: Corpus, questions: list[dict[str, Any]], files: dict[str, str], cfg: RetrievalConfig) -> list[Outcome]:
     outs = []
     for q in questions:
         t0 = time.perf_counter()
@@ -132,7 +141,7 @@ def run_casebase(corpus, questions, files, cfg: RetrievalConfig) -> list[Outcome
     return outs
 
 
-def run_baseline(emb, questions, files) -> list[Outcome]:
+def run_baseline(emb: Embeddings, questions: list[dict[str, Any]], files: dict[str, str]) -> list[Outcome]:
     """The naive LangChain RAG: 1000/200 character chunks, same embedder, Chroma
     similarity_search; it has no notion of refusing."""
     import chromadb
@@ -173,11 +182,12 @@ def _header() -> str:
     return f"{'':<46} | {'da':<19} | {'en':<19} | all\n{'system':<46} | {sub:<19} | {sub:<19} | {sub}\n" + "-" * 120
 
 
-def ingest_eval_corpus(embedder: str):
+def ingest_eval_corpus(embedder: str) -> tuple[Store, Embeddings]:
     from ingest.sync import sync_paths
     from knowledge.store import Store
 
     tmp = tempfile.mkdtemp(prefix="casebase-eval-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # a throwaway store: don't leave one per run in /tmp
     settings = Settings(store=Path(tmp), collection="casebase-eval", embedder=embedder, llm="none", chroma_host=None)
     emb = make_embeddings(embedder)
     report = sync_paths(CORPUS_DIRS, settings, embeddings=emb)
