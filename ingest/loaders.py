@@ -34,7 +34,8 @@ class LoadError(Exception):
         super().__init__(f"cannot load '{self.path}': {self.reason}")
 
 
-def _human(n: int) -> str:
+def human_size(n: int) -> str:
+    """A byte count for a message: "812 bytes", "1.0 KiB", "50.0 MiB"."""
     if n < 1024:
         return f"{n} bytes"
     value = float(n)
@@ -79,7 +80,7 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         )
     size = path.stat().st_size
     if size > max_bytes:
-        raise LoadError(path, f"file is too large ({_human(size)}; the limit is {_human(max_bytes)})")
+        raise LoadError(path, f"file is too large ({human_size(size)}; the limit is {human_size(max_bytes)})")
     if size == 0:
         raise LoadError(path, "file is empty")
     try:

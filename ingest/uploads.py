@@ -22,7 +22,7 @@ from typing import Iterable
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.loaders import SUPPORTED_EXTENSIONS
+from ingest.loaders import SUPPORTED_EXTENSIONS, human_size
 from ingest.sync import Progress, SyncReport, sync_paths
 from knowledge.settings import Settings
 
@@ -80,7 +80,7 @@ def check_upload(name: str, size: int, settings: Settings) -> str:
         raise UploadRejected(f"{_shown(name)}: the file is empty")
     if size > settings.max_file_bytes:
         raise UploadRejected(
-            f"{_shown(name)}: {_human(size)} is over the limit of {_human(settings.max_file_bytes)}"
+            f"{_shown(name)}: {human_size(size)} is over the limit of {human_size(settings.max_file_bytes)}"
         )
     return safe
 
@@ -187,11 +187,3 @@ def _shown(name: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
-
-
-def _human(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} bytes"
