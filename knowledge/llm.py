@@ -23,12 +23,17 @@ class LLMUnavailable(RuntimeError):
     """The configured chat model cannot be built; the message says how to fix it."""
 
 
+def llm_enabled(settings: Settings) -> bool:
+    """False when ``CASEBASE_LLM`` is unset, ``none`` or ``off``: extractive answers only."""
+    return (settings.llm or "").strip().lower() not in ("", "none", "off")
+
+
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
     """The chat model named by ``settings.llm``, or None for extractive-only mode.
     No network traffic happens here: an unreachable server shows up at the first call."""
-    spec = (settings.llm or "none").strip()
-    if spec.lower() in ("", "none", "off"):
+    if not llm_enabled(settings):
         return None
+    spec = settings.llm.strip()
     kind, _, name = spec.partition(":")
     kind = kind.lower()
     if not name:
@@ -59,10 +64,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
 
 
 def describe(settings: Settings) -> str:
-    spec = (settings.llm or "none").strip()
-    if spec.lower() in ("", "none", "off"):
+    if not llm_enabled(settings):
         return "none (extractive answers)"
-    return spec + (f" at {settings.llm_base_url}" if settings.llm_base_url else "")
+    return settings.llm.strip() + (f" at {settings.llm_base_url}" if settings.llm_base_url else "")
 
 
 @lru_cache(maxsize=16)

@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from knowledge.llm import llm_enabled
 from knowledge.settings import Settings
 from ui.render import show_stats
 
@@ -36,9 +37,9 @@ def filter_widgets(facets: dict[str, list[str]], *, key: str) -> dict[str, list[
 
 def llm_name(settings: Settings) -> str:
     """The configured chat model as "model (backend)", or "" when answers are extractive only."""
-    spec = (settings.llm or "none").strip()
-    if spec.lower() in ("", "none", "off"):
+    if not llm_enabled(settings):
         return ""
+    spec = settings.llm.strip()
     backend, _, model = spec.partition(":")
     return f"{model} ({backend})" if model else spec
 
