@@ -69,6 +69,39 @@ def _unreachable(settings: Settings, exc: BaseException) -> str:
     return f"Cannot open the store at {settings.store} ({type(exc).__name__}: {exc}). Check the path, its write permission and free disk space; what was stored before is intact."
 
 
+def _is_connection_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, (httpx.TransportError, ConnectionError)) or "Could not connect" in str(exc)
+
+
+class _GuardedCollection:
+    """A Chroma collection whose connection failures surface as StoreError.
+
+    A server that stops mid-session otherwise shows up as a bare httpx error deep
+    inside a query; every caller (CLI, app, sync) already knows how to explain a
+    StoreError."""
+
+    def __init__(self, collection: Any, settings: Settings) -> None:
+        self._collection = collection
+        self._settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except Exception as exc:
+                if _is_connection_error(exc):
+                    raise StoreError(_unreachable(self._settings, exc)) from exc
+                raise
+
+        return guarded
+
+
 @dataclass
 class DocRecord:
     doc_id: str
@@ -90,15 +123,15 @@ class Store:
         self._embeddings = embeddings
         self.client = make_client(settings, fresh=fresh)
         try:
-            self.chunks = self.client.get_or_create_collection(
+            chunks = self.client.get_or_create_collection(
                 settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
             # The manifest holds no meaningful vectors; Chroma still wants one per record.
-            self.docs = self.client.get_or_create_collection(
-                settings.collection + "__docs", embedding_function=None
-            )
+            docs = self.client.get_or_create_collection(settings.collection + "__docs", embedding_function=None)
         except Exception as exc:
             raise StoreError(_unreachable(settings, exc)) from exc
+        self.chunks = _GuardedCollection(chunks, settings)
+        self.docs = _GuardedCollection(docs, settings)
 
     # -- embeddings and the model check ------------------------------------------------
     @property

@@ -123,3 +123,35 @@ def test_knowledge_cli_reports_a_stopped_server(server, cli_env):
     assert res.returncode != 0
     assert "Chroma server at 127.0.0.1" in res.stdout + res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_app_survives_the_server_stopping_mid_session(server, server_settings, write_interview, hash_embeddings, monkeypatch):
+    """Ask, stop the server, ask again (a clear message, no traceback), restart, Retry, ask."""
+    from tests.test_app import all_text, run_app
+
+    write_interview("a.txt")
+    sync_paths([server_settings.interviews_dir], server_settings, embeddings=hash_embeddings)
+    for key, value in {
+        "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(server.port), "CASEBASE_COLLECTION": server_settings.collection,
+        "CASEBASE_EMBEDDER": "hash", "CASEBASE_LLM": "none", "CASEBASE_STORE": str(server_settings.store),
+        "CASEBASE_INTERVIEWS_DIR": str(server_settings.interviews_dir),
+    }.items():
+        monkeypatch.setenv(key, value)
+
+    at = run_app()
+    at.chat_input[0].set_value("Hvad er de største udfordringer?").run()
+    assert not at.exception and at.session_state["messages"][1]["answer"].sources
+
+    server.stop()
+    at.run()  # any rerun (a click, a new question) now finds the server gone
+    assert not at.exception
+    text = all_text(at)
+    assert "cannot be reached" in text and "127.0.0.1" in text
+
+    server.start()
+    retry = [b for b in at.button if b.key and b.key.endswith("retry")][0]
+    retry.click().run()
+    assert not at.exception
+    at.chat_input[0].set_value("Hvad har I fået ud af partnerskaber?").run()
+    assert not at.exception
+    assert at.session_state["messages"][-1]["answer"].sources
