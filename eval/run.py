@@ -67,26 +67,6 @@ VARIANTS: dict[str, RetrievalConfig] = {
     "topic: centred per language, remove PC1": variant(BASE, topic_pcs=1, topic_by_language=True),
     "topic: centred per language, remove PC1-2": variant(BASE, topic_pcs=2, topic_by_language=True),
     "topic: centred per language, remove PC1-3": variant(BASE, topic_pcs=3, topic_by_language=True),
-    # question pseudo-translation: the nearest interview questions' texts as extra queries
-    "q-PRF: top 1, lexical, 0.1, cross-lang": variant(BASE, q_prf=1),
-    "q-PRF: top 2, lexical, 0.1, cross-lang": variant(BASE, q_prf=2),
-    "q-PRF: top 3, lexical, 0.1, cross-lang": variant(BASE, q_prf=3),
-    "q-PRF: top 2, lexical, 0.2, cross-lang": variant(BASE, q_prf=2, q_prf_weight=0.2),
-    "q-PRF: top 2, lexical, 0.05, cross-lang": variant(BASE, q_prf=2, q_prf_weight=0.05),
-    "q-PRF: top 2, lexical, 0.1, no margin": variant(BASE, q_prf=2, q_prf_margin=0.0),
-    "q-PRF: top 1, lexical, 0.1, always": variant(BASE, q_prf=1, q_prf_cross_only=False),
-    "q-PRF: top 2, lexical, 0.1, always": variant(BASE, q_prf=2, q_prf_cross_only=False),
-    "q-PRF: top 1, lexical+dense, 0.1, cross-lang": variant(BASE, q_prf=1, q_prf_lexical_only=False),
-    "q-PRF: top 2, lexical+dense, 0.1, cross-lang": variant(BASE, q_prf=2, q_prf_lexical_only=False),
-    "q-PRF: top 2, lexical+dense, 0.2, cross-lang": variant(BASE, q_prf=2, q_prf_lexical_only=False, q_prf_weight=0.2),
-    "q-PRF: top 2, lexical+dense, 0.1, always": variant(BASE, q_prf=2, q_prf_lexical_only=False, q_prf_cross_only=False),
-    # the same, with only questions in the other language (a real translation) as candidates
-    "q-PRF other-lang: top 1, lexical, 0.1": variant(BASE, q_prf=1, q_prf_other_lang=True),
-    "q-PRF other-lang: top 2, lexical, 0.1": variant(BASE, q_prf=2, q_prf_other_lang=True),
-    "q-PRF other-lang: top 1, lexical+dense, 0.1": variant(BASE, q_prf=1, q_prf_other_lang=True, q_prf_lexical_only=False),
-    "q-PRF other-lang: top 2, lexical+dense, 0.1": variant(BASE, q_prf=2, q_prf_other_lang=True, q_prf_lexical_only=False),
-    "q-PRF other-lang: top 2, lexical+dense, 0.2": variant(BASE, q_prf=2, q_prf_other_lang=True, q_prf_lexical_only=False, q_prf_weight=0.2),
-    "q-PRF other-lang: top 2, lex+dense 0.1, always": variant(BASE, q_prf=2, q_prf_other_lang=True, q_prf_lexical_only=False, q_prf_cross_only=False),
 }
 
 

@@ -99,7 +99,6 @@ class Corpus:
         uniq = sorted({q.strip() for q in questions if q.strip()})
         pos = {q: i for i, q in enumerate(uniq)}
         self.q_index = np.array([pos.get(q.strip(), -1) for q in questions], dtype=np.int64) if n else np.zeros(0, np.int64)
-        self.q_texts = uniq  # row i of q_vectors is q_texts[i]
         # answer groups: the chunks answering one question in one interview (-1: no question)
         pairs = self._codes["doc_id"].astype(np.int64) * (len(uniq) + 1) + self.q_index
         _, group = np.unique(pairs, return_inverse=True) if n else (None, np.zeros(0, np.int64))

@@ -27,7 +27,6 @@ from typing import Any, Iterable
 import numpy as np
 
 from knowledge.corpus import FILTER_KEYS, Corpus, _read_corpus, load_corpus  # noqa: F401  (re-exported)
-from knowledge.expand import pseudo_queries, question_languages
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
 from knowledge.vectors import query_vector
@@ -67,14 +66,6 @@ class RetrievalConfig:
     topic_center: float = 0.0
     topic_questions: bool = False
     topic_by_language: bool = False  # passages centred per language before the PCs are fitted
-    # question pseudo-translation (knowledge/expand.py): the texts of the q_prf interview
-    # questions nearest the query (>= q_prf_margin over their median) as extra queries
-    q_prf: int = 0
-    q_prf_weight: float = 0.1  # weight of each such leg
-    q_prf_margin: float = 0.05
-    q_prf_lexical_only: bool = True  # else also a dense leg per question
-    q_prf_cross_only: bool = True  # only when the query's language is not the corpus's majority
-    q_prf_other_lang: bool = False  # only questions in another language than the query's
     prf_docs: int = 3
     prf_terms: int = 10
     rrf_k: int = 20
@@ -219,19 +210,6 @@ def search(
             lex = corpus.lexical.scores(query_tokens(q)) * w
             legs.append((f"lexical{j}", cfg.w_lexical * _qw(j, cfg), _ranks(lex, mask, cfg.depth, positive=True)))
             scores[f"lexical{j}"] = lex
-    if cfg.q_prf and cfg.question_match:
-        for i, qr in enumerate(pseudo_queries(corpus, qvecs[0], lang, mask, cfg)):
-            qtext, qlang = corpus.q_texts[qr], question_languages(corpus)[qr]
-            if cfg.lexical:
-                w = np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
-                scores[f"lexical_qp{i}"] = lex = corpus.lexical.scores(query_tokens(qtext)) * w
-                legs.append((f"lexical_qp{i}", cfg.q_prf_weight, _ranks(lex, mask, cfg.depth, positive=True)))
-            if cfg.dense and not cfg.q_prf_lexical_only and not corpus.partial:
-                dense = _blend_siblings(corpus.vectors @ corpus.q_vectors[qr], corpus, cfg.sibling) if cfg.sibling else corpus.vectors @ corpus.q_vectors[qr]
-                if cfg.lang_center:
-                    dense = _center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
-                scores[f"dense_qp{i}"] = dense
-                legs.append((f"dense_qp{i}", cfg.q_prf_weight, _ranks(dense, mask, cfg.depth)))
     if cfg.prf and legs:
         first = _fuse(legs, scores, mask, cfg, floors)
         seed = [int(r) for r in np.argsort(-first) if mask[r]][: cfg.prf_docs]
