@@ -43,6 +43,11 @@ class RetrievalConfig:
     w_dense: float = 1.0
     w_question: float = 0.1
     w_lexical: float = 0.1
+    # A query of one or two words that is not a question ("forventninger", a project's
+    # name) is a keyword search, as in the quote finder: the exact word should lead, so
+    # BM25 gets full weight there. Questions keep the measured small weight.
+    keyword_words: int = 2
+    w_lexical_keyword: float = 1.0
     w_prf: float = 0.2
     # e5 scores a passage in the query's own language higher regardless of meaning
     # (a Danish question prefers unrelated Danish text to the right English answer);
@@ -207,8 +212,10 @@ def search(
         for j, q in enumerate(queries):
             qlang = detect(q)
             w = lang_w if j == 0 else np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
-            lex = corpus.lexical.scores(query_tokens(q)) * w
-            legs.append((f"lexical{j}", cfg.w_lexical * _qw(j, cfg), _ranks(lex, mask, cfg.depth, positive=True)))
+            tokens = query_tokens(q)
+            lex = corpus.lexical.scores(tokens) * w
+            w_lex = cfg.w_lexical_keyword if _is_keyword_query(q, tokens, cfg) else cfg.w_lexical
+            legs.append((f"lexical{j}", w_lex * _qw(j, cfg), _ranks(lex, mask, cfg.depth, positive=True)))
             scores[f"lexical{j}"] = lex
     if cfg.prf and legs:
         first = _fuse(legs, scores, mask, cfg, floors)
@@ -281,6 +288,10 @@ def _group_mean(d: np.ndarray, corpus: Corpus) -> np.ndarray:
     tot = np.bincount(g[has], weights=d[has], minlength=corpus.n_groups)
     cnt = np.bincount(g[has], minlength=corpus.n_groups)
     return (tot / np.maximum(cnt, 1)).astype(np.float32)
+
+
+def _is_keyword_query(query: str, tokens: list[str], cfg: RetrievalConfig) -> bool:
+    return bool(tokens) and "?" not in query and len(query.split()) <= cfg.keyword_words
 
 
 def _qw(j: int, cfg: RetrievalConfig) -> float:

