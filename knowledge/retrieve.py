@@ -29,6 +29,8 @@ import numpy as np
 from knowledge.corpus import FILTER_KEYS, Corpus, _read_corpus, load_corpus  # noqa: F401  (re-exported)
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
+from knowledge.dense_chroma import chroma_rows, chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)
+from knowledge.scoring import blend_siblings, center_by_language, group_mean
 from knowledge.vectors import query_vector
 
 
@@ -174,16 +176,16 @@ def search(
     sims = np.full(n, -1.0, np.float32)  # best cosine per chunk over the query variants
     if cfg.dense:
         for j, qv in enumerate(qvecs):
-            dense = _chroma_scores(store, corpus, qv, filters, cfg.depth) if corpus.partial else corpus.vectors @ qv
+            dense = chroma_scores(store, corpus, qv, filters, cfg.depth) if corpus.partial else corpus.vectors @ qv
             sims = np.maximum(sims, dense)
             if not corpus.partial and _topic_on(cfg):
                 mat, tq = _topic(corpus, "passages", qv, cfg)
                 dense = mat @ tq
             if cfg.sibling:
-                dense = _blend_siblings(dense, corpus, cfg.sibling)
+                dense = blend_siblings(dense, corpus, cfg.sibling)
             if cfg.lang_center:
-                dense = _center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
-            rows = _chroma_rows(store, corpus, qv, filters, cfg.depth) if cfg.dense_backend == "chroma" else None
+                dense = center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
+            rows = chroma_rows(store, corpus, qv, filters, cfg.depth) if cfg.dense_backend == "chroma" else None
             legs.append((f"dense{j}", cfg.w_dense * _qw(j, cfg), rows if rows is not None else _ranks(dense, mask, cfg.depth)))
             scores[f"dense{j}"] = dense
     if cfg.question_match and len(corpus.q_vectors):
@@ -198,10 +200,10 @@ def search(
                 pmat, pq = _topic(corpus, "passages", qv, cfg) if _topic_on(cfg) else (corpus.vectors, qv)
                 d = pmat @ pq
                 if cfg.lang_center:
-                    d = _center_by_language(d, corpus.lang_codes, len(corpus.lang_names), mask)
-                    per_chunk = _center_by_language(np.nan_to_num(per_chunk, nan=0.0), corpus.lang_codes, len(corpus.lang_names), mask & has_q)
+                    d = center_by_language(d, corpus.lang_codes, len(corpus.lang_names), mask)
+                    per_chunk = center_by_language(np.nan_to_num(per_chunk, nan=0.0), corpus.lang_codes, len(corpus.lang_names), mask & has_q)
                     per_chunk = np.where(has_q, per_chunk, np.nan).astype(np.float32)
-                mean = _group_mean(d, corpus)
+                mean = group_mean(d, corpus)
                 per_chunk = np.where(has_q, (1 - cfg.q_evidence) * per_chunk + cfg.q_evidence * mean[np.maximum(corpus.group, 0)], np.nan).astype(np.float32)
                 floors[f"question{j}"] = float(np.nanmedian(per_chunk[mask & has_q])) if (mask & has_q).any() else 0.0
             legs.append((f"question{j}", cfg.w_question * _qw(j, cfg), _ranks(per_chunk, mask & has_q, cfg.depth)))
@@ -272,24 +274,6 @@ def _topic(corpus: Corpus, which: str, qv: np.ndarray, cfg: RetrievalConfig) -> 
     return mat, (q / norm if norm > 0 else q).astype(np.float32)
 
 
-def _blend_siblings(dense: np.ndarray, corpus: Corpus, share: float) -> np.ndarray:
-    g = corpus.group
-    has = g >= 0
-    best = np.full(corpus.n_groups, -np.inf, np.float32)
-    np.maximum.at(best, g[has], dense[has])
-    out = dense.copy()
-    out[has] = (1 - share) * dense[has] + share * best[g[has]]
-    return out
-
-
-def _group_mean(d: np.ndarray, corpus: Corpus) -> np.ndarray:
-    g = corpus.group
-    has = g >= 0
-    tot = np.bincount(g[has], weights=d[has], minlength=corpus.n_groups)
-    cnt = np.bincount(g[has], minlength=corpus.n_groups)
-    return (tot / np.maximum(cnt, 1)).astype(np.float32)
-
-
 def _is_keyword_query(query: str, tokens: list[str], cfg: RetrievalConfig) -> bool:
     return bool(tokens) and "?" not in query and len(query.split()) <= cfg.keyword_words
 
@@ -297,20 +281,6 @@ def _is_keyword_query(query: str, tokens: list[str], cfg: RetrievalConfig) -> bo
 def _qw(j: int, cfg: RetrievalConfig) -> float:
     """Weight of query variant j: the user's own words (j=0) count fully."""
     return 1.0 if j == 0 else cfg.w_extra
-
-
-def _center_by_language(scores: np.ndarray, codes: np.ndarray, n_langs: int, mask: np.ndarray) -> np.ndarray:
-    """Scores minus the median score of the chunk's language (over the filtered rows)."""
-    if n_langs < 2:
-        return scores
-    offsets = np.zeros(n_langs, np.float32)
-    present = 0
-    for code in range(n_langs):
-        sel = scores[(codes == code) & mask]
-        if sel.size:
-            offsets[code] = np.median(sel)
-            present += 1
-    return scores - offsets[codes] if present > 1 else scores
 
 
 def _fuse(
@@ -376,47 +346,6 @@ def _diversify(order: list[int], corpus: Corpus, k: int, cap: int) -> list[int]:
         if len(picked) >= k:
             break
     return (picked + overflow)[:k]
-
-
-def _chroma_rows(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None, depth: int) -> np.ndarray | None:
-    """The dense leg through LangChain's Chroma (HNSW, filter pushed down to Chroma)."""
-    if store is None:
-        return None
-    where = chroma_where(filters)
-    found = store.vectorstore().similarity_search_by_vector_with_relevance_scores(
-        qvec.tolist(), k=min(depth, len(corpus)), filter=where
-    )
-    rows = [corpus.row_of.get(doc.id) for doc, _ in found]
-    return np.array([r for r in rows if r is not None], dtype=np.int64)
-
-
-def _chroma_scores(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None, depth: int) -> np.ndarray:
-    """Dense scores from Chroma's index for a snapshot without vectors: cosine for the
-    top ``depth`` chunks, the lowest of those for the rest."""
-    out = np.full(len(corpus), -1.0, np.float32)
-    if store is None or not len(corpus):
-        return out
-    got = store.chunks.query(query_embeddings=[qvec.tolist()], n_results=min(depth, len(corpus)), where=chroma_where(filters), include=["distances"])
-    rows = [(corpus.row_of.get(cid), 1.0 - d) for cid, d in zip(got["ids"][0], got["distances"][0])]
-    rows = [(r, s) for r, s in rows if r is not None]
-    if rows:
-        out[:] = min(s for _, s in rows)
-        for r, s in rows:
-            out[r] = s
-    return out
-
-
-def chroma_where(filters: dict | None) -> dict | None:
-    """Our filter dict as a Chroma ``where`` clause."""
-    parts = []
-    for key, want in (filters or {}).items():
-        if want in (None, "", []):
-            continue
-        values = [want] if isinstance(want, str) else list(want)
-        parts.append({key: values[0]} if len(values) == 1 else {key: {"$in": values}})
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def variant(cfg: RetrievalConfig, **changes: Any) -> RetrievalConfig:
