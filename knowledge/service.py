@@ -40,15 +40,23 @@ class Casebase:
         self._config = config
         self._store: Store | None = None
         self._corpus: Corpus | None = None
-        self._lock = threading.Lock()
+        # reentrant: corpus() opens the store while holding it
+        self._lock = threading.RLock()
 
     # -- plumbing ------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.settings, self._embeddings)
-            self._store.check_model()
-        return self._store
+        store = self._store
+        if store is None:
+            # one Store per facade even when several Streamlit sessions start at once, and
+            # kept only once its model check passed: a mismatch must fail every time
+            with self._lock:
+                if self._store is None:
+                    opened = Store(self.settings, self._embeddings)
+                    opened.check_model()
+                    self._store = opened
+                store = self._store
+        return store
 
     @property
     def chat_model(self) -> BaseChatModel | None:

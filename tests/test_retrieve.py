@@ -254,3 +254,16 @@ def test_keyword_search_puts_the_exact_word_first_with_the_real_model(tmp_path: 
     from knowledge.retrieve import _is_keyword_query
 
     assert not _is_keyword_query("Hvorfor samarbejde?", ["samarbejd"], cb.config)
+
+
+def test_model_mismatch_fails_on_every_access(casebase):
+    # the store was built with hash:256; a facade with another embedder must keep
+    # refusing, not hand out the unchecked store on the second try
+    from knowledge.embeddings import HashEmbeddings
+    from knowledge.service import Casebase
+    from knowledge.store import StoreError
+
+    cb = Casebase(casebase.settings, HashEmbeddings(64))
+    for _ in range(2):
+        with pytest.raises(StoreError):
+            cb.search("parkering")
