@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
-from functools import lru_cache
 from typing import Sequence
 
 import bm25s
@@ -25,9 +25,19 @@ _EXTRA_STOP = {"hvad", "hvilke", "hvilken", "hvordan", "hvorfor", "hvem", "hvorn
 STOPWORDS = {"da": set(STOPWORDS_DANISH) | _EXTRA_STOP, "en": set(STOPWORDS_EN) | _EXTRA_STOP}
 
 
-@lru_cache(maxsize=4)
+_LOCAL = threading.local()
+
+
 def _stemmer(lang: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+    # one per thread: PyStemmer's Stemmer has internal state and "must not be called
+    # concurrently", and Streamlit answers sessions from several threads
+    cache: dict[str, Stemmer.Stemmer] | None = getattr(_LOCAL, "stemmers", None)
+    if cache is None:
+        cache = _LOCAL.stemmers = {}
+    algo = _STEMMERS.get(lang, "english")
+    if algo not in cache:
+        cache[algo] = Stemmer.Stemmer(algo)
+    return cache[algo]
 
 
 def tokenize(text: str, lang: str) -> list[str]:

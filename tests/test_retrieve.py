@@ -267,3 +267,19 @@ def test_model_mismatch_fails_on_every_access(casebase):
     for _ in range(2):
         with pytest.raises(StoreError):
             cb.search("parkering")
+
+
+def test_each_thread_has_its_own_stemmer():
+    # PyStemmer's stemmers keep state and must not be shared by concurrent threads
+    import threading
+
+    from knowledge.lexical import _stemmer
+
+    mine = _stemmer("da")
+    assert _stemmer("da") is mine  # reused within a thread
+    other: list = []
+    t = threading.Thread(target=lambda: other.append(_stemmer("da")))
+    t.start()
+    t.join()
+    assert other[0] is not mine
+    assert other[0].stemWord("partnerskaberne") == mine.stemWord("partnerskaberne")
