@@ -195,14 +195,19 @@ def _tidy(text: str) -> str:
 # -- LLM mode --------------------------------------------------------------------------
 def format_sources(sources: list[Source]) -> str:
     """Sources for the prompt, each inside its own tag so interview text stays data.
-    Angle brackets inside quotes are escaped so a quote cannot close its tag."""
+    Angle brackets (and double quotes in attributes) are escaped so neither a quote
+    nor its metadata can close its tag."""
     parts = []
     for s in sources:
-        who = ", ".join(p for p in (s.interviewee, s.role, s.organisation) if p)
+        who = _attr(", ".join(p for p in (s.interviewee, s.role, s.organisation) if p))
         quote = s.quote.replace("<", "&lt;").replace(">", "&gt;")
-        q = f' question="{s.question}"' if s.question else ""
+        q = f' question="{_attr(s.question)}"' if s.question else ""
         parts.append(f'<source n="{s.n}" who="{who}"{q}>\n{quote}\n</source>')
     return "\n".join(parts)
+
+
+def _attr(value: str) -> str:
+    return value.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def stream_llm(
