@@ -13,7 +13,7 @@ import click
 
 from knowledge.settings import settings_with
 
-FILTER_HELP = "Restrict to KEY=VALUE (organisation, interviewee, case, doc_id); repeatable, same key = any of."
+FILTER_HELP = "Restrict to KEY=VALUE (organisation, interviewee, case, doc_id, language, kind); repeatable, same key = any of."
 
 
 def _filters(pairs: tuple[str, ...]) -> dict[str, list[str]]:
