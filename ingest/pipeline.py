@@ -29,8 +29,11 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_interview(path: Path, doc_id: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Interview:
-    """Load and parse one interview file; raise LoadError (never anything else)."""
+def read_interview(
+    path: Path, doc_id: str, max_bytes: int = DEFAULT_MAX_BYTES, digest: str | None = None
+) -> Interview:
+    """Load and parse one interview file; raise LoadError (never anything else).
+    ``digest``: the content hash when the caller already computed it (the sync does)."""
     path = Path(path)
     try:
         text = load_file(path, max_bytes=max_bytes)
@@ -48,7 +51,7 @@ def read_interview(path: Path, doc_id: str, max_bytes: int = DEFAULT_MAX_BYTES) 
             text,
             doc_id=doc_id,
             source_path=str(path.resolve()),
-            content_hash=content_hash(path),
+            content_hash=digest or content_hash(path),
             meta=meta,
         )
     except LoadError:

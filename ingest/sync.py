@@ -189,11 +189,10 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress) -> SyncReport:
             report.unchanged.append(t.doc_id)
             continue
         try:
-            iv = read_interview(t.path, t.doc_id, max_bytes=settings.max_file_bytes)
+            iv = read_interview(t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest)
         except LoadError as exc:
             report.failed.append({"path": str(t.path), "error": str(exc)})
             continue
-        iv.content_hash = digest
         chunks = chunk_interview(iv)
         if not chunks:
             report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
