@@ -174,6 +174,7 @@ def search(
     scores: dict[str, np.ndarray] = {}  # leg name -> score of every chunk (linear fusion)
     floors: dict[str, float] = {}  # leg name -> score that maps to 0 in linear fusion
     sims = np.full(n, -1.0, np.float32)  # best cosine per chunk over the query variants
+    passage_scores: dict[int, np.ndarray] = {}  # query variant -> passage scores, reused by q_evidence
     if cfg.dense:
         for j, qv in enumerate(qvecs):
             dense = chroma_scores(store, corpus, qv, filters, cfg.depth) if corpus.partial else corpus.vectors @ qv
@@ -181,6 +182,8 @@ def search(
             if not corpus.partial and _topic_on(cfg):
                 mat, tq = _topic(corpus, "passages", qv, cfg)
                 dense = mat @ tq
+            if not corpus.partial:
+                passage_scores[j] = dense
             if cfg.sibling:
                 dense = blend_siblings(dense, corpus, cfg.sibling)
             if cfg.lang_center:
@@ -197,8 +200,10 @@ def search(
             floors[f"question{j}"] = float(np.median(qs if mask.all() else qs[np.unique(corpus.q_index[mask & has_q])])) if (mask & has_q).any() else 0.0
             per_chunk = np.where(has_q, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
             if cfg.q_evidence:
-                pmat, pq = _topic(corpus, "passages", qv, cfg) if _topic_on(cfg) else (corpus.vectors, qv)
-                d = pmat @ pq
+                d = passage_scores.get(j)
+                if d is None:
+                    pmat, pq = _topic(corpus, "passages", qv, cfg) if _topic_on(cfg) else (corpus.vectors, qv)
+                    d = pmat @ pq
                 if cfg.lang_center:
                     d = center_by_language(d, corpus.lang_codes, len(corpus.lang_names), mask)
                     per_chunk = center_by_language(np.nan_to_num(per_chunk, nan=0.0), corpus.lang_codes, len(corpus.lang_names), mask & has_q)
