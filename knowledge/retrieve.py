@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from knowledge.corpus import FILTER_KEYS, Corpus, _read_corpus, load_corpus  # noqa: F401  (re-exported)
+from knowledge.corpus import FILTER_KEYS, Corpus, load_corpus  # noqa: F401  (re-exported)
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
 from knowledge.dense_chroma import chroma_rows, chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)

@@ -22,7 +22,6 @@ from knowledge.settings import Settings, get_settings
 from knowledge.store import Store
 from knowledge.types import Answer, Source
 
-_WORD_SPLIT = str.split
 
 
 class Casebase:
@@ -98,7 +97,7 @@ class Casebase:
     ) -> tuple[Result, list[Source]]:
         corpus = self.corpus()
         result = _search(corpus, query, k=k, filters=filters, cfg=self.config, store=self.store, extra_queries=extra_queries)
-        terms = {w.lower().strip("?.,!") for w in _WORD_SPLIT(" ".join((query, *extra_queries)))}
+        terms = {w.lower().strip("?.,!") for w in " ".join((query, *extra_queries)).split()}
         return result, [_source(i + 1, h, terms) for i, h in enumerate(result.hits)]
 
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[Source]:
@@ -180,7 +179,7 @@ class Casebase:
                 query = complete(model, "condense", history=convo, question=question) or question
             except Exception:
                 query = question
-        elif prior and len(_WORD_SPLIT(question)) <= 8:
+        elif prior and len(question.split()) <= 8:
             # without a model: a short follow-up ("and the barriers?") borrows the previous question's words
             query = f"{prior[-1]} {question}"
         extra: tuple[str, ...] = ()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.sync import sync_paths
 from knowledge.settings import Settings
+from bench.browser import free_port
 from tests.conftest import ROOT, interview_text
 
 APP = str(ROOT / "app.py")
@@ -50,12 +50,6 @@ HOSTILE = {
         ],
     },
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -190,7 +184,7 @@ def test_no_page_allows_raw_html() -> None:
 
 def test_llm_unreachable_falls_back_with_notice(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASEBASE_LLM", "openai:test-model")
-    monkeypatch.setenv("CASEBASE_LLM_BASE_URL", f"http://127.0.0.1:{_free_port()}/v1")
+    monkeypatch.setenv("CASEBASE_LLM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     monkeypatch.setenv("CASEBASE_LLM_API_KEY", "sk-test")
     monkeypatch.setenv("CASEBASE_LLM_TIMEOUT", "2")
     at = run_app()
@@ -220,7 +214,7 @@ def test_empty_store_offers_the_sample_in_one_click(app_env: Settings, write_int
 
 def test_store_unreachable_explains_what_to_check(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
-    monkeypatch.setenv("CHROMA_PORT", str(_free_port()))
+    monkeypatch.setenv("CHROMA_PORT", str(free_port()))
     for page in (None, "views/quotes.py", "views/interviews.py", "views/ingest.py"):
         at = run_app(page)
         text = all_text(at)

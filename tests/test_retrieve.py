@@ -151,7 +151,7 @@ def test_cross_lingual_with_the_real_model(tmp_path: Path, knowledge_folder: Pat
 
 def test_snapshot_without_vectors_uses_chroma_for_the_dense_leg(casebase):
     """What a reader gets while another process is writing the store (vectors unreadable)."""
-    from knowledge.retrieve import _read_corpus
+    from knowledge.corpus import _read_corpus
 
     partial = _read_corpus(casebase.store, casebase.store.embeddings, with_vectors=False)
     partial.partial = True

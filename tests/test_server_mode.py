@@ -13,15 +13,10 @@ import pytest
 
 from ingest.sync import sync_paths
 from knowledge.store import Store, StoreError
+from bench.browser import free_port
 from tests.conftest import ROOT
 
 CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ChromaServer:
