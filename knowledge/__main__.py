@@ -97,21 +97,34 @@ def ask(question: str, store: Path | None, k: int | None, mode: str, filters: tu
     _run(go)
 
 
-@cli.command(help="Rank verbatim quotes for QUERY, without composing an answer.")
+MODE_HELP = (
+    "auto: a \"quoted phrase\" is a phrase, one or two words are words, anything longer is meaning. "
+    "words: quotes containing every word, in any inflection (Danish and English stemming). "
+    "phrase: quotes containing the exact phrase (case-insensitive, whole words). "
+    "meaning: semantic search, in Danish or English."
+)
+
+
+@cli.command(help="Find verbatim quotes for QUERY, without composing an answer: by its words, an exact phrase, or its meaning (see --mode).")
 @click.argument("query")
 @store_opt
 @k_opt
+@click.option("--mode", type=click.Choice(["auto", "words", "phrase", "meaning"]), default="auto", show_default=True, help=MODE_HELP)
 @filter_opt
 @json_opt
-def search(query: str, store: Path | None, k: int | None, filters: tuple[str, ...], as_json: bool) -> None:
+def search(query: str, store: Path | None, k: int | None, mode: str, filters: tuple[str, ...], as_json: bool) -> None:
     flt = _filters(filters)
 
     def go():
-        hits = _service(store).search(query, k=k or 10, filters=flt)
+        found = _service(store).find(query, mode=mode, k=k or 10, filters=flt)
         if as_json:
-            _emit({"query": query, "hits": [h.to_dict() for h in hits]})
+            _emit(found.to_dict())
             return
-        if not hits:
+        hits = found.sources
+        if found.mode != "meaning":
+            more = f" (showing {len(hits)}; --k for more)" if found.total > len(hits) else ""
+            click.echo(found.count_line() + more)
+        elif not hits:
             click.echo("No relevant quotes found.")
         for h in hits:
             click.echo(f"[{h.n}] ({h.score:.3f}) {h.citation()}")

@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from knowledge import answer as ans
+from knowledge import find as _find
 from knowledge.embeddings import model_id
 from knowledge.lang import detect, name as lang_name
 from knowledge.llm import complete, describe, make_chat_model
@@ -104,6 +105,26 @@ class Casebase:
         """Ranked verbatim quotes for ``query`` (empty when nothing is relevant)."""
         result, sources = self.retrieve(query, k=k, filters=filters)
         return [] if result.refused else sources
+
+    def find(self, query: str, mode: str = "auto", k: int = 10, filters: dict | None = None) -> _find.FindResult:
+        """The quote finder: quotes containing every word of ``query`` in any inflection
+        (``mode="words"``) or its exact phrase (``"phrase"``), the number of such quotes in
+        all, and per source the spans of its quote that matched; ``"meaning"`` is ``search``;
+        ``"auto"``: a "quoted" query is a phrase, one or two words are words, else meaning."""
+        plan = _find.plan(query, mode)
+        if plan.mode == "meaning":
+            sources = self.search(plan.text, k=k, filters=filters)
+            return _find.result(query, plan, len(sources), sources, [[] for _ in sources])
+        corpus = self.corpus()
+        found = _find.find(corpus, plan, filters=filters, k=k)
+        sources, marks = [], []
+        for n, m in enumerate(found.matches, 1):
+            meta, text = corpus.meta(m.row), corpus.texts[m.row]
+            source = _source(n, Hit(m.row, corpus.ids[m.row], text, meta, m.score, m.score), m.terms)
+            source, spans = _find.quoted(source, text, int(meta.get("start", 0)), m.spans)
+            sources.append(source)
+            marks.append(spans)
+        return _find.result(query, plan, found.total, sources, marks)
 
     # -- answers ---------------------------------------------------------------------------
     def ask(

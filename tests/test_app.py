@@ -241,6 +241,7 @@ def test_bad_setting_is_explained(app_env: Settings, monkeypatch: pytest.MonkeyP
 def test_quote_finder_table_filters_and_export(filled: Settings) -> None:
     at = run_app("views/quotes.py")
     at.text_input[0].set_value("udfordringer partnerskaber")
+    at.selectbox(key="quotes-mode").set_value("meaning")  # two words would be a words search
     next(b for b in at.button if b.label == "Search").click().run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -263,6 +264,53 @@ def test_quote_finder_no_match(filled: Settings) -> None:
         assert set(at.dataframe[0].value["Person"].str.split(",").str[0]) == {"Bo Berg"}
     else:
         assert at.info and "No quotes match" in at.info[0].value
+
+
+def quote_search(at: AppTest, query: str, mode: str | None = None) -> AppTest:
+    at.text_input[0].set_value(query)
+    if mode:
+        at.selectbox(key="quotes-mode").set_value(mode)
+    next(b for b in at.button if b.label == "Search").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_quote_finder_mode_selector(filled: Settings) -> None:
+    at = run_app("views/quotes.py")
+    mode = at.selectbox(key="quotes-mode")
+    assert mode.label == "Match" and mode.options == ["Auto", "Words", "Phrase", "Meaning"] and mode.value == "auto"
+
+
+def test_quote_finder_words_mode_counts_and_marks_the_words(filled: Settings) -> None:
+    # every case description says "frivillige"; Bo's "frivilligmøde" is another word
+    at = quote_search(run_app("views/quotes.py"), "frivillig")
+    assert "3 quotes contain \u201cfrivillig\u201d in any form" in all_text(at)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Match", "Quote", "Person", "Organisation", "Case", "Question", "File"]
+    assert len(table) == 3 and all("\u27e6frivillige\u27e7" in cell for cell in table["Match"])
+    assert all("frivillige" in q and "\u27e6" not in q for q in table["Quote"])  # the quote itself stays verbatim
+    assert not any("frivilligmøde" in q for q in table["Quote"])
+
+    at.sidebar.multiselect(key="quotes-organisation").set_value(["Vejby Bibliotek"]).run()
+    assert "1 quote contains \u201cfrivillig\u201d in any form" in all_text(at)
+    assert set(at.dataframe[0].value["Organisation"]) == {"Vejby Bibliotek"}
+
+    # a selected row's card sets the matched word in bold inside the quote's highlight
+    at.session_state["quotes-table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    card = raw_text(at)
+    assert re.search(r":orange-background\[[^\]]*\*\*frivillige\*\*", card), card
+
+
+def test_quote_finder_phrase_mode(filled: Settings) -> None:
+    at = quote_search(run_app("views/quotes.py"), '"frivillige og biblioteket"')
+    assert "3 quotes contain \u201cfrivillige og biblioteket\u201d" in all_text(at)
+    assert all("\u27e6frivillige og biblioteket\u27e7" in cell for cell in at.dataframe[0].value["Match"])
+    # the same words in another order are not the phrase
+    at = quote_search(at, '"biblioteket og frivillige"')
+    assert not at.dataframe
+    assert at.info and "No quotes match" in at.info[0].value and "exact phrase" in at.info[0].value
 
 
 # -- interviews -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -46,8 +47,68 @@ def test_search_json_shape_and_filter(invoke):
     res = invoke("search", "seeds labelling volunteers", "--json", "--filter", "doc_id=riverside-seed-library.md")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert set(out) == {"query", "hits"} and out["query"] == "seeds labelling volunteers"
+    assert set(out) == {"query", "mode", "total", "hits"} and out["query"] == "seeds labelling volunteers"
+    assert out["mode"] == "meaning" and out["total"] == len(out["hits"])  # three words: search by meaning
     assert out["hits"] and all(h["doc_id"] == "riverside-seed-library.md" and SOURCE_KEYS <= set(h) for h in out["hits"])
+
+
+def test_search_help_lists_the_modes():
+    res = CliRunner().invoke(cli, ["search", "--help"])
+    assert res.exit_code == 0
+    assert re.search(r"--mode \[auto\|words\|phrase\|meaning\]", res.output), res.output
+    assert "inflection" in res.output and "exact phrase" in res.output
+
+
+def test_search_words_mode_json(invoke):
+    # auto: one word is a words search; "volunteer" finds "Volunteers" (English stemming)
+    res = invoke("search", "volunteer", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert (out["query"], out["mode"], out["total"]) == ("volunteer", "words", 1)
+    (hit,) = out["hits"]
+    assert SOURCE_KEYS <= set(hit) and hit["doc_id"] == "riverside-seed-library.md"
+    assert [hit["quote"][a:b] for a, b in hit["highlights"]] == ["Volunteers"]
+    # the same through --mode words, and a Danish inflection
+    assert json.loads(invoke("search", "volunteer", "--mode", "words", "--json").stdout)["total"] == 1
+    out = json.loads(invoke("search", "parkeringspladsen", "--mode", "words", "--json").stdout)
+    assert out["total"] == 1 and "Parkeringspladserne" in out["hits"][0]["quote"]
+
+
+def test_search_total_is_all_matches_not_k(invoke):
+    out = json.loads(invoke("search", "seed", "--k", "1", "--json").stdout)
+    assert out["mode"] == "words" and out["total"] == 3 and len(out["hits"]) == 1
+    for hit in out["hits"]:
+        assert all(hit["quote"][a:b].lower().startswith("seed") for a, b in hit["highlights"]) and hit["highlights"]
+
+
+def test_search_phrase_mode(invoke):
+    out = json.loads(invoke("search", '"seed packets"', "--json").stdout)
+    assert out["mode"] == "phrase" and out["total"] == 1
+    assert [out["hits"][0]["quote"][a:b] for a, b in out["hits"][0]["highlights"]] == ["seed packets"]
+    # the same words in another order are not the phrase
+    out = json.loads(invoke("search", "packets seed", "--mode", "phrase", "--json").stdout)
+    assert (out["mode"], out["total"], out["hits"]) == ("phrase", 0, [])
+    # but in words mode they are, here and where "seed" and "packets" are apart
+    assert json.loads(invoke("search", "packets seed", "--mode", "words", "--json").stdout)["total"] == 2
+
+
+def test_search_words_mode_filter(invoke):
+    out = json.loads(invoke("search", "biblioteket", "--json").stdout)
+    assert out["total"] >= 2 and len({h["doc_id"] for h in out["hits"]}) >= 2
+    only = json.loads(invoke("search", "biblioteket", "--filter", "doc_id=skovby-borgerservice.txt", "--json").stdout)
+    assert 1 <= only["total"] < out["total"]
+    assert {h["doc_id"] for h in only["hits"]} == {"skovby-borgerservice.txt"}
+
+
+def test_search_text_output_says_how_many_contain_it(invoke):
+    res = invoke("search", "volunteer")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == '1 quote contains "volunteer"'
+    assert lines[1].startswith("[1] (") and "Volunteers" in lines[1]
+    res = invoke("search", "seed", "--k", "2")
+    assert res.output.splitlines()[0] == '3 quotes contain "seed" (showing 2; --k for more)'
+    assert invoke("search", "zzzxq").output.splitlines() == ['0 quotes contain "zzzxq"']
 
 
 def test_refusal_json(invoke):
@@ -71,7 +132,8 @@ def test_text_output_lists_sources(invoke):
 
 @pytest.mark.parametrize(
     "args",
-    [["ask"], ["search", "q", "--filter", "nonsense"], ["search", "q", "--filter", "colour=red"], ["ask", "q", "--mode", "poetry"], ["ask", "q", "--k", "0"]],
+    [["ask"], ["search", "q", "--filter", "nonsense"], ["search", "q", "--filter", "colour=red"], ["ask", "q", "--mode", "poetry"], ["ask", "q", "--k", "0"],
+     ["search", "q", "--mode", "fuzzy"]],
 )
 def test_usage_errors_exit_2(invoke, args):
     res = CliRunner().invoke(cli, args)

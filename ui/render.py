@@ -7,7 +7,7 @@ st.dataframe); never through ``unsafe_allow_html``.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import streamlit as st
 
@@ -64,9 +64,10 @@ def render_sources(sources: list[Source], bodies: BodyLookup, *, key: str, expan
             source_card(s, bodies(s.doc_id), key=f"{key}-{s.n}")
 
 
-def source_card(s: Source, body: dict[str, Any] | None, *, key: str) -> None:
+def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequence[tuple[int, int]] = ()) -> None:
     """One cited quote: who said it, in answer to what, highlighted in its passage,
-    with the way into the full interview and a copyable citation."""
+    with the way into the full interview and a copyable citation. ``marks``: spans of
+    ``s.quote`` to set in bold (the words a quote finder search matched)."""
     with st.container(border=True):
         name = f"**{escape_md(s.interviewee)}**" if s.interviewee else "**Unknown speaker**"
         rest = " · ".join(escape_md(p) for p in (s.role, s.organisation) if p)
@@ -83,9 +84,10 @@ def source_card(s: Source, body: dict[str, Any] | None, *, key: str) -> None:
             st.caption("  \n".join(meta))
         passage = passage_for(body, s.start, s.end, s.quote)
         if passage.found:
-            st.markdown(highlight_markdown(passage.before, passage.quote, passage.after))
+            # the marks are offsets into s.quote: only valid where the passage quotes it as is
+            st.markdown(highlight_markdown(passage.before, passage.quote, passage.after, marks if passage.quote == s.quote else ()))
         else:
-            st.markdown(highlight_markdown("", s.quote, ""))
+            st.markdown(highlight_markdown("", s.quote, "", marks))
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             st.caption(f":material/description: {escape_md(s.doc_id)}", width="stretch")
             open_link(st, s, key=key)

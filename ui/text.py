@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 # Every ASCII punctuation mark CommonMark allows to be escaped, minus nothing:
 # cheaper to over-escape than to audit which ones a Markdown plugin cares about.
@@ -55,9 +55,11 @@ def cite_badge(numbers: str) -> str:
     return f":primary-badge[{numbers.replace(' ', '')}]"
 
 
-def highlight_markdown(before: str, quote: str, after: str) -> str:
+def highlight_markdown(before: str, quote: str, after: str, marks: Sequence[tuple[int, int]] = ()) -> str:
     """The passage with the quote highlighted; each line of the quote gets its own
-    highlight because a directive's label cannot span line breaks."""
+    highlight because a directive's label cannot span line breaks. ``marks``: spans
+    of the quote (the words a search matched) set in bold inside the highlight."""
+    quote = _bold_marks(quote, marks)
     parts = []
     for i, line in enumerate(quote.split("\n")):
         if i:
@@ -72,7 +74,73 @@ def highlight_markdown(before: str, quote: str, after: str) -> str:
             parts.append(line)
     marked = escape_md(before + "".join(parts) + after)
     marked = marked.replace("\x00", ":orange-background[").replace("\x01", "]")
-    return marked
+    return marked.replace("\x02", "**").replace("\x03", "**")
+
+
+def _line_pieces(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """[a, b) split at line breaks, each piece without its outer whitespace (bold must hug
+    its text, and no emphasis or directive spans a line break)."""
+    out = []
+    for m in re.finditer(r"[^\n]+", text[a:b]):
+        lo, hi = a + m.start(), a + m.end()
+        piece = text[lo:hi]
+        lo += len(piece) - len(piece.lstrip())
+        hi -= len(piece) - len(piece.rstrip())
+        if lo < hi:
+            out.append((lo, hi))
+    return out
+
+
+def _bold_marks(quote: str, marks: Sequence[tuple[int, int]]) -> str:
+    """``quote`` with \\x02 … \\x03 around each valid, non-overlapping mark (bold markers
+    once escaped); unchanged if it already holds those control characters."""
+    if not marks or "\x02" in quote or "\x03" in quote:
+        return quote
+    pieces: list[tuple[int, int]] = []
+    last = 0
+    for a, b in sorted((int(a), int(b)) for a, b in marks):
+        if a < last or not 0 <= a < b <= len(quote):
+            continue  # overlapping or out of range: skip rather than garble the quote
+        pieces += _line_pieces(quote, a, b)
+        last = b
+    out, pos = [], 0
+    for a, b in pieces:
+        out += [quote[pos:a], "\x02", quote[a:b], "\x03"]
+        pos = b
+    return "".join(out) + quote[pos:]
+
+
+MATCH_OPEN, MATCH_CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: marks a match in plain text (the quote finder's table)
+
+
+def match_snippet(quote: str, marks: Sequence[tuple[int, int]], width: int = 160) -> str:
+    """Plain text for a table cell: the part of ``quote`` around its first mark (about
+    ``width`` characters, cut at spaces, "…" where cut) with every mark in it set
+    ⟦like this⟧. The quote alone (shortened) when there is no valid mark."""
+    valid = sorted((int(a), int(b)) for a, b in marks if 0 <= int(a) < int(b) <= len(quote))
+    if not valid:
+        return _squash(quote[:width] + ("…" if len(quote) > width else ""))
+    first_a, first_b = valid[0]
+    lo = max(0, first_a - width // 3)
+    hi = min(len(quote), max(first_b, lo + width))
+    if lo > 0:
+        sp = quote.find(" ", lo, first_a)
+        lo = sp + 1 if sp >= 0 else lo
+    if hi < len(quote):
+        sp = quote.rfind(" ", first_b, hi)
+        hi = sp if sp >= 0 else hi
+    out, pos, last = [], lo, -1
+    for a, b in valid:
+        if a < pos or b > hi or a < last:
+            continue
+        out += [quote[pos:a], MATCH_OPEN, quote[a:b], MATCH_CLOSE]
+        pos = last = b
+    out.append(quote[pos:hi])
+    return ("…" if lo > 0 else "") + _squash("".join(out)) + ("…" if hi < len(quote) else "")
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 @dataclass

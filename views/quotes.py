@@ -1,5 +1,6 @@
-"""Quote finder: the same hybrid search as the chat, as a table of quotes to scan,
-copy with their citation, and export."""
+"""Quote finder: quotes that contain a word (in any form) or an exact phrase, or that
+are about the same thing (the chat's hybrid search), as a table to scan, copy with
+their citation, and export."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +12,16 @@ from ui.export import quotes_csv
 from ui.page import open_page
 from ui.render import show_error, source_card
 from ui.state import AppError, call, interview_lookup
+from ui.text import MATCH_CLOSE, MATCH_OPEN, escape_md, match_snippet
 
 RESULTS = "quotes-results"
+MODES = {"auto": "Auto", "words": "Words", "phrase": "Phrase", "meaning": "Meaning"}
+MODE_HELP = (
+    "**Words**: quotes that contain every word, in any form (*frivillig* also finds *frivillige*). "
+    "**Phrase**: quotes that contain the exact phrase. "
+    "**Meaning**: quotes about the same thing, in Danish or English, even in other words. "
+    "**Auto**: one or two words search by Words, a \"quoted phrase\" by Phrase, anything longer by Meaning."
+)
 
 
 def main() -> None:
@@ -29,44 +38,73 @@ def main() -> None:
         return
 
     with st.form("quote-search", border=False):
-        q_col, k_col, b_col = st.columns([0.7, 0.15, 0.15], vertical_alignment="bottom")
-        query = q_col.text_input("Search quotes", placeholder="e.g. expectations between partners, forventninger, økonomi")
+        q_col, m_col, k_col, b_col = st.columns([0.55, 0.15, 0.15, 0.15], vertical_alignment="bottom")
+        query = q_col.text_input("Search quotes", placeholder='e.g. frivillige, "kop kaffe", expectations between partners')
+        mode = m_col.selectbox("Match", list(MODES), format_func=MODES.__getitem__, key="quotes-mode", help=MODE_HELP)
         k = k_col.number_input("Results", min_value=5, max_value=100, value=20, step=5)
         b_col.form_submit_button("Search", type="primary", icon=":material/search:", width="stretch")
 
     query = (query or "").strip()
     if not query:
-        st.caption("Search in Danish or English. Matching quotes appear as a table; select a row to read it in context and copy its citation.")
+        st.caption(
+            "Search in Danish or English. One or two words find every quote that contains them, in any form; "
+            "a \u201cquoted phrase\u201d finds that exact phrase; a longer query finds quotes by meaning. "
+            "Matching quotes appear as a table; select a row to read it in context and copy its citation."
+        )
         return
-    wanted = (query, repr(sorted(filters.items())), int(k))
+    wanted = (query, mode, repr(sorted(filters.items())), int(k))
     cached = st.session_state.get(RESULTS)
     if not cached or cached[0] != wanted:
         try:
             with st.spinner("Searching…"):
-                hits = call(svc.search, query, k=int(k), filters=filters or None, settings=settings)
+                found = call(svc.find, query, mode=mode, k=int(k), filters=filters or None, settings=settings)
         except AppError as err:
             show_error(err)
             return
-        st.session_state[RESULTS] = (wanted, hits)
+        st.session_state[RESULTS] = (wanted, found)
     else:
-        hits = cached[1]
+        found = cached[1]
 
-    if not hits:
-        st.info("No quotes match. Try other words, or remove filters.", icon=":material/search_off:")
+    if not found.sources:
+        if found.mode == "meaning":
+            st.info("No quotes match. Try other words, or remove filters.", icon=":material/search_off:")
+        else:
+            how = "in any form" if found.mode == "words" else "as an exact phrase"
+            what = escape_md(found.what("\u201c\u201d"))
+            st.info(
+                f"No quotes match: none contains {what} {how}. "
+                "Try another word, the Meaning mode, or remove filters.",
+                icon=":material/search_off:",
+            )
         return
-    show_table(hits, svc, settings, stats, query)
+    show_table(found, svc, settings, stats)
 
 
+def count_caption(found: Any) -> str:
+    """What the table shows: how many quotes contain the words (all of them, not only
+    those shown), or how many quotes a meaning search found."""
+    if found.mode == "meaning":
+        return f"{len(found.sources)} quotes for \u201c{found.query}\u201d, best first"
+    line = found.count_line("\u201c\u201d") + (" in any form" if found.mode == "words" else "")
+    shown = len(found.sources)
+    return line + (f" · showing the best {shown}" if found.total > shown else ", best first")
+
+
+MATCH_WIDTH = 300  # px: the words in their immediate context, for scanning
 QUOTE_WIDTH = 560  # px: the quote is what people scan; the other columns can scroll into view
 ROW_HEIGHT = 96  # px: four wrapped lines (Streamlit wraps cell text once a row is taller than 4rem)
 
 
-def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], query: str) -> None:
+def show_table(found: Any, svc: Any, settings: Any, stats: dict[str, Any]) -> None:
+    hits = found.sources
+    marks = found.highlights
+    matched = found.mode in ("words", "phrase")
     # The table's hover toolbar sits over its top-right corner, so nothing clickable goes there:
     # the count above on the left, Export CSV below the table.
-    st.caption(f"{len(hits)} quotes for \u201c{query}\u201d, best first")
+    st.caption(escape_md(count_caption(found)))
     rows = [
         {
+            **({"Match": match_snippet(s.quote, m)} if matched else {}),
             "Quote": s.quote,
             "Person": ", ".join(p for p in (s.interviewee, s.role) if p),
             "Organisation": s.organisation,
@@ -74,7 +112,7 @@ def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], 
             "Question": s.question,
             "File": s.doc_id,
         }
-        for s in hits
+        for s, m in zip(hits, marks)
     ]
     # st.dataframe shows cells as plain text: interview content cannot inject markup here
     event = st.dataframe(
@@ -88,6 +126,9 @@ def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], 
         selection_mode="single-row",
         key="quotes-table",
         column_config={
+            "Match": st.column_config.TextColumn(
+                width=MATCH_WIDTH, help=f"Where the quote matched, the matched words set {MATCH_OPEN}like this{MATCH_CLOSE}"
+            ),
             "Quote": st.column_config.TextColumn(width=QUOTE_WIDTH),
             "Person": st.column_config.TextColumn(width="medium"),
             "Organisation": st.column_config.TextColumn(width="medium"),
@@ -111,7 +152,7 @@ def show_table(hits: list[Any], svc: Any, settings: Any, stats: dict[str, Any], 
         return
     s = hits[selected[0]]
     st.subheader("Selected quote", anchor=False)
-    source_card(s, interview_lookup(svc, settings, stats)(s.doc_id), key=f"quote-{s.chunk_id}")
+    source_card(s, interview_lookup(svc, settings, stats)(s.doc_id), key=f"quote-{s.chunk_id}", marks=marks[selected[0]])
     st.caption("Citation (use the copy button on the right):")
     st.code(s.citation(), language=None, wrap_lines=True)
 
