@@ -76,11 +76,14 @@ def _section_at(iv: Interview, offset: int) -> str:
     return ""
 
 
-def embed_header(iv: Interview, kind: ChunkKind, question: str) -> str:
-    """Context that helps retrieval: who, where, which case, which question."""
+def embed_header(
+    iv: Interview, kind: ChunkKind, question: str, who: tuple[str, str, str] | None = None
+) -> str:
+    """Context that helps retrieval: who (the speaker, for a transcript's turns), where,
+    which case, which question."""
     labels = _LABELS.get(iv.language, _LABELS["da"])
-    who = ", ".join(p for p in (iv.interviewee, iv.role, iv.organisation) if p)
-    parts = [who, iv.case]
+    person = ", ".join(p for p in (who or (iv.interviewee, iv.role, iv.organisation)) if p)
+    parts = [person, iv.case]
     if kind == "answer" and question:
         parts.append(f"{labels['question']}: {question}")
     elif kind in ("case", "intro"):
@@ -88,21 +91,37 @@ def embed_header(iv: Interview, kind: ChunkKind, question: str) -> str:
     return " | ".join(p for p in parts if p)
 
 
+def _who(iv: Interview, span: Span) -> tuple[str, str, str]:
+    """(speaker, role, organisation) of an answer: a transcript speaker's own role and
+    organisation when the interview names them, else the interview's."""
+    person = next((p for p in iv.speakers if p.name == span.speaker and not p.interviewer), None)
+    if person is None:
+        return span.speaker, iv.role, iv.organisation
+    return span.speaker, person.role, person.organisation
+
+
 def chunk_interview(iv: Interview, max_chars: int = 600) -> list[Chunk]:
-    """Cut an Interview into stable, verbatim, metadata-rich chunks."""
-    items: list[tuple[Span, ChunkKind, int, str, str]] = []  # span, kind, q no, question, section
+    """Cut an Interview into stable, verbatim, metadata-rich chunks.
+
+    Only answers carry a speaker: an intro, a case description or a fallback
+    paragraph is credited to no one (speaker ""), and a transcript's
+    interviewer turns are the questions, never chunks."""
+    # span, kind, question no, question, section, (speaker, role, organisation)
+    items: list[tuple[Span, ChunkKind, int, str, str, tuple[str, str, str] | None]] = []
     if iv.structure == "paragraphs":
-        items += [(s, "paragraph", 0, "", _section_at(iv, s.start)) for s in iv.paragraphs]
+        items += [(s, "paragraph", 0, "", _section_at(iv, s.start), None) for s in iv.paragraphs]
     else:
         if iv.intro is not None:
-            items.append((iv.intro, "intro", 0, "", _section_at(iv, iv.intro.start)))
-        items += [(s, "case", 0, "", _section_at(iv, s.start)) for s in iv.case_description]
+            items.append((iv.intro, "intro", 0, "", _section_at(iv, iv.intro.start), None))
+        items += [(s, "case", 0, "", _section_at(iv, s.start), None) for s in iv.case_description]
         for qa in iv.qa:
-            items += [(a, "answer", qa.number or 0, qa.question, qa.section) for a in qa.answers]
+            kind: ChunkKind = "answer" if qa.question else "turn"
+            items += [(a, kind, qa.number or 0, qa.question, qa.section, _who(iv, a)) for a in qa.answers]
 
     chunks: list[Chunk] = []
-    for span, kind, q_no, question, section in items:
-        header = embed_header(iv, kind, question)
+    for span, kind, q_no, question, section, who in items:
+        header = embed_header(iv, kind, question, who if who and who[0] else None)
+        speaker, role, organisation = who or ("", iv.role, iv.organisation)
         for start, end in split_span(iv.text, span, max_chars):
             quote = iv.text[start:end]
             ordinal = len(chunks)
@@ -117,8 +136,9 @@ def chunk_interview(iv: Interview, max_chars: int = 600) -> list[Chunk]:
                     ordinal=ordinal,
                     embed_text=f"{header}\n{quote}" if header else quote,
                     interviewee=iv.interviewee,
-                    role=iv.role,
-                    organisation=iv.organisation,
+                    speaker=speaker,
+                    role=role,
+                    organisation=organisation,
                     case=iv.case,
                     question_no=q_no,
                     question=question,

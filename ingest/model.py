@@ -11,7 +11,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Literal
 
-ChunkKind = Literal["answer", "case", "intro", "paragraph"]
+# answer: an interviewee's words answering a question; turn: an interviewee's turn in a
+# transcript that answers no question (said before the first one); case, intro: an
+# editor's description; paragraph: fallback when no question/answer structure was found
+ChunkKind = Literal["answer", "turn", "case", "intro", "paragraph"]
 
 
 def sha256(text: str) -> str:
@@ -23,6 +26,19 @@ class Span:
     text: str  # verbatim: == Interview.text[start:end]
     start: int
     end: int
+    speaker: str = ""  # who said these words ("" for an editor's text, or when unknown)
+
+
+@dataclass
+class Person:
+    """Someone who speaks in a transcript, as resolved from its labels and intro."""
+
+    name: str  # full name when the intro, labels or metadata give it, else the label ("" for "I", "R" unnamed)
+    label: str  # as labelled in the transcript ("Jonas", "I", "**Mette:**" → "Mette")
+    interviewer: bool = False
+    role: str = ""
+    organisation: str = ""
+    turns: int = 0
 
 
 @dataclass
@@ -55,6 +71,7 @@ class Interview:
     case_description: list[Span] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     qa: list[QA] = field(default_factory=list)
+    speakers: list[Person] = field(default_factory=list)  # a transcript's speakers, in order of appearance
     paragraphs: list[Span] = field(default_factory=list)  # fallback when no Q&A found
     structure: Literal["qa", "paragraphs"] = "qa"
     language: str = ""  # "da" / "en" / "" when unknown
@@ -72,8 +89,9 @@ class Chunk:
     kind: ChunkKind
     ordinal: int
     embed_text: str  # text + a contextual header; what gets embedded, never shown as a quote
-    interviewee: str = ""
-    role: str = ""
+    interviewee: str = ""  # the interview's (main) interviewee
+    speaker: str = ""  # who said this quote; "" for text no one in the interview said (intro, case)
+    role: str = ""  # the speaker's role and organisation (the interviewee's when no speaker)
     organisation: str = ""
     case: str = ""
     question_no: int = 0  # 0: not an answer to a question
@@ -92,6 +110,7 @@ class Chunk:
             "start": self.start,
             "end": self.end,
             "interviewee": self.interviewee,
+            "speaker": self.speaker,
             "role": self.role,
             "organisation": self.organisation,
             "case": self.case,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
 from .model import QA, Interview, Section, Span
 from .parse_lines import (
@@ -17,6 +18,7 @@ from .parse_lines import (
     resolve_questions, trim,
 )
 from .parse_people import LABEL_FIELDS, fill_people
+from .parse_turns import credit_turns, fill_turns, find_transcript
 
 __all__ = ["detect_language", "make_span", "parse_interview", "trim"]
 
@@ -25,18 +27,65 @@ def parse_interview(
     text: str, *, doc_id: str, source_path: str, content_hash: str, meta: dict | None = None
 ) -> Interview:
     """Parse extracted interview text into an Interview whose spans index into text."""
+    meta = meta or {}
     iv = Interview(doc_id=doc_id, source_path=source_path, text=text, content_hash=content_hash)
     lines = [classify(text, s, e) for s, e in logical_lines(text)]
     resolve_questions(text, lines)
-    speakers = Counter(ln.speaker for ln in lines if ln.speaker)
+    transcript = find_transcript(text, lines, str(meta.get("interviewer") or "").strip())
+    if transcript is not None:
+        # a dialogue transcript: the lines before the first turn are its title and intro
+        preamble = [ln for ln in lines if ln.end <= transcript.first]
+        for ln in preamble:
+            if ln.kind in ("question", "numbered"):
+                ln.kind = "text"
+        scan = _scan(iv, text, preamble, Counter())
+        if iv.sections:  # a heading in the preamble does not hold the turns
+            iv.sections[-1].end = min(iv.sections[-1].end, transcript.first)
+        fill_people(iv, text, preamble, scan.labels, transcript.first, Counter(), scan.title_line)
+        _describe(iv, scan)
+        fill_turns(iv, transcript)
+    else:
+        speakers = Counter(ln.speaker for ln in lines if ln.speaker)
+        scan = _scan(iv, text, lines, speakers)
+        fill_people(iv, text, lines, scan.labels, scan.first_q, speakers, scan.title_line)
+        _describe(iv, scan)
+    if not any(q.answers for q in iv.qa):
+        iv.structure = "paragraphs"
+        # "?" lines with nothing under them are prose, not an interview's questions
+        spans = [span for span, _ in scan.orphans] + [q.question_span for q in iv.qa if q.question_span]
+        iv.paragraphs = sorted(spans, key=lambda s: s.start)
+        iv.qa, iv.case_description = [], []
+        iv.warnings.append(
+            f"no question/answer structure found; indexed as {len(iv.paragraphs)} paragraphs"
+        )
+    iv.language = detect_language(text)
+    _apply_meta(iv, meta)
+    if transcript is not None and iv.structure == "qa":
+        credit_turns(iv, transcript, meta)
+    else:
+        for qa in iv.qa:  # a Q&A interview's answers are its interviewee's words
+            for a in qa.answers:
+                a.speaker = a.speaker or iv.interviewee
+    _warn(iv)
+    return iv
 
-    labels: dict[str, str] = {}
-    orphans: list[tuple[Span, bool]] = []  # (span, before the first question)
+
+@dataclass
+class _Scan:
+    labels: dict[str, str] = field(default_factory=dict)
+    orphans: list[tuple[Span, bool]] = field(default_factory=list)  # (span, before the first question)
     first_q: int | None = None
+    title_line: Line | None = None
+
+
+def _scan(iv: Interview, text: str, lines: list[Line], speakers: Counter) -> _Scan:
+    """Walk the lines: sections, questions with their answers, label lines, the title,
+    and the blocks that answer no question (intro, case description)."""
+    out = _Scan()
+    labels, orphans = out.labels, out.orphans
     section, qa = "", None
     block: list[int] | None = None  # [start, end, last line length, longest line length]
     level = 0  # heading level of the current section
-    title_line: Line | None = None
 
     def close() -> None:
         nonlocal block
@@ -44,7 +93,7 @@ def parse_interview(
             if qa is not None:
                 qa.answers.append(span)
             else:
-                orphans.append((span, first_q is None))
+                orphans.append((span, out.first_q is None))
         block = None
 
     for idx, ln in enumerate(lines):
@@ -54,8 +103,8 @@ def parse_interview(
         elif ln.kind == "heading":
             close()
             qa = None
-            if title_line is None and not iv.sections and first_q is None and not orphans:
-                title_line = ln  # the document title names the case, it is no section
+            if out.title_line is None and not iv.sections and out.first_q is None and not orphans:
+                out.title_line = ln  # the document title names the case, it is no section
                 continue
             if iv.sections:
                 iv.sections[-1].end = ln.start
@@ -66,12 +115,12 @@ def parse_interview(
             if ln.level and level >= ln.level and iv.sections:
                 # a "## question" ends a "## section": they are siblings
                 iv.sections[-1].end, section, level = ln.start, "", 0
-            first_q = ln.start if first_q is None else first_q
+            out.first_q = ln.start if out.first_q is None else out.first_q
             q = make_span(text, *question_bounds(text, *ln.qspan))
             number = ln.qnum if ln.qnum is not None else len(iv.qa) + 1
             qa = QA(number, clean_question(q.text) if q else "", q, section=section)
             iv.qa.append(qa)
-        elif ln.kind == "label" and first_q is None:
+        elif ln.kind == "label" and out.first_q is None:
             close()
             labels.setdefault(LABEL_FIELDS.get(ln.label[0], ln.label[0]), ln.label[1])
         elif ln.kind == "bullet" or block is None or ln.speaker or _breaks_paragraph(text, block):
@@ -81,30 +130,19 @@ def parse_interview(
             block[1], block[2], block[3] = ln.end, ln.end - ln.start, max(block[3], ln.end - ln.start)
         if idx == 0 and ln.kind == "text" and ln.end - ln.start <= 100 and len(lines) > 1:
             if not text[ln.start:ln.end].endswith(tuple(TERMINAL + ",")):
-                title_line = ln  # a short unpunctuated first line reads as a title
+                out.title_line = ln  # a short unpunctuated first line reads as a title
     close()
+    return out
 
-    fill_people(iv, text, lines, labels, first_q, speakers, title_line)
-    pre = [span for span, before in orphans if before]
+
+def _describe(iv: Interview, scan: _Scan) -> None:
+    """Blocks before the first question, minus the intro and title, describe the case."""
+    pre = [span for span, before in scan.orphans if before]
     if iv.intro is not None:
         pre = [s for s in pre if not (s.start <= iv.intro.start < s.end)]
-    if title_line is not None:
-        pre = [s for s in pre if not (s.start <= title_line.start < s.end)]
-    iv.case_description = pre + [span for span, before in orphans if not before]
-
-    if not any(q.answers for q in iv.qa):
-        iv.structure = "paragraphs"
-        # "?" lines with nothing under them are prose, not an interview's questions
-        spans = [span for span, _ in orphans] + [q.question_span for q in iv.qa if q.question_span]
-        iv.paragraphs = sorted(spans, key=lambda s: s.start)
-        iv.qa, iv.case_description = [], []
-        iv.warnings.append(
-            f"no question/answer structure found; indexed as {len(iv.paragraphs)} paragraphs"
-        )
-    iv.language = detect_language(text)
-    _apply_meta(iv, meta or {})
-    _warn(iv)
-    return iv
+    if scan.title_line is not None:
+        pre = [s for s in pre if not (s.start <= scan.title_line.start < s.end)]
+    iv.case_description = pre + [span for span, before in scan.orphans if not before]
 
 
 def _breaks_paragraph(text: str, block: list[int]) -> bool:

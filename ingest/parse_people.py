@@ -258,16 +258,125 @@ def fill_people(
         name, count = next(((n, c) for n, c in speakers.most_common() if n not in askers), ("", 0))
         if count >= 2:
             iv.interviewee = name
-    project = _PROJECT.search(region) or _PROJECT.search(text)
-    if "case" in labels:
-        iv.case = labels["case"]
-    elif project:
-        iv.case = (project.group(1) or project.group(2)).strip()
-    elif title_line is not None and not (best and title_line.start <= best.start < title_line.end):
-        iv.case = title_line.title or text[title_line.start:title_line.end]
+    iv.case = labels.get("case", "") or find_case(
+        text, region, lines, title_line, best.start if best else None, (iv.interviewee, iv.organisation)
+    )
     for key, value in labels.items():
         if key not in ("interviewee", "role", "organisation", "case"):
             iv.extra[key] = value
+
+
+# "the Open Bench project", "projektet Læsebro", "Læsebro-projektet": a name without quotes
+_CAP = rf"[{_UP}][\w’'&\-]*"
+_CAP_PHRASE = rf"{_CAP}(?:[ \t]+(?:(?:i|på|for|og|of|the|and|at|in|on)[ \t]+)?{_CAP}){{0,4}}"
+_UNQUOTED_PROJECT = re.compile(
+    rf"\b[Tt]he\s+(?P<en>{_CAP}(?:[ \t]+{_CAP}){{0,3}})\s+(?:project|programme|program|initiative|partnership)\b"
+    rf"|\b[Pp]rojekt(?:et)?[ \t]+(?P<da>{_CAP_PHRASE})"
+    rf"|(?P<hy>{_CAP})-(?:projektet|projekt|project|initiativet|partnerskabet)\b"
+)
+# what the interview is about, in its intro: 'om "Bøger hos købmanden"', "om Digital Hjælp, et
+# samarbejde med …", "about Open Bench, a weekly …", "om Fredagsklubben."
+_ABOUT_QUOTED = re.compile(r"\b(?:om|omkring|about|on)\s+[“\"«»‘']([^“”\"«»’'\n]{2,60})[”\"«»’']")
+_ABOUT = re.compile(rf"\b(?:om|omkring|about)\s+(?P<name>{_CAP_PHRASE})(?=\s*(?:[.;(]|,\s+(?:et|en|a|an|der|som|which|that)\b|$))")
+# a heading naming the case: "CASEN" (the name follows), "Case:", "CASEN: GEMT I GÅRDENE"
+_CASE_HEADING = re.compile(
+    r"(?i)^[#>*_\s]*(?:om\s+)?(?:the\s+)?(?:case|casen|projekt|projektet|project)[*_\s]*(?::[*_\s]*(?P<value>\S.*?)?)?[*_\s]*$"
+)
+_GENERIC_TITLE = frozenset(
+    "interview interviewet samtale samtalen transskription transskriberet transcript notes noter note "
+    "reflections refleksioner case casen projekt project om about med with et en a an the".split()
+)
+_TITLE_SEPARATORS = re.compile(r"\s*:\s+|\s+[–—-]\s+|\s+\|\s+")
+
+
+def find_case(
+    text: str, region: str, lines: list[Line], title_line: Line | None, intro_at: int | None,
+    others: tuple[str, ...] = (),
+) -> str:
+    """The case's name from the text's own cues, best first: a quoted project name
+    ('projekt "X"', 'the "X" partnership', 'om "X"'), an unquoted one ("the X project",
+    "projektet X"), a "CASEN" / "Case:" heading, what the intro says the interview is
+    about ("om Digital Hjælp, et samarbejde …"), a name in the title ("Open Bench: a
+    makerspace and …" → "Open Bench"); else a short title. ``others``: the interviewee and
+    organisation, which an intro is also "about" but which name no case."""
+    if project := _PROJECT.search(region) or _PROJECT.search(text):
+        return (project.group(1) or project.group(2)).strip()
+    if about := _ABOUT_QUOTED.search(region):
+        return about.group(1).strip()
+    if name := _unquoted_project(region) or _under_case_heading(text, lines):
+        return name
+    for m in _ABOUT.finditer(region):
+        name = re.sub(r"[ \t]+(?:i|på|for|og|of|the|and|at|in|on)$", "", m.group("name"))
+        if name not in others and _words(name)[0] not in _NOT_FIRST_NAME:
+            return name
+    if title_line is not None and not (intro_at is not None and title_line.start <= intro_at < title_line.end):
+        title = title_line.title or text[title_line.start:title_line.end]
+        return short_title(title, text[title_line.end:])
+    return ""
+
+
+def _unquoted_project(region: str) -> str:
+    for m in _UNQUOTED_PROJECT.finditer(region):
+        name = (m.group("en") or m.group("da") or m.group("hy")).strip()
+        name = re.sub(r"(?:[ \t]+(?:i|på|for|og|of|the|and|at|in|on))+$", "", name)
+        words = _words(name)
+        if len(name) >= 3 and words and words[0] not in _NOT_FIRST_NAME and not looks_like_org(name):
+            return name
+    return ""
+
+
+def _under_case_heading(text: str, lines: list[Line]) -> str:
+    for i, ln in enumerate(lines):
+        m = None if ln.kind in ("blank", "rule") else _CASE_HEADING.match(text[ln.start:ln.end])
+        if m is None:
+            continue
+        if value := (m.group("value") or "").strip(" *_."):
+            return _natural_case(value, text)
+        nxt = next((n for n in lines[i + 1:] if n.kind not in ("blank", "rule")), None)
+        if nxt is None:
+            return ""
+        line = text[nxt.start:nxt.end].strip(" #*_>")
+        if len(line) <= 80 and not line.endswith((".", "!", "?")):
+            return short_title(line, "")
+        # "Læsebussen er et samarbejde mellem …": the sentence's subject, when it is a name
+        m = re.match(rf"({_CAP}(?:[ \t]+{_CAP}){{0,3}})[ \t]+(?:er|var|is|was|blev|became|startede|started)\b", line)
+        if m and _words(m.group(1))[0] not in _NOT_FIRST_NAME:
+            return m.group(1)
+        return ""
+    return ""
+
+
+def _natural_case(value: str, text: str) -> str:
+    """"GEMT I GÅRDENE" as the text writes it elsewhere ("Gemt i Gårdene"), when it does."""
+    if not value.isupper():
+        return value
+    for m in re.finditer(re.escape(value), text, re.IGNORECASE):
+        if not m.group(0).isupper():
+            return m.group(0)
+    return value
+
+
+def short_title(title: str, rest: str) -> str:
+    """A title's name part: "Open Bench: a makerspace and a library share a workshop" →
+    "Open Bench", "Interview: Læsebussen" → "Læsebussen", "Samtale om Nabohjælp" →
+    "Nabohjælp"; a part the text goes on to mention wins; else the title, kept short."""
+    title = " ".join(title.strip(" #*_").split())
+    bare = re.sub(r"\s*\([^()]*\)", "", title).strip()  # "(Harbourside Library and Kestrel)"
+    parts = [p.strip(" *_\"“”'") for p in _TITLE_SEPARATORS.split(bare) if p.strip(" *_")]
+
+    def generic(part: str) -> bool:
+        words = _words(part)
+        return not words or words[0] in _GENERIC_TITLE
+
+    named = [p for p in parts if p[:1].isupper() and len(p.split()) <= 6 and not generic(p)]
+    if len(parts) > 1 and named:
+        return next((p for p in named if p.casefold() in rest.casefold()), named[0])
+    m = re.search(rf"\b(?:om|about|on)\s+(?:projektet\s+|the\s+)?({_CAP}(?:\s+\S+){{0,5}})$", bare)
+    if m and generic(bare):
+        return m.group(1)
+    if all(w in _GENERIC_TITLE for w in _words(title)):
+        return ""  # "Interview", "Transskription": no name at all
+    return title if len(title.split()) <= 10 or len(parts) == 1 else parts[0]
 
 
 def intro_span(text: str, lines: list[Line], pos: int, title_line: Line | None) -> Span | None:

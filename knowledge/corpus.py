@@ -24,7 +24,9 @@ from knowledge.vectors import question_vectors
 
 FILTER_KEYS = ("organisation", "interviewee", "case", "doc_id", "language", "kind")
 # what Hit.metadata / Source carry; everything else in a chunk's metadata stays in Chroma
-STR_COLUMNS = ("doc_id", "interviewee", "role", "organisation", "case", "question", "source_path", "kind", "language")
+STR_COLUMNS = (
+    "doc_id", "interviewee", "speaker", "role", "organisation", "case", "question", "source_path", "kind", "language",
+)  # a store written before "speaker" existed reads it as ""
 INT_COLUMNS = ("start", "end", "question_no")
 _PAGE = 2000
 

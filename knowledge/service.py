@@ -266,6 +266,7 @@ def _source(n: int, hit: Hit, terms: set[str]) -> Source:
         chunk_id=hit.chunk_id,
         quote=hit.text[a:b],
         interviewee=str(m.get("interviewee", "")),
+        speaker=str(m.get("speaker", "")),
         role=str(m.get("role", "")),
         organisation=str(m.get("organisation", "")),
         case=str(m.get("case", "")),

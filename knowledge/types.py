@@ -22,14 +22,18 @@ class Source:
     question_no: int = 0
     kind: str = "answer"
     language: str = ""
+    speaker: str = ""  # who said the quote ("" for an intro or case description)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def citation(self) -> str:
         """One line naming who said it, where: for copying a quote with its source."""
-        who = ", ".join(p for p in (self.interviewee, self.role, self.organisation) if p)
-        parts = [f"\u201c{self.quote}\u201d", f"\u2014 {who}" if who else ""]
+        # credit the speaker; an intro or case description is only from the interview
+        # (an answer stored before "speaker" existed is its interviewee's)
+        name = self.speaker or (self.interviewee if self.kind == "answer" else "")
+        who = ", ".join(p for p in (name or self.interviewee, self.role, self.organisation) if p)
+        parts = [f"\u201c{self.quote}\u201d", (f"\u2014 {who}" if name else f"interview: {who}") if who else ""]
         if self.case:
             parts.append(f"case: {self.case}")
         if self.question:
