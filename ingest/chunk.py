@@ -6,14 +6,9 @@ so every piece is still a verbatim slice of ``Interview.text``.
 """
 from __future__ import annotations
 
-import re
-
 from .model import Chunk, ChunkKind, Interview, Span
 from .parse import trim
-
-# A sentence ends at . ! ? … (plus closing quotes/brackets) before whitespace;
-# a line break also ends a unit (bullets continued over lines, wrapped PDFs).
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s)|\n")
+from .sentences import sentence_spans
 
 _LABELS = {
     "da": {"question": "Spørgsmål", "case": "Om casen", "intro": "Introduktion"},
@@ -24,17 +19,16 @@ _LABELS = {
 def split_span(text: str, span: Span, max_chars: int) -> list[tuple[int, int]]:
     """Cut a span into verbatim pieces of at most max_chars where possible.
 
-    Sentences are packed greedily; a single sentence longer than max_chars is
-    cut at the last space before the limit (or hard at the limit if it has
-    none), so no piece ever exceeds max_chars.
+    Sentences (``ingest.sentences``: Danish and English abbreviations, numbers
+    and dates never end one; a line break always does) are packed greedily; a
+    single sentence longer than max_chars is cut after a clause or at the last
+    space before the limit (or hard at the limit if it has none), so no piece
+    ever exceeds max_chars.
     """
     start, end = trim(text, span.start, span.end)
     if end - start <= max_chars:
         return [(start, end)] if end > start else []
-    bounds = [start]
-    bounds += [m.end() for m in _SENTENCE_END.finditer(text, start, end) if start < m.end() < end]
-    bounds.append(end)
-    units = [trim(text, a, b) for a, b in zip(bounds, bounds[1:])]
+    units = [trim(text, a, b) for a, b in sentence_spans(text, start, end)]
     units = [u for u in units if u[1] > u[0]]
 
     pieces: list[tuple[int, int]] = []
@@ -53,11 +47,15 @@ def split_span(text: str, span: Span, max_chars: int) -> list[tuple[int, int]]:
 
 
 def _hard_split(text: str, unit: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
+    """Cut one sentence longer than max_chars: after the last comma, semicolon or
+    colon in the second half of the limit, else at the last space, else hard."""
     start, end = unit
     out: list[tuple[int, int]] = []
     while end - start > max_chars:
-        cut = text.rfind(" ", start + 1, start + max_chars + 1)
-        cut = cut if cut > start else start + max_chars
+        limit = start + max_chars
+        clause = max(text.rfind(p, start + max_chars // 2, limit) for p in (", ", "; ", ": "))
+        cut = clause + 1 if clause > start else text.rfind(" ", start + 1, limit + 1)
+        cut = cut if cut > start else limit
         piece = trim(text, start, cut)
         if piece[1] > piece[0]:
             out.append(piece)

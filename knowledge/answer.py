@@ -16,6 +16,7 @@ from typing import Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from ingest.sentences import sentence_spans
 from knowledge.llm import load_prompt, _text
 from knowledge.types import Answer, Source
 
@@ -38,21 +39,17 @@ FLAG_NOTICE = {
     "da": "{k} sætning(er) uden belæg blev fjernet fra modellens svar.",
 }
 
-_SENT_END = re.compile(r"(?<=[.!?…])\s+")
-
 
 # -- quotes ----------------------------------------------------------------------------
 def trim_quote(text: str, terms: set[str], max_chars: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
     """(start, end) of the part of ``text`` to quote: the whole text when short,
-    else the window of whole sentences with the most query words. Always a
-    verbatim slice, so offsets into the source stay valid."""
+    else the window of whole sentences with the most query words. Sentences are
+    the ones chunking uses (``ingest.sentences``), so "bl.a.", "e.g." or
+    "d. 5. maj" never end a window. Always a verbatim slice, so offsets into the
+    source stay valid."""
     if len(text) <= max_chars:
         return 0, len(text)
-    bounds, pos = [], 0
-    for m in _SENT_END.finditer(text):
-        bounds.append((pos, m.start()))
-        pos = m.end()
-    bounds.append((pos, len(text)))
+    bounds = sentence_spans(text) or [(0, len(text))]
 
     def hits(a: int, b: int) -> int:
         words = set(re.findall(r"\w+", text[a:b].lower()))

@@ -1,0 +1,223 @@
+"""One sentence splitter for Danish and English, with exact offsets.
+
+Used where a text is cut into quotable pieces (``ingest.chunk.split_span``)
+and where a quote window is chosen (``knowledge.answer.trim_quote``), so both
+agree on what a sentence is.
+
+Sentence boundaries come from pysbd (the Golden Rules segmenter, with Danish
+and English abbreviation lists), run on one line at a time and at most
+``_WINDOW`` characters per call (pysbd's cost grows faster than linearly with
+its input). pysbd returns sentence strings, not offsets; they are mapped back
+by their non-whitespace characters, which pysbd does not change, so every
+span is an exact slice of the input. On top of pysbd, a few rules veto cuts a
+reader would never make:
+
+- never after the abbreviations in ``NEVER_END`` (bl.a., f.eks., ca., dvs.,
+  e.g., i.e., etc., Mr., Dr., kl., d. ...) or after any dotted
+  abbreviation such as "t.o.m." or initials like "H.C.";
+- never before a lowercase letter ("3.000 kr. om året", "d. 5. maj");
+- never before a digit after a single letter or a day/ordinal ("d. 5. 6. maj");
+- never where the text before does not end in . ! ? or … (pysbd also cuts
+  before inline list items such as "2." in "i det 2. år");
+- a closing quote or bracket that pysbd leaves at the start of the next
+  sentence ("»Det er godt.« Så ...") stays with the sentence it closes.
+
+A line break always ends a sentence. If pysbd cannot be used on a piece of
+text (it failed, or its output does not map back), a plain punctuation rule
+with the same vetoes is used for that piece.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Abbreviations (lowercase, without the final period) after which a sentence
+# never ends, even before a capital letter.
+NEVER_END = frozenset(
+    """
+    bl.a f.eks ca dvs jf jvf mht osv evt inkl ekskl nr pga ift ifm iflg mv m.m m.fl o.l o.a
+    hhv vedr kl d pkt stk tlf ang t.o.m f.o.m p.t s.u a.h.t fhv
+    e.g i.e etc mr mrs ms dr prof vs approx cf incl
+    """.split()
+)
+# Closing quotes and brackets that belong to the sentence before them.
+_CLOSERS = "\"'”’»«)]}"
+# Opening punctuation to look past when checking how the next sentence starts.
+_OPENERS = "\"'“”„‘’»«([{-–—•*"
+
+# pysbd is run on at most this many characters at a time.
+_WINDOW = 600
+
+_DOTTED_ABBR = re.compile(r"[^\W\d_]{1,4}(?:\.[^\W\d_]{1,4})+", re.UNICODE)
+_FALLBACK_END = re.compile(r"[.!?…]+(?=[\"'”’»«)\]}]*\s)")
+_LINE = re.compile(r"[^\n]+")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str | None = None) -> list[tuple[int, int]]:
+    """The sentences of ``text[start:end]`` as (start, end) offsets into ``text``.
+
+    Each span is trimmed of surrounding whitespace, spans are in order and do
+    not overlap, and together they cover every non-whitespace character of
+    the range. ``language`` is "da" or "en"; None guesses it from the text.
+    """
+    end = len(text) if end is None else end
+    if language not in ("da", "en"):
+        from knowledge.lang import detect
+
+        language = detect(text[start:min(end, start + 3000)], default="da")
+    spans: list[tuple[int, int]] = []
+    for m in _LINE.finditer(text, start, end):
+        a, b = _strip(text, m.start(), m.end())
+        if a >= b:
+            continue
+        cuts = _cuts(text, a, b, language)
+        bounds = [a, *cuts, b]
+        for s, e in zip(bounds, bounds[1:]):
+            s, e = _strip(text, s, e)
+            if e > s:
+                spans.append((s, e))
+    return spans
+
+
+def _strip(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+# -- candidate cuts --------------------------------------------------------------------
+
+
+def _cuts(text: str, a: int, b: int, language: str) -> list[int]:
+    """Offsets in (a, b) where a sentence starts, for one stripped line."""
+    raw: list[int] = []
+    pos = a
+    while b - pos > _WINDOW:
+        # end the window at whitespace so no word is cut in two
+        w_end = text.rfind(" ", pos + 1, pos + _WINDOW)
+        w_end = w_end if w_end > pos else pos + _WINDOW
+        local = [pos + c for c in _piece_cuts(text[pos:w_end], language)]
+        if local:
+            # the window's last sentence may go on past it: the next window starts there
+            raw += local
+            pos = local[-1]
+        else:
+            # one sentence longer than a window: cut it where the window ends
+            pos = w_end
+            while pos < b and text[pos].isspace():
+                pos += 1
+            raw.append(pos)
+    raw += [pos + c for c in _piece_cuts(text[pos:b], language)]
+    return _vet(text, a, b, sorted(set(c for c in raw if a < c < b)))
+
+
+@lru_cache(maxsize=4096)
+def _piece_cuts(piece: str, language: str) -> tuple[int, ...]:
+    """Sentence starts inside ``piece`` (one line, at most one window long)."""
+    try:
+        sentences = _processor(language)(piece)
+    except Exception:  # pysbd has corner cases of its own; the rule below always works
+        sentences = None
+    cuts = _map_back(piece, sentences) if sentences else None
+    if cuts is None:
+        cuts = [m.end() for m in _FALLBACK_END.finditer(piece)]
+    return tuple(cuts)
+
+
+@lru_cache(maxsize=2)
+def _processor(language: str):  # type: ignore[no-untyped-def]
+    import pysbd
+
+    segmenter = pysbd.Segmenter(language=language, clean=False)
+
+    # Segmenter.segment maps sentences back by searching the whole text for
+    # each one (quadratic, and it drops sentences it cannot find); the
+    # processor alone returns the sentences, which _map_back places exactly.
+    def run(piece: str) -> list[str]:
+        return segmenter.processor(piece).process() or []
+
+    return run
+
+
+def _map_back(piece: str, sentences: list[str]) -> list[int] | None:
+    """Where each sentence after the first starts in ``piece``, matching on
+    non-whitespace characters; None if pysbd's output is not the input."""
+    positions = [i for i, ch in enumerate(piece) if not ch.isspace()]
+    dense = "".join(piece[i] for i in positions)
+    cuts: list[int] = []
+    k = 0
+    for sentence in sentences:
+        key = "".join(sentence.split())
+        if not key:
+            continue
+        if dense[k:k + len(key)] != key:
+            return None
+        if k:
+            cuts.append(positions[k])
+        k += len(key)
+    if k != len(dense):
+        return None
+    return cuts
+
+
+# -- vetoes ------------------------------------------------------------------------------
+
+
+def _vet(text: str, a: int, b: int, cuts: list[int]) -> list[int]:
+    kept: list[int] = []
+    for cut in cuts:
+        while cut < b and text[cut].isspace():
+            cut += 1
+        cut = _keep_closers(text, cut, b)
+        if cut is None or cut <= (kept[-1] if kept else a):
+            continue
+        if _is_real_end(text, kept[-1] if kept else a, cut):
+            kept.append(cut)
+    return kept
+
+
+def _keep_closers(text: str, cut: int, b: int) -> int | None:
+    """Move a closing quote/bracket at the start of a sentence back to the one before."""
+    i = cut
+    while i < b and text[i] in _CLOSERS:
+        i += 1
+    if i == cut:
+        return cut
+    if i < b and not text[i].isspace():
+        return cut  # an opening quote of the next sentence ("»Hej«, sagde hun")
+    while i < b and text[i].isspace():
+        i += 1
+    return i if i < b else None
+
+
+def _is_real_end(text: str, prev: int, cut: int) -> bool:
+    """Whether a sentence may end before ``cut`` (the start of the next one)."""
+    end = cut
+    while end > prev and text[end - 1].isspace():
+        end -= 1
+    if end == cut:
+        return False  # no whitespace between the two: not a boundary we keep
+    head = text[prev:end]
+    nxt = cut
+    while nxt < len(text) and text[nxt] in _OPENERS:
+        nxt += 1
+    first = text[nxt] if nxt < len(text) else ""
+    if first.islower():
+        return False
+    token = head.rsplit(None, 1)[-1] if head.split() else ""
+    token = token.rstrip(_CLOSERS)
+    if not token or token[-1] not in ".!?…":
+        return False  # pysbd also cuts before inline list items ("i det 2. år"): not a sentence end
+    if not token.endswith("."):
+        return True
+    word = token.rstrip(".").lstrip(_OPENERS)
+    core = word.lower()
+    if core in NEVER_END or _DOTTED_ABBR.fullmatch(core):
+        return False
+    if first.isdigit() and ((core.isdigit() and len(core) <= 2) or (len(core) == 1 and core.isalpha())):
+        return False  # a day or an ordinal before a number: "d. 5. 6. maj", "den 3. 4 gange"
+    if len(word) == 1 and word.isupper() and word != "I":
+        return False  # an initial: "Anders B. Hansen"
+    return True
