@@ -15,29 +15,46 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent / "interviews"
 
 
-def text_pdf_bytes(lines: list[str], *, wrap: int = 95, text_layer: bool = True) -> bytes:
-    """A minimal valid PDF showing ``lines`` (wrapped), paginated at 60 lines.
+def text_pdf_bytes(
+    lines: list[str],
+    *,
+    wrap: int = 95,
+    text_layer: bool = True,
+    per_page: int = 60,
+    header: str = "",
+    footer: str = "",
+    hyphenate: bool = False,
+) -> bytes:
+    """A minimal valid PDF showing ``lines`` (wrapped), paginated at ``per_page`` lines.
 
-    With ``text_layer=False`` the pages only carry drawn rectangles, like a
-    scanned page without OCR: a valid PDF with nothing to extract.
+    ``header``/``footer``: a running header above and footer below the text of
+    every page, with ``{page}`` and ``{pages}`` filled in (e.g. "Side {page} af
+    {pages}"). ``hyphenate``: long words at a line end are split with a hyphen,
+    as a typesetter does. With ``text_layer=False`` the pages only carry drawn
+    rectangles, like a scanned page without OCR: a valid PDF with nothing to
+    extract.
     """
     rows: list[str] = []
     for line in lines:
-        rows += textwrap.wrap(line, wrap) or [""]
-    pages = [rows[i:i + 60] for i in range(0, max(len(rows), 1), 60)]
+        rows += (_hyphenated(line, wrap) if hyphenate else textwrap.wrap(line, wrap)) or [""]
+    pages = [rows[i:i + per_page] for i in range(0, max(len(rows), 1), per_page)]
 
     objects: list[bytes] = []  # object n is objects[n - 1]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(b"")  # page tree, filled in once the page ids are known
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     page_ids = []
-    for page in pages:
+    for number, page in enumerate(pages, start=1):
         if text_layer:
-            ops = ["BT", "/F1 10 Tf", "14 TL", "50 800 Td"]
+            ops = []
+            if header:
+                ops += ["BT", "/F1 8 Tf", "50 820 Td", f"({_pdf_string(header, number, len(pages))}) Tj", "ET"]
+            ops += ["BT", "/F1 10 Tf", "14 TL", "50 800 Td"]
             for row in page:
-                escaped = row.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-                ops.append(f"({escaped}) Tj T*")
+                ops.append(f"({_pdf_string(row)}) Tj T*")
             ops.append("ET")
+            if footer:
+                ops += ["BT", "/F1 8 Tf", "270 30 Td", f"({_pdf_string(footer, number, len(pages))}) Tj", "ET"]
         else:
             ops = ["0.2 g"] + [f"50 {800 - 14 * i} {min(480, 5 * len(r) + 1)} 8 re f" for i, r in enumerate(page)]
         stream = "\n".join(ops).encode("cp1252")
@@ -61,6 +78,32 @@ def text_pdf_bytes(lines: list[str], *, wrap: int = 95, text_layer: bool = True)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def _pdf_string(text: str, page: int = 0, pages: int = 0) -> str:
+    text = text.replace("{page}", str(page)).replace("{pages}", str(pages))
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _hyphenated(line: str, wrap: int) -> list[str]:
+    """Wrap ``line`` at ``wrap`` characters, splitting a long word that does not
+    fit with a hyphen (at least three letters on each side)."""
+    rows: list[str] = []
+    row = ""
+    for word in line.split():
+        if not row or len(row) + 1 + len(word) <= wrap:
+            row = f"{row} {word}" if row else word
+            continue
+        room = wrap - len(row) - 2  # a space and the hyphen
+        if word.isalpha() and room >= 3 and len(word) - room >= 3:
+            rows.append(f"{row} {word[:room]}-")
+            row = word[room:]
+        else:
+            rows.append(row)
+            row = word
+    if row:
+        rows.append(row)
+    return rows
 
 
 HEALTH_INTERVIEW = """\
@@ -99,7 +142,15 @@ Afstem forventningerne skriftligt fra start: hvad må foreningerne forvente af k
 
 def make_pdf() -> Path:
     path = HERE / "sundhedspartnerskab-fjordby.pdf"
-    path.write_bytes(text_pdf_bytes(HEALTH_INTERVIEW.splitlines()))
+    # three pages with a running header and page numbers, as exported from a
+    # word processor: the loader has to drop them and join what they interrupt
+    pdf = text_pdf_bytes(
+        HEALTH_INTERVIEW.splitlines(),
+        per_page=20,
+        header="Bevæg dig i Fjordby · interview (fiktivt eksempel)",
+        footer="Side {page} af {pages}",
+    )
+    path.write_bytes(pdf)
     return path
 
 

@@ -97,6 +97,78 @@ def test_docx_paragraphs_lists_and_tables_in_order(tmp_path: Path) -> None:
     ]
 
 
+def test_docx_every_table_cell_in_document_order(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph("Før tabellen.")
+    outer = document.add_table(rows=2, cols=2)
+    outer.cell(0, 0).text = "Partner"
+    outer.cell(0, 1).text = "Bidrag"
+    outer.cell(1, 0).text = "Biblioteket"
+    inner_cell = outer.cell(1, 1)
+    inner_cell.text = "Lokaler og:"
+    inner = inner_cell.add_table(rows=2, cols=1)
+    inner.cell(0, 0).text = "Åbningstid"
+    inner.cell(1, 0).text = "Formidling"
+    document.add_paragraph("Mellem tabellerne.")
+    merged = document.add_table(rows=2, cols=3)
+    merged.cell(0, 0).merge(merged.cell(0, 1)).text = "Vandret flettet"
+    merged.cell(0, 2).merge(merged.cell(1, 2)).text = "Lodret flettet"
+    merged.cell(1, 0).text = "A"
+    merged.cell(1, 1).text = "B"
+    document.add_paragraph("Efter tabellerne.")
+    path = tmp_path / "tabeller.docx"
+    document.save(path)
+    lines = [line for line in load_file(path).split("\n") if line]
+    assert lines == [
+        "Før tabellen.",
+        "Partner | Bidrag",
+        "Biblioteket | Lokaler og:",
+        "Åbningstid",
+        "Formidling",
+        "Mellem tabellerne.",
+        "Vandret flettet | Lodret flettet",
+        "A | B",
+        "Efter tabellerne.",
+    ]
+
+
+def test_docx_has_no_header_footer_or_comment_text_but_keeps_tracked_insertions(tmp_path: Path) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "SIDEHOVED Kulturhus Vest"
+    section.footer.paragraphs[0].text = "SIDEFOD side 1"
+    paragraph = document.add_paragraph("Vi har ")
+    document.add_comment(paragraph.runs, text="KOMMENTAR: tjek citatet", author="Redaktør")
+    insertion, deletion = OxmlElement("w:ins"), OxmlElement("w:del")
+    for element, tag, words in ((deletion, "w:delText", "aldrig "), (insertion, "w:t", "altid ")):
+        element.set(qn("w:id"), "1")
+        element.set(qn("w:author"), "Redaktør")
+        run, t = OxmlElement("w:r"), OxmlElement(tag)
+        t.text = words
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        run.append(t)
+        element.append(run)
+        paragraph._p.append(element)
+    paragraph.add_run("samarbejdet med skolen.")
+    path = tmp_path / "kommentarer.docx"
+    document.save(path)
+    text = load_file(path)
+    assert text.strip() == "Vi har altid samarbejdet med skolen."
+
+
+def test_bundled_docx_sample_has_every_table_cell() -> None:
+    text = load_file(SAMPLES / "makerspace-library-open-bench.docx")
+    assert (
+        "Partner | Contribution\n"
+        "Northgate Makerspace | Tools, mentors, safety training\n"
+        "Eastfield Public Library | Room, opening hours, outreach to families\n"
+        "## 1. Why did a makerspace go looking for a library partner?"
+    ) in text
+
+
 def test_docx_without_extension_is_sniffed(tmp_path: Path) -> None:
     path = _docx(tmp_path / "a.docx")
     bare = tmp_path / "noext"
@@ -110,6 +182,133 @@ def test_pdf_text_layer_is_extracted(tmp_path: Path) -> None:
     text = load_file(path)
     assert "1. Hvad var formålet?" in text
     assert "At få flere borgere til at bevæge sig (sammen)." in text
+
+
+# Rows as a word processor would lay them out (about 68 characters wide), with
+# hyphens at line ends: three of them hyphenate a word, the rest are real.
+_WRAPPED = [
+    "Biblioteket og skolen har i mange år delt ansvaret for hele kultur-",
+    "og fritidsområdet i kommunen, og i dag låner eleverne langt flere e-",
+    "bøger end trykte bøger. Det kræver et tæt og forpligtende samar-",
+    "bejde med lærerne, og derfor har vi sammen indført et nyt fælles IT-",
+    "system, som skolens bibliotekar Anne Lund-Madsen fra Fjordby Lund-",
+    "Madsen-skolen har stået for. Hun har også arrangeret kurser for bør-",
+    "nene med type 2-diabetes og deres forældre, og de har været populære.",
+]
+_JOINED = (
+    "Biblioteket og skolen har i mange år delt ansvaret for hele kultur- og fritidsområdet i "
+    "kommunen, og i dag låner eleverne langt flere e-bøger end trykte bøger. Det kræver et tæt "
+    "og forpligtende samarbejde med lærerne, og derfor har vi sammen indført et nyt fælles "
+    "IT-system, som skolens bibliotekar Anne Lund-Madsen fra Fjordby Lund-Madsen-skolen har stået "
+    "for. Hun har også arrangeret kurser for børnene med type 2-diabetes og deres forældre, og de "
+    "har været populære."
+)
+
+
+def _pdf(tmp_path: Path, rows: list[str], **kwargs) -> str:
+    path = tmp_path / "interview.pdf"
+    path.write_bytes(text_pdf_bytes(rows, wrap=200, **kwargs))
+    return load_file(path)
+
+
+def test_pdf_wrapped_lines_are_joined_and_hyphenation_undone(tmp_path: Path) -> None:
+    text = _pdf(tmp_path, _WRAPPED)
+    assert text == _JOINED + "\n"
+
+
+def test_pdf_hyphenated_by_the_typesetter_reads_as_written(tmp_path: Path) -> None:
+    paragraph = (
+        "Samarbejdsaftalen mellem kulturforvaltningen og idrætsforeningerne blev underskrevet efter "
+        "forhandlinger, der strakte sig over flere måneder, og som involverede både bestyrelsesmedlemmer, "
+        "frivillighedskoordinatorer og sundhedsplejersker fra hele kommunen."
+    )
+    path = tmp_path / "orddeling.pdf"
+    path.write_bytes(text_pdf_bytes([paragraph, "", "Næste afsnit."], wrap=50, hyphenate=True))
+    from pypdf import PdfReader
+
+    raw = PdfReader(path).pages[0].extract_text()
+    assert "fri-\nvillighedskoordinatorer" in raw  # the PDF really has a word split over two lines
+    assert load_file(path) == paragraph + "\n\nNæste afsnit.\n"
+
+
+def test_pdf_running_header_footer_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    sentences = [f"Sætning {i} om samarbejdet mellem biblioteket og skolen i kommunen." for i in range(60)]
+    paragraph = " ".join(sentences)
+    for footer in ("Side {page} af {pages}", "Page {page} of {pages}", "{page}/{pages}", "{page}", "- {page} -"):
+        path = tmp_path / "sider.pdf"
+        path.write_bytes(
+            text_pdf_bytes(
+                ["1. Hvad lærte I?", paragraph, "2. Hvad nu?", "Vi fortsætter."],
+                wrap=80, per_page=12, header="Kulturhus Vest – interview 2024", footer=footer,
+            )
+        )
+        text = load_file(path)
+        assert "Kulturhus Vest" not in text and "Side" not in text and "Page" not in text
+        # the paragraph runs over three page breaks and comes out whole
+        assert text == f"1. Hvad lærte I?\n{paragraph}\n2. Hvad nu?\nVi fortsætter.\n", footer
+
+
+def test_pdf_page_number_on_a_single_page_is_dropped_but_body_numbers_stay(tmp_path: Path) -> None:
+    path = tmp_path / "en side.pdf"
+    path.write_bytes(text_pdf_bytes(["1. Hvor mange kom?", "42", "Det var flere end ventet.", "", "7"], wrap=200))
+    assert load_file(path) == "1. Hvor mange kom?\n42\nDet var flere end ventet.\n"
+
+
+def test_pdf_paragraph_breaks_and_bullets_are_kept(tmp_path: Path) -> None:
+    rows = [
+        "Navn: Anna Berg",
+        "Rolle: Bibliotekar",
+        "",
+        "1. Hvad var det vigtigste, I lærte af samarbejdet med skolerne?",
+        "• Vi skulle tale med lærerne tidligt, helst allerede inden skoleåret",
+        "begyndte, og ikke først når projektet var sat i gang på biblioteket.",
+        "• Eleverne kom mere, når biblioteket var åbent om eftermiddagen.",
+        "• Kort punkt.",
+        "Et kort afsnit efter listen.",
+        "Et nyt afsnit, der fylder en hel linje, så det ligner løbende tekst,",
+        "og som fortsætter på den næste linje uden at bryde.",
+        "",
+        "2. Hvad ville I gøre anderledes?",
+    ]
+    assert _pdf(tmp_path, rows) == (
+        "Navn: Anna Berg\nRolle: Bibliotekar\n\n"
+        "1. Hvad var det vigtigste, I lærte af samarbejdet med skolerne?\n"
+        "• Vi skulle tale med lærerne tidligt, helst allerede inden skoleåret begyndte, og ikke først "
+        "når projektet var sat i gang på biblioteket.\n"
+        "• Eleverne kom mere, når biblioteket var åbent om eftermiddagen.\n"
+        "• Kort punkt.\n"
+        "Et kort afsnit efter listen.\n"
+        "Et nyt afsnit, der fylder en hel linje, så det ligner løbende tekst, og som fortsætter på "
+        "den næste linje uden at bryde.\n\n"
+        "2. Hvad ville I gøre anderledes?\n"
+    )
+
+
+def test_pdf_dashes_and_colons_inside_a_wrapped_sentence_do_not_break_it(tmp_path: Path) -> None:
+    rows = [
+        "Vi brugte meget tid på at forklare vores arbejde for foreningerne",
+        "– og det var godt givet ud, for det lyder ikke af meget, men netop",
+        "pointen: hver part bidrager med det, der er billigt for dem selv.",
+        "- Første punkt på listen efter en hel sætning, som slutter her.",
+        "- Andet punkt på listen, som også er en hel sætning og slutter.",
+    ]
+    assert _pdf(tmp_path, rows) == (
+        "Vi brugte meget tid på at forklare vores arbejde for foreningerne – og det var godt givet "
+        "ud, for det lyder ikke af meget, men netop pointen: hver part bidrager med det, der er "
+        "billigt for dem selv.\n"
+        "- Første punkt på listen efter en hel sætning, som slutter her.\n"
+        "- Andet punkt på listen, som også er en hel sætning og slutter.\n"
+    )
+
+
+def test_bundled_pdf_sample_reads_as_written() -> None:
+    from pypdf import PdfReader
+
+    path = SAMPLES / "sundhedspartnerskab-fjordby.pdf"
+    assert len(PdfReader(path).pages) > 1  # with a running header and page numbers
+    text = load_file(path)
+    assert text.strip() == _make_samples().HEALTH_INTERVIEW.strip()
+    assert "og to af dem har oprettet faste seniorhold" in text
 
 
 def test_pdf_without_text_layer_asks_for_ocr(tmp_path: Path) -> None:
