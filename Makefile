@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test eval bench venv browser ingest clean
+.PHONY: run test eval fit bench venv browser ingest clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: venv browser
 
 eval: venv
 	$(PY) -m eval.run
+	$(PY) -m eval.run --heldout
+
+# refit the relevance model on the labelled eval set (writes knowledge/relevance_model.json).
+# The hash embedder is for tests only: a bag of words, fitted to refuse less.
+fit: venv
+	$(PY) -m eval.fit
+	$(PY) -m eval.fit --embedder hash --refusal 0.2
 
 bench: venv
 	$(PY) -m bench.run

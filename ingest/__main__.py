@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from ingest.sync import SyncBusy, SyncReport, sync_paths
+from ingest.sync import SyncBusy, SyncProgress, SyncReport, describe_progress, sync_paths
 from knowledge.embeddings import EmbedderUnavailable
 from knowledge.settings import settings_with
 from knowledge.store import Store, StoreError
@@ -16,13 +18,14 @@ from knowledge.store import Store, StoreError
 def _summary(report: SyncReport) -> str:
     lines = [
         f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-        f"removed {len(report.removed)}, failed {len(report.failed)}",
+        f"removed {len(report.removed)}, failed {len(report.failed)}, skipped {len(report.skipped)}",
         f"store: {report.documents} interviews, {report.chunks} chunks "
         f"({report.embedded} chunks embedded, {report.reused} reused, {report.seconds:.1f}s)",
     ]
     for label, ids in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         lines += [f"  {label}: {doc_id}" for doc_id in ids]
     lines += [f"  FAILED: {f['error']}" for f in report.failed]
+    lines += [f"  skipped: {s['path']}: {s['reason']}" for s in report.skipped]
     return "\n".join(lines)
 
 
@@ -36,20 +39,24 @@ def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bo
     """Sync interview files (txt, md, docx, pdf, html) into the store.
 
     PATHS are files or folders (default: data/interviews/). Unchanged files are
-    skipped, changed files replace their old chunks, and files gone from a
-    synced folder are removed. Exit 0 when all went in, 1 when some failed.
+    not read again, changed files replace their old chunks, and files gone from a
+    synced folder are removed. Only a folder's own files are read: links leading
+    out of it, FIFOs and devices are reported as skipped. Exit 0 when all went in,
+    1 when some failed.
     """
     show_bar = not as_json and sys.stderr.isatty()
-    bar = None
+    shown = {"at": 0.0, "width": 0}
 
-    def progress(done: int, total: int, label: str) -> None:
-        nonlocal bar
-        if not show_bar:
+    def progress(p: SyncProgress) -> None:
+        now = time.monotonic()
+        if not show_bar or (now - shown["at"] < 0.2 and p.phase != "done"):
             return
-        if bar is None:
-            bar = click.progressbar(length=total, label="Syncing", file=sys.stderr, show_pos=True)
-            bar.__enter__()
-        bar.update(done - bar.pos)
+        shown["at"] = now
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        line = describe_progress(p)[:width]
+        sys.stderr.write("\r" + line.ljust(shown["width"]))
+        sys.stderr.flush()
+        shown["width"] = len(line)
 
     try:
         settings = settings_with(store=store)
@@ -66,8 +73,9 @@ def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bo
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        if shown["width"]:
+            sys.stderr.write("\r" + " " * shown["width"] + "\r")
+            sys.stderr.flush()
 
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))

@@ -12,6 +12,15 @@ import re
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# A long interview is about 150,000 characters; far longer "interviews" are logs,
+# exports or the same text pasted many times over, and would cost minutes to embed.
+DEFAULT_MAX_CHARS = 2_000_000
+# A .docx is a zip: refuse one whose parts expand to more than this many times the
+# byte limit, or one part that expands past _BOMB_MIN_BYTES at over _BOMB_RATIO : 1
+# (real documents compress about 10 : 1; a zip bomb 1000 : 1), before unpacking it.
+_ZIP_EXPANSION = 4
+_BOMB_RATIO = 100
+_BOMB_MIN_BYTES = 10 * 1024 * 1024
 
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".text"})
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
@@ -65,8 +74,11 @@ def sniff_kind(data: bytes) -> str:
     return ".txt"
 
 
-def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Extract the text of an interview file, or raise LoadError saying why."""
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """Extract the text of an interview file, or raise LoadError saying why.
+
+    ``max_bytes`` bounds the file on disk (CASEBASE_MAX_FILE_BYTES), ``max_chars``
+    its text (CASEBASE_MAX_FILE_CHARS)."""
     path = Path(path)
     if not path.exists():
         raise LoadError(path, "file not found")
@@ -80,9 +92,16 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         )
     size = path.stat().st_size
     if size > max_bytes:
-        raise LoadError(path, f"file is too large ({human_size(size)}; the limit is {human_size(max_bytes)})")
+        raise LoadError(
+            path,
+            f"file is too large ({human_size(size)}; the limit is {human_size(max_bytes)}, "
+            "raise CASEBASE_MAX_FILE_BYTES to accept it)",
+        )
     if size == 0:
         raise LoadError(path, "file is empty")
+    if ext in TEXT_EXTENSIONS and size > 4 * max_chars + 4:
+        # no encoding takes more than 4 bytes a character: refused without reading it
+        raise LoadError(path, _too_long(f"{human_size(size)} of text", max_chars))
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -94,6 +113,7 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
             raise LoadError(path, "zip archive that is not a .docx document")
 
     if ext == ".docx":
+        _check_zip_expansion(path, data, max_bytes)
         text = _docx_text(path, data)
     elif ext == ".pdf":
         text = _pdf_text(path, data)
@@ -109,7 +129,41 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         if ext in TEXT_EXTENSIONS:
             raise LoadError(path, "file contains only whitespace")
         raise LoadError(path, "document contains no text")
+    if len(text) > max_chars:
+        raise LoadError(path, _too_long(f"{len(text):,} characters", max_chars))
     return text
+
+
+def _too_long(amount: str, max_chars: int) -> str:
+    return (
+        f"text is too long: {amount}, over the limit of {max_chars:,} characters "
+        "(raise CASEBASE_MAX_FILE_CHARS to accept it; is it really one interview?)"
+    )
+
+
+def _check_zip_expansion(path: Path, data: bytes, max_bytes: int) -> None:
+    """Refuse a zip bomb from its directory, before anything is unpacked (zipfile
+    never unpacks more than an entry's declared size)."""
+    import zipfile
+
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except Exception:  # not a zip at all: _docx_text says so in its own words
+        return
+    total = sum(e.file_size for e in entries)
+    if total > _ZIP_EXPANSION * max_bytes:
+        raise LoadError(
+            path,
+            f"the .docx expands to {human_size(total)} (over {human_size(_ZIP_EXPANSION * max_bytes)}, "
+            f"{_ZIP_EXPANSION} times CASEBASE_MAX_FILE_BYTES); not unpacked",
+        )
+    for e in entries:
+        if e.file_size > _BOMB_MIN_BYTES and e.file_size > _BOMB_RATIO * max(e.compress_size, 1):
+            raise LoadError(
+                path,
+                f"the .docx part {e.filename} expands {e.file_size // max(e.compress_size, 1):,} times "
+                f"(to {human_size(e.file_size)}): a zip bomb, not unpacked",
+            )
 
 
 # --- plain text --------------------------------------------------------------

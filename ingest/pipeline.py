@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .loaders import DEFAULT_MAX_BYTES, TEXT_EXTENSIONS, LoadError, load_file
+from .loaders import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS, TEXT_EXTENSIONS, LoadError, load_file
 from .meta import find_sidecar, load_sidecar, split_front_matter
 from .model import Interview
 from .parse import parse_interview
@@ -30,13 +30,17 @@ def content_hash(path: Path) -> str:
 
 
 def read_interview(
-    path: Path, doc_id: str, max_bytes: int = DEFAULT_MAX_BYTES, digest: str | None = None
+    path: Path,
+    doc_id: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    digest: str | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
 ) -> Interview:
     """Load and parse one interview file; raise LoadError (never anything else).
     ``digest``: the content hash when the caller already computed it (the sync does)."""
     path = Path(path)
     try:
-        text = load_file(path, max_bytes=max_bytes)
+        text = load_file(path, max_bytes=max_bytes, max_chars=max_chars)
         meta: dict[str, str] = {}
         # Front matter only exists in plain-text formats; in docx/html a
         # leading "---" is just a rule.

@@ -5,25 +5,42 @@ reduced to a plain file name (no folders, no ``..``, no hidden files, no
 control characters, but Danish letters kept), the type is checked against
 what the loaders read, and the size against ``settings.max_file_bytes``.
 
-Files are written atomically (temp file + ``os.replace``) and synced one
-batch at a time. Any file the sync rejects is rolled back: a new file is
-deleted, a replaced file gets its previous version back. So a failed upload
-leaves both the folder and the store as they were.
+An upload never loses a file, whatever happens to whoever asked for it:
+
+- The write and the sync run in a worker thread (``ingest.sync.Job``) that holds
+  the store's ingest lock throughout. The caller only waits for it: a Streamlit
+  rerun, a page switch, a closed tab or Ctrl-C stops the waiting, not the upload.
+- Files are written atomically (a hidden temp file, then ``os.replace``; a replaced
+  file is first kept as a hidden hard link), with the folder's normal permissions.
+- A file the sync cannot read is rolled back: a new file is deleted, a replaced
+  file gets its previous version back. If the sync itself fails, every file of the
+  batch is rolled back and the store is synced again for them, so chunks of a
+  rolled-back file do not outlive it.
+- Before touching the folder the batch is written to a hidden journal
+  (``.casebase-upload-*.json``). A process killed mid-upload leaves it behind; the
+  next upload or folder sync rolls that batch back (under the same lock), and its
+  sync brings the store in line. So folder and store always agree after the next sync.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-import tempfile
+import shutil
+import socket
+import stat
+import time
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.loaders import SUPPORTED_EXTENSIONS, human_size
-from ingest.sync import Progress, SyncReport, sync_paths
+from ingest.sync import Job, Progress, SyncProgress, SyncReport, _failpoint, holding_lock, sync_locked
 from knowledge.settings import Settings
 
 MAX_NAME_CHARS = 120
@@ -80,7 +97,8 @@ def check_upload(name: str, size: int, settings: Settings) -> str:
         raise UploadRejected(f"{_shown(name)}: the file is empty")
     if size > settings.max_file_bytes:
         raise UploadRejected(
-            f"{_shown(name)}: {human_size(size)} is over the limit of {human_size(settings.max_file_bytes)}"
+            f"{_shown(name)}: {human_size(size)} is over the limit of {human_size(settings.max_file_bytes)} "
+            "(CASEBASE_MAX_FILE_BYTES)"
         )
     return safe
 
@@ -95,78 +113,275 @@ def ingest_uploads(
     """Save ``(name, data)`` pairs into ``settings.interviews_dir`` and sync them.
 
     Refused files never reach the folder; files the sync cannot read are rolled
-    back. Raises whatever sync_paths raises (StoreError, SyncBusy) after rolling
-    back every file of the batch.
-    """
+    back. Raises whatever the sync raises (StoreError, SyncBusy, EmbedderUnavailable)
+    after rolling back every file of the batch. The work runs in a Job: if this call
+    is interrupted (KeyboardInterrupt, Streamlit's StopException), the upload still
+    runs to its end; ``progress`` is called from this thread."""
+    return start_uploads(files, settings, embeddings=embeddings).follow(progress)
+
+
+def start_uploads(files: Iterable[tuple[str, bytes]], settings: Settings, *, embeddings: Embeddings | None = None) -> Job:
+    """ingest_uploads in a Job, for a caller that polls (the app's Ingest page)."""
+    batch = [(str(name), bytes(data)) for name, data in files]  # taken now: the caller may go away
+    return Job("upload", _upload, files=batch, settings=settings, embeddings=embeddings)
+
+
+@dataclass
+class _Staged:
+    target: Path
+    backup: Path | None  # hidden hard link to the version it replaces; None for a new file
+    digest: str  # sha256 of the uploaded bytes
+    tmp: Path
+
+
+def _upload(
+    files: list[tuple[str, bytes]],
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    embeddings: Embeddings | None = None,
+) -> UploadResult:
     result = UploadResult()
-    folder = settings.interviews_dir.resolve()
+    folder = settings.interviews_dir.expanduser().resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    staged: dict[Path, Path | None] = {}  # final path -> backup of the file it replaced
-    names_taken: set[str] = set()
-    try:
+    with holding_lock(settings):
+        _repair_after_recovery(recover_uploads(folder), settings, embeddings)
+        plan: list[tuple[_Staged, bytes]] = []
+        names_taken: set[str] = set()
+        token = uuid.uuid4().hex[:10]
         for raw_name, data in files:
             try:
                 target = _inside(folder, _unique(check_upload(raw_name, len(data), settings), names_taken))
             except UploadRejected as exc:
                 result.rejected.append({"name": str(raw_name), "error": str(exc)})
                 continue
-            staged[target] = _write_atomic(target, data)
-        if not staged:
+            backup = target.with_name(f".{target.name}.{token}.before-upload") if os.path.lexists(target) else None
+            tmp = target.with_name(f".upload-{token}-{len(plan)}.tmp")
+            plan.append((_Staged(target, backup, hashlib.sha256(data).hexdigest(), tmp), data))
+        if not plan:
             return result
-        report = sync_paths(list(staged), settings, progress=progress, embeddings=embeddings)
-    except BaseException:
-        for target, backup in staged.items():
-            _roll_back(target, backup)
-        raise
-    result.report = report
-    failed_paths = {Path(f.get("path", "")).resolve(): f.get("error", "") for f in report.failed}
-    for target, backup in staged.items():
-        if target in failed_paths:
-            _roll_back(target, backup)
-            result.rejected.append({"name": target.name, "error": _one_line(failed_paths[target])})
-        else:
-            if backup is not None:
-                backup.unlink(missing_ok=True)
-            result.saved.append(target.name)
+        staged = [s for s, _ in plan]
+        if progress is not None:
+            progress(SyncProgress(phase="saving", files_total=len(staged)))
+        journal = _Journal(folder, token, staged)
+        try:
+            for s, data in plan:
+                _write_atomic(s, data)
+            _fsync_dir(folder)
+            _failpoint("upload-written")
+            report = sync_locked([s.target for s in staged], settings, progress=progress, embeddings=embeddings)
+            _failpoint("upload-synced")
+        except BaseException:
+            restored, removed = _roll_back_all(staged)
+            # chunks of a file the sync wrote before it failed must not outlive the file
+            _repair_after_recovery((restored, removed), settings, embeddings)
+            journal.close()
+            raise
+        result.report = report
+        failed = {Path(f.get("path", "")): f.get("error", "") for f in report.failed}
+        failed.update({Path(f.get("path", "")): f.get("reason", "") for f in report.skipped})
+        for s in staged:
+            if s.target in failed:
+                _roll_back(s)
+                result.rejected.append({"name": s.target.name, "error": _one_line(failed[s.target])})
+            else:
+                result.saved.append(s.target.name)
+        _fsync_dir(folder)
+        journal.finish()  # from here on the outcome stands; what is left is tidying
+        _failpoint("upload-finished")
+        for s in staged:
+            if s.backup is not None:
+                s.backup.unlink(missing_ok=True)
+        journal.close()
     return result
+
+
+# -- the journal: what a killed upload left half-done ---------------------------------------
+JOURNAL_PREFIX = ".casebase-upload-"
+_LIVE_JOURNALS: set[Path] = set()  # this process's uploads under way
+
+
+class _Journal:
+    """A hidden file in the folder naming every file an upload batch is about to touch.
+    Written (and flushed to disk) before the first one is; marked finished once the
+    outcome stands; removed when the batch is done."""
+
+    def __init__(self, folder: Path, token: str, staged: list[_Staged]) -> None:
+        self.path = folder / f"{JOURNAL_PREFIX}{token}.json"
+        self.record: dict[str, Any] = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "created": time.time(),
+            "finished": False,
+            "files": [
+                {"target": str(s.target), "backup": str(s.backup) if s.backup else None, "digest": s.digest, "tmp": str(s.tmp)}
+                for s in staged
+            ],
+        }
+        _LIVE_JOURNALS.add(self.path)
+        self._write()
+
+    def _write(self) -> None:
+        tmp = self.path.with_suffix(".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(self.record, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    def finish(self) -> None:
+        self.record["finished"] = True
+        self._write()
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+        _LIVE_JOURNALS.discard(self.path)
+
+
+def recover_uploads(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Roll back upload batches a killed process left in ``folder``: the files restored
+    to their previous version, and the new files removed. Call with the store's lock
+    held; the caller then syncs those paths (a folder sync does so by itself)."""
+    restored: list[Path] = []
+    removed: list[Path] = []
+    try:
+        journals = sorted(Path(folder).glob(f"{JOURNAL_PREFIX}*.json"))
+    except OSError:
+        return restored, removed
+    for path in journals:
+        if path in _LIVE_JOURNALS:
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)
+            continue
+        if _alive(record):
+            continue  # another process's upload under way (it holds another store's lock)
+        for entry in record.get("files", []):
+            target = Path(entry["target"])
+            backup = Path(entry["backup"]) if entry.get("backup") else None
+            Path(entry["tmp"]).unlink(missing_ok=True)
+            if record.get("finished"):  # the outcome stood; only tidying was left
+                if backup is not None:
+                    backup.unlink(missing_ok=True)
+                continue
+            if backup is not None:
+                if os.path.lexists(backup):
+                    os.replace(backup, target)
+                    restored.append(target)
+                # else: killed before the old version was linked, so it was never replaced
+            elif _digest_of(target) == entry.get("digest"):
+                target.unlink()
+                removed.append(target)
+        _fsync_dir(Path(folder))
+        path.unlink(missing_ok=True)
+    for stray in Path(folder).glob(f"{JOURNAL_PREFIX}*.json.tmp"):
+        stray.unlink(missing_ok=True)
+    return restored, removed
+
+
+def _alive(record: dict[str, Any]) -> bool:
+    if record.get("host") != socket.gethostname():
+        return time.time() - float(record.get("created", 0)) < 24 * 3600  # can't tell; give it a day
+    pid = int(record.get("pid", 0))
+    if pid <= 0 or pid == os.getpid():
+        return False  # ours, and not among our live journals: left by a failure in this process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _repair_after_recovery(changed: tuple[list[Path], list[Path]], settings: Settings, embeddings: Embeddings | None) -> None:
+    """Bring the store in line with files just rolled back (lock held)."""
+    restored, removed = changed
+    if not (restored or removed):
+        return
+    try:
+        sync_locked([p for p in restored if p.exists()], settings, embeddings=embeddings, forget=removed)
+    except Exception:
+        # the store is failing (that may be why we are rolling back); the next folder
+        # sync removes what is left, as the files are gone or restored by now
+        pass
 
 
 # -- helpers ---------------------------------------------------------------------------
 def _inside(folder: Path, name: str) -> Path:
     """Defence in depth: the sanitiser already removed folders, but never trust one check."""
-    target = (folder / name).resolve()
+    plain = folder / name
+    target = plain.resolve()
     if target.parent != folder:
         raise UploadRejected(f"'{_shown(name)}' would be written outside the interviews folder")
+    if os.path.islink(plain):
+        raise UploadRejected(f"'{_shown(name)}' in the interviews folder is a link; uploads never write through links")
+    if os.path.lexists(target) and not stat.S_ISREG(os.lstat(target).st_mode):
+        raise UploadRejected(f"'{_shown(name)}' in the interviews folder is not a regular file; not replaced")
     return target
 
 
-def _write_atomic(target: Path, data: bytes) -> Path | None:
-    """Write ``data`` to ``target`` via a hidden temp file; return a hidden backup of the
-    file it replaced (or None). Hidden names are skipped by the folder sync."""
-    backup: Path | None = None
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=target.parent)
+def _write_atomic(s: _Staged, data: bytes) -> None:
+    """Write ``data`` to ``s.target`` via a hidden temp file; a replaced file is first
+    kept as the hidden hard link ``s.backup``, so the target always holds one whole
+    version. The temp file is created like any new file (mode 0666 less the umask)."""
+    fd = os.open(s.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if target.exists():
-            backup = target.with_name(f".{target.name}.before-upload")
-            os.replace(target, backup)
-        os.replace(tmp, target)
+        if s.backup is not None:
+            try:
+                os.link(s.target, s.backup)
+            except OSError:  # a file system without hard links
+                shutil.copy2(s.target, s.backup)
+        os.replace(s.tmp, s.target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        if backup is not None and not target.exists():
-            os.replace(backup, target)
+        s.tmp.unlink(missing_ok=True)
         raise
-    return backup
 
 
-def _roll_back(target: Path, backup: Path | None) -> None:
-    if backup is not None and backup.exists():
-        os.replace(backup, target)
-    else:
-        target.unlink(missing_ok=True)
+def _roll_back(s: _Staged) -> None:
+    s.tmp.unlink(missing_ok=True)
+    if s.backup is not None and os.path.lexists(s.backup):
+        os.replace(s.backup, s.target)
+    elif s.backup is None and _digest_of(s.target) == s.digest:
+        s.target.unlink(missing_ok=True)
+
+
+def _roll_back_all(staged: list[_Staged]) -> tuple[list[Path], list[Path]]:
+    restored: list[Path] = []
+    removed: list[Path] = []
+    for s in staged:
+        _roll_back(s)
+        (removed if s.backup is None else restored).append(s.target)
+    return restored, removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _unique(name: str, taken: set[str]) -> str:

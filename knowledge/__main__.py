@@ -60,7 +60,8 @@ def cli() -> None:
 
 
 store_opt = click.option("--store", type=click.Path(path_type=Path), default=None, help="Store directory (default: CASEBASE_STORE).")
-k_opt = click.option("--k", "k", type=click.IntRange(1, 100), default=None, help="How many quotes to use/return.")
+k_opt = click.option("--k", "k", type=click.IntRange(1, 100), default=None,
+                     help="ask: at most this many quotes (default: every relevant one); search: how many to return (default 10).")
 filter_opt = click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help=FILTER_HELP)
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
@@ -78,10 +79,10 @@ def ask(question: str, store: Path | None, k: int | None, mode: str, filters: tu
     def go():
         svc = _service(store)
         if as_json:
-            _emit(svc.ask(question, k=k or 6, filters=flt, mode=mode).to_dict())
+            _emit(svc.ask(question, k=k, filters=flt, mode=mode).to_dict())
             return
         final = None
-        for piece in svc.ask_stream(question, k=k or 6, filters=flt, mode=mode):
+        for piece in svc.ask_stream(question, k=k, filters=flt, mode=mode):
             if isinstance(piece, str):
                 click.echo(piece, nl=False)
             else:
@@ -92,7 +93,11 @@ def ask(question: str, store: Path | None, k: int | None, mode: str, filters: tu
         if final and final.sources:
             click.echo("\nSources:")
             for s in final.sources:
-                click.echo(f"[{s.n}] {s.citation()}")
+                click.echo(f"[{s.n}] ({s.relevance:.2f}) {s.citation()}")
+        if final and final.weak:
+            click.echo("\nWeaker matches (may not answer the question):")
+            for s in final.weak:
+                click.echo(f"- ({s.relevance:.2f}) {s.citation()}")
 
     _run(go)
 

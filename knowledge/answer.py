@@ -23,9 +23,18 @@ from knowledge.types import Answer, Source
 MAX_QUOTE_CHARS = 420
 
 LEAD = {
-    "en": "Here is what the interviews say ({n} quotes from {m} interview{s}):",
-    "da": "Det siger interviewene ({n} citater fra {m} interview{s}):",
+    "en": "{m} of the {total} interviews speak to this; the other {rest} say nothing on it. The best quote from each:",
+    "da": "{m} af de {total} interview taler om det; de øvrige {rest} siger intet om det. Det bedste citat fra hvert:",
 }
+LEAD_ALL = {
+    "en": "All {total} interviews speak to this. The best quote from each:",
+    "da": "Alle {total} interview taler om det. Det bedste citat fra hvert:",
+}
+LEAD_ONE = {
+    "en": "One of the {total} interviews speaks to this; the other {rest} say nothing on it:",
+    "da": "Et af de {total} interview taler om det; de øvrige {rest} siger intet om det:",
+}
+MORE = {"en": "more from this interview", "da": "mere fra dette interview"}
 REFUSAL = {
     "en": "I found nothing in the interviews that answers this question.",
     "da": "Jeg fandt intet i interviewene, der besvarer spørgsmålet.",
@@ -83,24 +92,62 @@ def number_by_appearance(sources: list[Source]) -> list[Source]:
     return [s if s.n == i else replace(s, n=i) for i, s in enumerate(ordered, 1)]
 
 
-def extractive(question: str, language: str, sources: list[Source], refused: bool) -> str:
-    """Lead sentence in the question's language, then the quotes grouped by interview."""
+def choose(hits: list, threshold: float, weak_threshold: float, k: int | None = None,
+           extra_threshold: float | None = None, per_doc: int = 3, n_weak: int = 5) -> tuple[list, list]:
+    """(answer, weaker matches) from hits sorted by relevance. The answer goes through
+    the interviews: each interview's best quote at or above ``threshold`` (interviews in
+    order of their best), then its second and third best where they reach
+    ``extra_threshold`` (a stricter bar: an interview's further quotes are less often
+    answers); ``k`` caps the total. Weaker matches (``weak_threshold`` up to
+    ``threshold``) are offered apart, never mixed into the answer."""
+    extra = threshold if extra_threshold is None else max(threshold, extra_threshold)
+    by_doc: dict[str, list] = {}
+    for h in hits:
+        doc = _doc_of(h)
+        bar = threshold if doc not in by_doc else extra
+        if h.relevance >= bar and len(by_doc.get(doc, ())) < per_doc:
+            by_doc.setdefault(doc, []).append(h)
+    shown = [items[i] for i in range(per_doc) for items in by_doc.values() if i < len(items)]
+    if k is not None:
+        shown = shown[: max(k, 0)]
+    chosen = {id(h) for h in shown}
+    weak = [h for h in hits if weak_threshold <= h.relevance and id(h) not in chosen and h.relevance < threshold][:n_weak]
+    return shown, weak
+
+
+def _doc_of(item) -> str:
+    """The interview of a retrieval Hit or of a Source."""
+    doc = getattr(item, "doc_id", None)
+    return str(doc if doc is not None else item.metadata.get("doc_id", ""))
+
+
+def extractive(question: str, language: str, sources: list[Source], refused: bool, interviews: int = 0) -> str:
+    """Lead sentence in the question's language (how many interviews speak to it and
+    how many say nothing), then per interview its best quote, with the others cited."""
     if refused or not sources:
         return REFUSAL.get(language, REFUSAL["en"])
+    lang = language if language in LEAD else "en"
     groups: dict[str, list[Source]] = {}
     for s in sources:
         groups.setdefault(s.doc_id, []).append(s)
     m = len(groups)
-    lead = LEAD.get(language, LEAD["en"]).format(n=len(sources), m=m, s="" if m == 1 or language == "da" else "s")
-    lines = [lead, ""]
+    total = max(interviews, m)
+    if m == total:
+        lead = LEAD_ALL[lang].format(total=total) if total > 1 else ""
+    elif m == 1:
+        lead = LEAD_ONE[lang].format(total=total, rest=total - 1)
+    else:
+        lead = LEAD[lang].format(m=m, total=total, rest=total - m)
+    lines = [lead, ""] if lead else []
     for items in groups.values():
         first = items[0]
         who = first.interviewee or first.doc_id
         extra = ", ".join(p for p in (first.role, first.organisation) if p and p != who)
         title = f"**{who}**" + (f" ({extra})" if extra else "") + (f" \u2014 {first.case}" if first.case else "")
         lines.append(title)
-        for s in items:
-            lines.append(f"- \u201c{s.quote}\u201d [{s.n}]")
+        lines.append(f"- \u201c{first.quote}\u201d [{first.n}]")
+        if len(items) > 1:
+            lines.append(f"- {MORE[lang]}: " + " ".join(f"[{s.n}]" for s in items[1:]))
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -233,10 +280,11 @@ def stream_llm(
             yield out
 
 
-def fallback_answer(question: str, language: str, sources: list[Source], refused: bool, why: str) -> Answer:
+def fallback_answer(question: str, language: str, sources: list[Source], refused: bool, why: str, interviews: int = 0) -> Answer:
     notice = FALLBACK_NOTICE.get(language, FALLBACK_NOTICE["en"]).format(why=why)
     sources = number_by_appearance(sources)
-    return Answer(question, language, "extractive", extractive(question, language, sources, refused), sources, refused, notice)
+    text = extractive(question, language, sources, refused, interviews)
+    return Answer(question, language, "extractive", text, sources, refused, notice, interviews=interviews)
 
 
 def flag_notice(language: str, k: int) -> str:

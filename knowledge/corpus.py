@@ -107,21 +107,6 @@ class Corpus:
         self.group = np.where(self.q_index >= 0, group, -1).astype(np.int64)
         self.n_groups = int(self.group.max()) + 1 if n else 0
         self.q_vectors = _normalise(question_vectors(embeddings, uniq, store)) if uniq else np.zeros((0, self.vectors.shape[1]), np.float32)
-        self._topic: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
-
-    def topic_space(self, which: str, pcs: int, by_language: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """"All-but-the-top" (Mu & Viswanath 2018) for ``which`` = "passages" (``vectors``)
-        or "questions" (``q_vectors``): the mean vector, the top ``pcs`` principal
-        directions of the centred matrix (rows of an orthonormal matrix) and the matrix
-        centred, stripped of those directions and renormalised. Built once per snapshot
-        and cached; the SVD runs on at most 5,000 rows. None when there is nothing to
-        fit (no rows, or a partial snapshot without vectors). ``by_language``: passages
-        centred on their own language's mean (else PC1 is the Danish/English axis)."""
-        key = (which, pcs, by_language)
-        if key not in self._topic:
-            groups = self.lang_codes if by_language and which == "passages" else None
-            self._topic[key] = _topic_space(self.vectors if which == "passages" else self.q_vectors, pcs, groups)
-        return self._topic[key]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -174,26 +159,6 @@ def _objects(values: list[str]) -> np.ndarray:
     return out
 
 
-def _topic_space(m: np.ndarray, pcs: int, groups: np.ndarray | None = None, sample: int = 5000) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    if m.ndim != 2 or m.shape[0] < 2 or not np.isfinite(m).all():
-        return None
-    mu = m.mean(axis=0)
-    centred = m - mu
-    if groups is not None:
-        centred = m.copy()
-        for g in np.unique(groups):
-            centred[groups == g] -= m[groups == g].mean(axis=0)
-    if pcs > 0:
-        fit = centred
-        if fit.shape[0] > sample:
-            fit = fit[np.random.default_rng(0).choice(fit.shape[0], sample, replace=False)]
-        basis = np.linalg.svd(fit, full_matrices=False)[2][: min(pcs, fit.shape[0] - 1)].astype(np.float32)
-        centred = centred - (centred @ basis.T) @ basis
-    else:
-        basis = np.zeros((0, m.shape[1]), np.float32)
-    return mu.astype(np.float32), basis, _normalise(centred.astype(np.float32))
-
-
 def _normalise(m: np.ndarray) -> np.ndarray:
     if m.size == 0:
         return m
@@ -209,9 +174,9 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
 
     Reading vectors is the fragile part with an on-disk Chroma that another process is
     writing to: chromadb 1.5.9 then fails with "Error finding id", and keeps failing
-    in this process after the writer is done, until its shared system cache is
-    cleared. So: read vectors in the same paged ``get`` as the quotes, on failure
-    clear the cache, reopen and retry; if the writer is still busy, build a snapshot
+    in this process after the writer is done, until its shared system is replaced.
+    So: read vectors in the same paged ``get`` as the quotes, on failure reopen on a
+    fresh system (this store's path only) and retry; if the writer is still busy, build a snapshot
     without vectors whose dense leg asks Chroma's HNSW index instead (``query``
     keeps working during writes). Such a snapshot is marked ``partial`` so the
     caller reloads it at the next question."""
@@ -223,10 +188,9 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
             except Exception:
                 if store.settings.server_mode:
                     raise
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()
-                store.__init__(store.settings, emb)  # reopen: new client, fresh collection handles
+                # reopen on a new Chroma system for this store's path only: clearing the
+                # process-wide cache would reopen every other store (and session) too
+                store.__init__(store.settings, emb, fresh=True)
                 time.sleep(0.1 * (attempt + 1))
         corpus = _read_corpus(store, emb, with_vectors=False)
         corpus.partial = True

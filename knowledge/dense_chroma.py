@@ -1,23 +1,11 @@
-"""The dense leg through Chroma itself (LangChain's vector store or the raw
-collection) instead of the in-memory matrix: for snapshots that could not read the
-vectors (another process was writing) and for the ``dense_backend="chroma"`` variant."""
+"""The dense leg through Chroma's own index instead of the in-memory matrix: for
+snapshots that could not read the vectors (another process was writing) and for the
+``dense_backend="chroma"`` setting."""
 from __future__ import annotations
 
 import numpy as np
 
 from knowledge.corpus import Corpus
-
-
-def chroma_rows(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None, depth: int) -> np.ndarray | None:
-    """The dense leg through LangChain's Chroma (HNSW, filter pushed down to Chroma)."""
-    if store is None:
-        return None
-    where = chroma_where(filters)
-    found = store.vectorstore().similarity_search_by_vector_with_relevance_scores(
-        qvec.tolist(), k=min(depth, len(corpus)), filter=where
-    )
-    rows = [corpus.row_of.get(doc.id) for doc, _ in found]
-    return np.array([r for r in rows if r is not None], dtype=np.int64)
 
 
 def chroma_scores(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None, depth: int) -> np.ndarray:

@@ -74,10 +74,35 @@ class LexicalIndex:
         else:
             self.vocab = {}
         df: Counter[str] = Counter()
-        for toks in doc_tokens:
+        # per language too: which words every interview uses (the case base's topic)
+        self._lang_df: dict[str, Counter[str]] = {}
+        self._lang_n: Counter[str] = Counter()
+        for toks, lang in zip(doc_tokens, languages):
             df.update(set(toks))
+            self._lang_df.setdefault(lang or "da", Counter()).update(set(toks))
+            self._lang_n[lang or "da"] += 1
         del doc_tokens
         self.idf = {t: math.log(1 + (self.n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def topical(self, word: str, share: float = 0.15) -> bool:
+        """Does ``word`` occur in at least ``share`` of the chunks of a language (stemmed
+        that language's way)? Such words ("bibliotek", "partnership" in a case base about
+        library partnerships) say what the case base is about, not what a question asks."""
+        for lang, df in self._lang_df.items():
+            stems = tokenize(word, lang)
+            if stems and df.get(stems[0], 0) >= share * self._lang_n[lang] and self._lang_n[lang] >= 10:
+                return True
+        return False
+
+    def focus(self, query: str, share: float = 0.15) -> str | None:
+        """The query without its topical words ("what are the barriers to library
+        partnerships?" -> "what are the barriers?"), or None when it has none or is
+        nothing else: what the question asks, for matching the interviews' questions."""
+        words = query.split()
+        keep = [w for w in words if not (_WORD.search(w) and self.topical(_WORD.findall(w.lower())[0], share))]
+        if len(keep) == len(words) or not any(tokenize(w, "da") or tokenize(w, "en") for w in keep):
+            return None
+        return " ".join(keep)
 
     def tokens(self, row: int) -> list[str]:
         """The stemmed tokens of one chunk (re-made on demand, not stored)."""

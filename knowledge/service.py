@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any, Iterator
 
 from langchain_core.embeddings import Embeddings
@@ -18,9 +19,9 @@ from knowledge import find as _find
 from knowledge.embeddings import model_id
 from knowledge.lang import detect, name as lang_name
 from knowledge.llm import complete, describe, make_chat_model
-from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, load_corpus, search as _search
+from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, load_corpus, relevant as _relevant, search as _search
 from knowledge.settings import Settings, get_settings
-from knowledge.store import Store
+from knowledge.store import ModelMismatch, Store
 from knowledge.types import Answer, Source
 
 
@@ -52,11 +53,17 @@ class Casebase:
             # kept only once its model check passed: a mismatch must fail every time
             with self._lock:
                 if self._store is None:
-                    opened = Store(self.settings, self._embeddings)
-                    opened.check_model()
-                    self._store = opened
+                    self._store = self._open(self._embeddings)
                 store = self._store
         return store
+
+    def _open(self, embeddings: Embeddings | None) -> Store:
+        """A Store with its own collection handles, checked against the embedder. Every
+        (re)open checks: another process may have rebuilt the store with another model.
+        Only this facade's object is replaced; other facades (sessions) keep theirs."""
+        opened = Store(self.settings, embeddings)
+        opened.check_model()
+        return opened
 
     @property
     def chat_model(self) -> BaseChatModel | None:
@@ -74,15 +81,26 @@ class Casebase:
 
     def corpus(self) -> Corpus:
         """The retrieval snapshot for the store's current version (built once per sync)."""
-        version = self.store.version()
+        try:
+            version = self.store.version()
+        except ModelMismatch:
+            raise
+        except Exception:
+            # A rebuild elsewhere dropped and recreated the collections, so this facade's
+            # handles point at nothing ("Collection ... does not exist"): reopen, which
+            # also runs the model check, so a rebuild with another embedder is reported
+            # as such, not as an unreachable store.
+            with self._lock:
+                stale, self._store, self._corpus = self._store, None, None
+                self._store = self._open(stale.embeddings if stale is not None else self._embeddings)
+            version = self.store.version()
         with self._lock:
             if self._corpus is None or self._corpus.version != version or self._corpus.partial:
                 if self._corpus is not None:
                     # a sync through another Store object leaves this one's Chroma collection
                     # handle unable to read embeddings ("Error finding id", chromadb 1.5.9):
-                    # reopen before reading the new version
-                    emb = self.store.embeddings
-                    self._store = Store(self.settings, emb)
+                    # reopen (with the model check) before reading the new version
+                    self._store = self._open(self.store.embeddings)
                 self._corpus = load_corpus(self.store, self.store.embeddings)
             return self._corpus
 
@@ -96,9 +114,19 @@ class Casebase:
     def retrieve(
         self, query: str, k: int = 10, filters: dict | None = None, extra_queries: tuple[str, ...] = ()
     ) -> tuple[Result, list[Source]]:
+        """The top ``k`` chunks by ranking score, each with its relevance (the quote finder)."""
         corpus = self.corpus()
         result = _search(corpus, query, k=k, filters=filters, cfg=self.config, store=self.store, extra_queries=extra_queries)
-        terms = {w.lower().strip("?.,!") for w in " ".join((query, *extra_queries)).split()}
+        terms = _terms(query, extra_queries)
+        return result, [_source(i + 1, h, terms) for i, h in enumerate(result.hits)]
+
+    def relevant(
+        self, query: str, filters: dict | None = None, extra_queries: tuple[str, ...] = ()
+    ) -> tuple[Result, list[Source]]:
+        """Every quote, in every searched interview, at least a weak match, most relevant first."""
+        corpus = self.corpus()
+        result = _relevant(corpus, query, filters=filters, cfg=self.config, store=self.store, extra_queries=extra_queries)
+        terms = _terms(query, extra_queries)
         return result, [_source(i + 1, h, terms) for i, h in enumerate(result.hits)]
 
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[Source]:
@@ -128,7 +156,7 @@ class Casebase:
 
     # -- answers ---------------------------------------------------------------------------
     def ask(
-        self, question: str, k: int = 6, filters: dict | None = None, mode: str = "extractive", history: list[dict] | None = None
+        self, question: str, k: int | None = None, filters: dict | None = None, mode: str = "extractive", history: list[dict] | None = None
     ) -> Answer:
         final = None
         for piece in self.ask_stream(question, k=k, filters=filters, mode=mode, history=history):
@@ -138,10 +166,11 @@ class Casebase:
         return final
 
     def ask_stream(
-        self, question: str, k: int = 6, filters: dict | None = None, mode: str = "extractive", history: list[dict] | None = None
+        self, question: str, k: int | None = None, filters: dict | None = None, mode: str = "extractive", history: list[dict] | None = None
     ) -> Iterator[str | Answer]:
         """Yield the answer text in pieces, then the final ``Answer`` (``st.write_stream``
-        shows the strings; the caller keeps the Answer for the sources)."""
+        shows the strings; the caller keeps the Answer for the sources). The answer quotes
+        every interview with a relevant quote (its best first); ``k`` caps the quotes."""
         if mode not in ("extractive", "llm"):
             raise ValueError(f"mode must be 'extractive' or 'llm', not {mode!r}")
         language = detect(question)
@@ -150,21 +179,24 @@ class Casebase:
         if mode == "llm" and model is None:
             notice = ans.FALLBACK_NOTICE.get(language, ans.FALLBACK_NOTICE["en"]).format(why="no LLM configured (CASEBASE_LLM)")
         query, extra = self._retrieval_queries(question, history, model, language)
-        result, sources = self.retrieve(query, k=k, filters=filters, extra_queries=extra)
-        if result.refused or not sources:
+        result, candidates = self.relevant(query, filters=filters, extra_queries=extra)
+        chosen, weak = ans.choose(candidates, result.threshold, result.weak_threshold, k, result.extra_threshold)
+        if not chosen:
             text = ans.REFUSAL.get(language, ans.REFUSAL["en"])
             yield text
-            yield Answer(question, language, mode if model else "extractive", text, [], True, notice)
+            yield Answer(question, language, mode if model else "extractive", text, [], True, notice, interviews=result.interviews)
             return
+        sources = [replace(s, n=i) for i, s in enumerate(chosen, 1)]
+        weak = [replace(s, n=0) for s in weak]
         if model is None:
             sources = ans.number_by_appearance(sources)
-            text = ans.extractive(question, language, sources, False)
+            text = ans.extractive(question, language, sources, False, result.interviews)
             yield text
-            yield Answer(question, language, "extractive", text, sources, False, notice)
+            yield Answer(question, language, "extractive", text, sources, False, notice, weak=weak, interviews=result.interviews)
             return
-        yield from self._llm_stream(model, question, language, sources, result.refused)
+        yield from self._llm_stream(model, question, language, sources, weak, result.interviews)
 
-    def _llm_stream(self, model, question, language, sources, refused) -> Iterator[str | Answer]:
+    def _llm_stream(self, model, question, language, sources, weak, interviews) -> Iterator[str | Answer]:
         flagged: list[str] = []
         pieces: list[str] = []
         try:
@@ -173,21 +205,21 @@ class Casebase:
                 yield piece
         except Exception as exc:  # unreachable, timeout, refused connection, bad reply: fall back
             why = f"{type(exc).__name__}: {str(exc)[:120]}"
-            fb = ans.fallback_answer(question, language, sources, refused, why)
+            fb = ans.fallback_answer(question, language, sources, False, why, interviews)
             yield ("\n\n" if pieces else "") + fb.answer
-            fb.flagged = flagged
+            fb.flagged, fb.weak = flagged, weak
             yield fb
             return
         text = ans._tidy("".join(pieces))
         if not text:  # nothing survived validation: the reply was garbage or all invented
-            fb = ans.fallback_answer(question, language, sources, refused, "its answer had no verifiable citations")
-            fb.flagged = flagged
+            fb = ans.fallback_answer(question, language, sources, False, "its answer had no verifiable citations", interviews)
+            fb.flagged, fb.weak = flagged, weak
             yield fb.answer
             yield fb
             return
         cited = {int(n) for n in ans._CITE.findall(text)}
         used = [s for s in sources if s.n in cited] or sources
-        yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged)
+        yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged, weak, interviews)
 
     def _retrieval_queries(self, question, history, model, language) -> tuple[str, tuple[str, ...]]:
         """The query to retrieve with (follow-ups made standalone) and extra queries
@@ -256,6 +288,11 @@ class Casebase:
         }
 
 
+def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:
+    """The words of the question, for choosing which sentences of a long passage to quote."""
+    return {w.lower().strip("?.,!") for w in " ".join((query, *extra)).split()}
+
+
 def _source(n: int, hit: Hit, terms: set[str]) -> Source:
     m = hit.metadata
     a, b = ans.trim_quote(hit.text, terms)
@@ -275,6 +312,7 @@ def _source(n: int, hit: Hit, terms: set[str]) -> Source:
         start=start + a,
         end=start + b,
         score=round(hit.score, 4),
+        relevance=round(hit.relevance, 3),
         question_no=int(m.get("question_no", 0) or 0),
         kind=str(m.get("kind", "answer")),
         language=str(m.get("language", "")),

@@ -41,8 +41,11 @@ class Settings(BaseSettings):
 
     # seconds a second ingest waits for the lock before giving up
     lock_timeout: float = 600.0
-    # uploads larger than this are refused (bytes)
-    max_file_bytes: int = 50 * 1024 * 1024
+    # files larger than this are refused, on upload and in a sync (bytes on disk)
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # files whose text is longer than this are refused (characters after decoding or
+    # extraction; a long interview is about 150,000)
+    max_file_chars: int = Field(default=2_000_000, gt=0)
 
     @property
     def server_mode(self) -> bool:

@@ -250,6 +250,22 @@ class Store:
             out[str(meta.get("embed_hash", ""))] = np.asarray(vec, dtype=np.float32)
         return out
 
+    def vectors_by_embed_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors for these embed-text hashes, from any chunk of any document or
+        version: a passage already embedded (an unchanged passage of an edited interview,
+        the same text in another file) is never embedded again."""
+        wanted = list(dict.fromkeys(hashes))
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            got = self.chunks.get(where={"embed_hash": {"$in": part}}, include=["embeddings", "metadatas"])
+            vecs = got["embeddings"] if got["embeddings"] is not None else []
+            for meta, vec in zip(got["metadatas"] or [], vecs):
+                h = str((meta or {}).get("embed_hash", ""))
+                if h and h not in out:
+                    out[h] = np.asarray(vec, dtype=np.float32)
+        return out
+
     def iter_chunks(self, include: Iterable[str] = ("documents", "metadatas")) -> Iterator[tuple[str, dict, str]]:
         """Every visible chunk (its document committed at this chunk's version)."""
         committed = {d.doc_id: d.content_hash for d in self.documents().values() if d.content_hash}

@@ -23,6 +23,7 @@ class Source:
     kind: str = "answer"
     language: str = ""
     speaker: str = ""  # who said the quote ("" for an intro or case description)
+    relevance: float = 0.0  # calibrated: about this share of quotes so rated answer the question
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,6 +53,8 @@ class Answer:
     refused: bool = False  # nothing relevant found
     notice: str = ""  # e.g. "LLM unreachable, showing extractive answer"
     flagged: list[str] = field(default_factory=list)  # removed/unsupported claims in LLM mode
+    weak: list[Source] = field(default_factory=list)  # weaker matches: offered apart, never part of the answer
+    interviews: int = 0  # interviews searched (after filters)
 
     def to_dict(self) -> dict:
         return {
@@ -63,4 +66,11 @@ class Answer:
             "refused": self.refused,
             "notice": self.notice,
             "flagged": self.flagged,
+            "weak": [s.to_dict() for s in self.weak],
+            "interviews": self.interviews,
         }
+
+    @property
+    def answering(self) -> int:
+        """How many interviews the answer quotes."""
+        return len({s.doc_id for s in self.sources})

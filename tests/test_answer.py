@@ -37,18 +37,23 @@ def test_extractive_quotes_are_verbatim_spans_of_the_source(casebase):
 
 def test_lead_sentence_in_the_question_language(casebase):
     da = casebase.ask("Hvorfor var parkeringspladserne et problem?")
-    en = casebase.ask("Why were the parking spaces a problem for elderly citizens?")
-    assert da.language == "da" and da.answer.startswith("Det siger interviewene")
-    assert en.language == "en" and en.answer.startswith("Here is what the interviews say")
+    en = casebase.ask("Why were the seed packets unreadable? What about labelling?")
+    # the lead says how many of the searched interviews speak to it, in the question's language
+    assert da.language == "da" and re.match(r"(Et|\d+) af de 3 interview taler om det|Alle 3 interview", da.answer)
+    assert en.language == "en" and re.match(r"(One|\d+) of the 3 interviews speaks? to this|All 3 interviews", en.answer)
     # grouped by interview: the interviewee's name appears as a heading
     assert "**Lone Damgaard**" in da.answer
 
 
 def test_extractive_groups_by_interview():
     sources = [_src(1, "A one.", doc_id="a"), _src(2, "B one.", doc_id="b", interviewee="Bo"), _src(3, "A two.", doc_id="a")]
-    text = extractive("q?", "en", sources, refused=False)
+    text = extractive("q?", "en", sources, refused=False, interviews=5)
     assert text.index("[1]") < text.index("[3]") < text.index("**Bo**") < text.index("[2]")
-    assert "3 quotes from 2 interviews" in text
+    assert text.startswith("2 of the 5 interviews speak to this; the other 3 say nothing on it.")
+    # an interview's best quote is quoted; its further quotes are cited after it
+    assert "\u201cA one.\u201d [1]" in text and "\u201cA two.\u201d" not in text and "more from this interview: [3]" in text
+    da = extractive("q?", "da", sources, refused=False, interviews=2)
+    assert da.startswith("Alle 2 interview taler om det.")
 
 
 def test_trim_quote_keeps_whole_sentences_verbatim():

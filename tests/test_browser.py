@@ -66,6 +66,11 @@ def test_chat_in_a_real_browser(sample_server: Server, browser) -> None:
     # the answer cites [n] markers (badges), and every cited number has its source card
     all_badges = [b.strip() for b in reply.locator("span.stMarkdownBadge").all_inner_texts()]
     card_badges = [b.strip() for b in sources.locator("span.stMarkdownBadge").all_inner_texts()]
+    # each card also says how strongly its quote matches, as a badge of its own
+    strength = [b for b in card_badges if "match" in b]
+    assert len(strength) == n_sources and all(re.fullmatch(r"(strong|good|weak) match · \d+%", b) for b in strength)
+    all_badges = [b for b in all_badges if b.isdigit()]
+    card_badges = [b for b in card_badges if b.isdigit()]
     assert len(all_badges) > len(card_badges), "the answer text carries citations"
     assert sorted(card_badges, key=int) == [str(i) for i in range(1, n_sources + 1)]
     assert set(all_badges) <= set(card_badges)

@@ -28,7 +28,7 @@ def test_json_report_shape_and_exit_codes(cli_env, settings, write_interview):
     res = invoke(cli_env, str(settings.interviews_dir), "--json")
     assert res.exit_code == 0
     report = json.loads(res.stdout)
-    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "documents", "chunks"}
+    assert set(report) == {"added", "updated", "unchanged", "removed", "failed", "skipped", "documents", "chunks"}
     assert report["added"] == ["a.txt"] and report["documents"] == 1 and report["chunks"] > 0
 
     (settings.interviews_dir / "junk.txt").write_bytes(b"\x00\xff" * 100)

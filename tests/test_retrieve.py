@@ -214,26 +214,6 @@ def test_query_vectors_are_cached(hash_embeddings):
     assert abs(float((a * a).sum()) - 1.0) < 1e-5
 
 
-def test_topic_removal_is_cached_and_keeps_refusal_on_raw_cosines(casebase):
-    """All-but-the-top (off by default): the corpus mean and top principal direction(s)
-    are fitted once per snapshot; ranking uses the stripped space, relevance the raw cosine."""
-    import numpy as np
-
-    corpus = casebase.corpus()
-    space = corpus.topic_space("passages", 2)
-    assert space is corpus.topic_space("passages", 2)  # cached on the snapshot
-    mu, basis, mat = space
-    assert basis.shape == (2, corpus.vectors.shape[1])
-    assert np.allclose(basis @ basis.T, np.eye(2), atol=1e-4)
-    assert np.allclose(mat @ basis.T, 0.0, atol=1e-4)  # the directions are gone from every passage
-    q = "Parkeringspladserne foran biblioteket var altid optaget"
-    base = casebase.config
-    raw = search(corpus, q, k=3, cfg=base)
-    for changes in ({"topic_pcs": 2}, {"topic_center": 1.0, "topic_questions": True}, {"topic_pcs": 1, "topic_by_language": True}):
-        stripped = search(corpus, q, k=3, cfg=variant(base, **changes))
-        assert stripped.hits and stripped.relevance == raw.relevance and stripped.refused == raw.refused
-
-
 @pytest.mark.slow
 def test_keyword_search_puts_the_exact_word_first_with_the_real_model(tmp_path: Path):
     """A one-word search (quote finder) is a keyword search: every top hit carries the
@@ -251,9 +231,10 @@ def test_keyword_search_puts_the_exact_word_first_with_the_real_model(tmp_path: 
     assert hits and "Sansefortællingen" in hits[0].quote
     assert {h.case for h in hits} == {hits[0].case}
     # a question of the same length is not a keyword search: it keeps the measured weights
-    from knowledge.retrieve import _is_keyword_query
+    from knowledge.retrieve import lexical_leg
 
-    assert not _is_keyword_query("Hvorfor samarbejde?", ["samarbejd"], cb.config)
+    assert lexical_leg(cb.corpus(), "Sansefortællingen", cb.config)[1]
+    assert not lexical_leg(cb.corpus(), "Hvorfor samarbejde?", cb.config)[1]
 
 
 def test_model_mismatch_fails_on_every_access(casebase):

@@ -194,11 +194,137 @@ def test_file_that_vanishes_mid_sync_is_reported_and_the_rest_go_in(settings, wr
     doomed = write_interview("b.txt", name="Bo Berg")
     write_interview("c.txt", name="Cia Carlsen")
 
-    def progress(done: int, total: int, doc_id: str) -> None:
-        if doc_id == "b.txt":
+    def progress(p) -> None:
+        if p.current == "b.txt" and doomed.exists():
             doomed.unlink()  # deleted by its owner after the folder was listed
 
     report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings, progress=progress)
     assert report.added == ["a.txt", "c.txt"]
     assert [Path(f["path"]).name for f in report.failed] == ["b.txt"]
     assert "b.txt" in report.failed[0]["error"]
+
+
+# -- only the folder's own files ---------------------------------------------------------------
+def test_links_out_of_the_folder_and_fifos_are_skipped_with_a_reason(settings, write_interview, hash_embeddings, tmp_path):
+    import os
+
+    write_interview("good.txt")
+    secret = write_interview("secret.txt", folder=tmp_path / "private", name="Hemmelig Person")
+    folder = settings.interviews_dir
+    (folder / "leak.txt").symlink_to(secret)
+    (folder / "outdir").symlink_to(secret.parent, target_is_directory=True)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    os.mkfifo(folder / "pipe.txt")  # opening it would block the sync forever
+    (folder / "sub").mkdir()
+    (folder / "sub" / "alias.txt").symlink_to(folder / "good.txt")  # inside: the same file, read once
+    report = sync_paths([folder], settings, embeddings=hash_embeddings)
+    assert report.added == ["good.txt"] and report.failed == []
+    reasons = {Path(s["path"]).name: s["reason"] for s in report.skipped}
+    assert set(reasons) == {"leak.txt", "outdir", "dangling.txt", "pipe.txt", "alias.txt"}
+    assert "outside the folder" in reasons["leak.txt"] and str(secret) in reasons["leak.txt"]
+    assert "FIFO" in reasons["pipe.txt"] and "not opened" in reasons["pipe.txt"]
+    assert "not followed" in reasons["outdir"]
+    assert "does not exist" in reasons["dangling.txt"]
+    assert "same file as good.txt" in reasons["alias.txt"]
+    assert {d for d, _ in chunk_state(settings).values()} == {"good.txt"}
+    assert report.to_json()["skipped"] == report.skipped
+
+
+def test_a_link_inside_the_folder_is_read(settings, write_interview, hash_embeddings):
+    folder = settings.interviews_dir
+    real = write_interview("real.txt", folder=folder / "archive")
+    (folder / "current.txt").symlink_to(real)
+    (folder / "archive" / "real.txt").rename(folder / "archive" / "moved.txt")
+    (folder / "current.txt").unlink()
+    (folder / "current.txt").symlink_to(folder / "archive" / "moved.txt")
+    report = sync_paths([folder], settings, embeddings=hash_embeddings)
+    assert report.added == ["archive/moved.txt"] and report.failed == []
+    assert [Path(s["path"]).name for s in report.skipped] == ["current.txt"]  # the same file, read once
+    again = sync_paths([folder], settings, embeddings=hash_embeddings)
+    assert again.unchanged == ["archive/moved.txt"] and not again.added
+
+
+def test_a_file_named_itself_may_be_a_link(settings, write_interview, hash_embeddings, tmp_path):
+    real = write_interview("real.txt", folder=tmp_path / "elsewhere")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    report = sync_paths([link], settings, embeddings=hash_embeddings)
+    assert report.added == ["real.txt"] and not report.skipped
+
+
+def test_a_fifo_named_itself_is_skipped(settings, hash_embeddings, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    report = sync_paths([tmp_path / "pipe.txt"], settings, embeddings=hash_embeddings)
+    assert report.added == [] and "FIFO" in report.skipped[0]["reason"]
+
+
+def test_a_sidecar_linking_out_of_the_folder_skips_its_interview(settings, write_interview, hash_embeddings, tmp_path):
+    write_interview("a.txt")
+    outside = tmp_path / "meta.yaml"
+    outside.write_text("organisation: Fremmed\n", encoding="utf-8")
+    (settings.interviews_dir / "a.meta.yaml").symlink_to(outside)
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert report.added == [] and "sidecar" in report.skipped[0]["reason"]
+
+
+# -- large and repetitive files ----------------------------------------------------------------
+def test_file_over_the_character_limit_is_refused_naming_the_setting(settings, write_interview, hash_embeddings):
+    limited = settings.model_copy(update={"max_file_chars": 5_000})
+    write_interview("short.txt")
+    write_interview("long.txt", qa={"Hvad skete der?": ["Vi læste og læste, og så læste vi lidt mere. " * 200]})
+    (settings.interviews_dir / "huge.txt").write_text("ord " * 6_000, encoding="utf-8")  # refused unread
+    report = sync_paths([settings.interviews_dir], limited, embeddings=hash_embeddings)
+    assert report.added == ["short.txt"]
+    failed = {Path(f["path"]).name: f["error"] for f in report.failed}
+    assert set(failed) == {"long.txt", "huge.txt"}
+    for error in failed.values():
+        assert "CASEBASE_MAX_FILE_CHARS" in error and "5,000" in error
+
+
+def test_identical_passages_are_embedded_once(settings, write_interview, hash_embeddings):
+    same = "Vi har fået et større netværk i kommunen."
+    qa = {"Hvad fik I ud af det?": [same, "Noget andet.", same, same]}
+    write_interview("a.txt", qa=qa)
+    write_interview("b.txt", qa=qa)  # the same interview under another name
+    emb = HashEmbeddings()
+    report = sync_paths([settings.interviews_dir], settings, embeddings=emb)
+    state = chunk_state(settings)
+    distinct = {q for _, q in state.values()}
+    assert report.chunks == len(state) and len(state) > len(distinct)
+    # each distinct embed text once: 2 answers + intro + case (the header is the same in both files)
+    assert emb.texts_embedded == report.embedded == 4
+    assert report.reused == len(state) - 4
+    # the repeated passages carry the same vector as the one embedded
+    store = Store(settings)
+    got = store.chunks.get(where={"doc_id": "b.txt"}, include=["embeddings", "documents"])
+    vecs = [v for v, d in zip(got["embeddings"], got["documents"]) if d == same]
+    assert len(vecs) == 3 and all((v == vecs[0]).all() for v in vecs)
+
+
+def test_a_copy_synced_later_reuses_stored_vectors(settings, write_interview, hash_embeddings):
+    path = write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    (settings.interviews_dir / "copy.txt").write_bytes(path.read_bytes())
+    emb = HashEmbeddings()
+    report = sync_paths([settings.interviews_dir], settings, embeddings=emb)
+    assert report.added == ["copy.txt"] and emb.texts_embedded == 0
+
+
+def test_progress_counts_files_quotes_and_time_left(settings, write_interview, hash_embeddings):
+    for i in range(5):
+        write_interview(f"i{i}.txt", name=f"Person Nummer{i}")
+    seen = []
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings, progress=seen.append)
+    phases = [p.phase for p in seen]
+    assert phases[0] == "checking" and phases[-1] == "done" and "indexing" in phases
+    indexing = [p for p in seen if p.phase == "indexing"]
+    assert [p.files_done for p in indexing] == sorted(p.files_done for p in indexing)
+    assert max(p.files_done for p in indexing) == 5 and all(p.files_total == 5 for p in indexing)
+    assert max(p.chunks_done for p in seen) == report.chunks
+    assert seen[-1].eta == 0.0
+    from ingest.sync import describe_progress
+
+    line = describe_progress(indexing[-1])
+    assert "5/5 files" in line and "quotes" in line and "left" in line

@@ -179,3 +179,75 @@ def test_queries_during_an_ingest_see_a_consistent_store(settings, cli_env, writ
     assert proc.returncode == 0, err
     assert asked >= 1
     assert len(json.loads(out)["added"]) == 27
+
+
+# -- many sessions, one store ------------------------------------------------------------------
+def test_two_sessions_ask_while_a_sync_runs_in_a_third_thread(settings, write_interview):
+    """Two facades (two app sessions) keep answering from committed interviews while a
+    sync writes in another thread of the same process; afterwards both see all of it."""
+    import threading
+
+    from ingest.sync import sync_paths
+    from knowledge.embeddings import HashEmbeddings
+    from knowledge.service import Casebase
+
+    make_corpus(write_interview, n=3)
+    sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings())
+    make_corpus(write_interview, n=24)
+    sessions = [Casebase(settings, HashEmbeddings()), Casebase(settings, HashEmbeddings())]
+    for cb in sessions:
+        assert cb.search("netværk i kommunen", k=5)
+    errors: list[BaseException] = []
+    report = {}
+
+    def sync() -> None:
+        try:
+            report["r"] = sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=sync)
+    writer.start()
+    asked = 0
+    while writer.is_alive() or asked < 2:
+        for cb in sessions:
+            ids = [s.chunk_id for s in cb.search("netværk", k=50)]
+            assert ids and len(ids) == len(set(ids))
+            committed = {d: r.content_hash for d, r in cb.store.documents().items() if r.content_hash}
+            assert all(i.split("::")[0] in committed for i in ids)
+            asked += 1
+    writer.join()
+    assert not errors, errors
+    assert len(report["r"].added) == 21
+    for cb in sessions:
+        assert cb.stats()["documents"] == 24
+
+
+def test_a_rebuild_with_another_embedder_is_a_model_mismatch_not_unreachable(settings, write_interview):
+    """A session open on the store, then another process rebuilds it with another model:
+    the session must say so (and keep saying so), not that the store cannot be reached."""
+    from knowledge.embeddings import HashEmbeddings
+    from knowledge.service import Casebase
+    from knowledge.store import ModelMismatch
+
+    make_corpus(write_interview, n=2)
+    from ingest.sync import sync_paths
+
+    sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings(256))
+    session = Casebase(settings, HashEmbeddings(256))
+    assert session.search("netværk")
+    other = Casebase(settings, HashEmbeddings(256))
+    assert other.stats()["documents"] == 2
+    sync_paths([settings.interviews_dir], settings, embeddings=HashEmbeddings(128), rebuild=True)
+    for cb in (session, other, session):
+        with pytest.raises(ModelMismatch, match="hash:128"):
+            cb.search("netværk")
+    # and the app words it as such
+    from ui.state import explain
+
+    try:
+        session.stats()
+    except ModelMismatch as exc:
+        assert "another embedding model" in explain(exc, settings).title
+    else:  # pragma: no cover
+        raise AssertionError("no model check")

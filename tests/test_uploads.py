@@ -103,7 +103,7 @@ def test_store_failure_rolls_back_every_file(settings: Settings, hash_embeddings
     def boom(*a, **k):
         raise StoreError("Cannot reach the Chroma server")
 
-    monkeypatch.setattr(uploads, "sync_paths", boom)
+    monkeypatch.setattr(uploads, "sync_locked", boom)
     with pytest.raises(StoreError):
         ingest_uploads([("a.txt", interview_text().encode())], settings, embeddings=hash_embeddings)
     assert list(settings.interviews_dir.iterdir()) == []
@@ -128,3 +128,233 @@ def test_upload_over_a_symlink_out_of_the_folder_is_refused_alone(settings: Sett
     assert [r["name"] for r in result.rejected] == ["linked.txt"]
     assert "outside the interviews folder" in result.rejected[0]["error"]
     assert outside.read_text(encoding="utf-8") == "not ours to overwrite"
+
+
+# -- uploads never lose a file ------------------------------------------------------------
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+
+import ingest.sync as sync_mod  # noqa: E402
+import ingest.uploads as uploads_mod  # noqa: E402
+from ingest.sync import wait_for_jobs  # noqa: E402
+from knowledge.embeddings import HashEmbeddings  # noqa: E402
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException  # noqa: E402
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+
+# every point an upload passes: files written, the sync's four writes, synced, finished
+STEPS = ["upload-written", "begin", "upsert", "stale", "commit", "upload-synced", "upload-finished"]
+INTERRUPTS = {
+    "stop": StopException,  # Streamlit: another page, a closed tab
+    "rerun": lambda: RerunException(RerunData()),  # Streamlit: a click, a second upload
+    "ctrl-c": KeyboardInterrupt,
+}
+
+
+def agreement(settings: Settings) -> dict[str, str]:
+    """Assert the folder and the store agree, and return doc_id -> committed hash.
+
+    Same doc ids on both sides; every stored document is committed at its file's
+    content, with chunks, and no chunk belongs to anything else; no upload leftovers."""
+    from ingest.pipeline import content_hash
+
+    folder = settings.interviews_dir
+    names = sorted(p.name for p in folder.iterdir())
+    hidden = [n for n in names if n.startswith(".")]
+    assert hidden == [], f"leftovers in the folder: {hidden}"
+    store = Store(settings, HashEmbeddings())
+    docs = store.documents()
+    assert sorted(docs) == names
+    got = store.chunks.get(include=["metadatas"])
+    per_doc: dict[str, set[str]] = {}
+    for meta in got["metadatas"]:
+        per_doc.setdefault(meta["doc_id"], set()).add(meta["content_hash"])
+    assert set(per_doc) == set(docs), "chunks of a document that is not in the folder"
+    for doc_id, rec in docs.items():
+        assert rec.committed and rec.content_hash == content_hash(folder / doc_id)
+        assert per_doc[doc_id] == {rec.content_hash}, f"{doc_id}: chunks of another version"
+    return {d: r.content_hash for d, r in docs.items()}
+
+
+def stop_at(step: str, monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Park the upload's worker at ``step`` until released; returns (reached, release)."""
+    reached, release = threading.Event(), threading.Event()
+
+    def failpoint(name: str) -> None:
+        if name == step and not reached.is_set():
+            reached.set()
+            assert release.wait(60)
+
+    monkeypatch.setattr(sync_mod, "_failpoint", failpoint)
+    monkeypatch.setattr(uploads_mod, "_failpoint", failpoint)
+    return reached, release
+
+
+@pytest.mark.parametrize("interrupt", sorted(INTERRUPTS))
+@pytest.mark.parametrize("step", STEPS)
+def test_interrupted_caller_never_loses_the_upload(step, interrupt, settings, hash_embeddings, monkeypatch) -> None:
+    """Streamlit stops a script run by raising in its thread (another page, a rerun, a
+    closed tab); Ctrl-C does the same in a CLI. The upload goes on to its end."""
+    ingest_uploads([("old.txt", interview_text(name="Ole Olsen").encode())], settings, embeddings=hash_embeddings)
+    reached, release = stop_at(step, monkeypatch)
+    new = interview_text(name="Nina Nielsen", org="Nyby Bibliotek").encode()
+    replaced = interview_text(name="Ole Olsen", org="Ændret Bibliotek").encode()
+
+    def progress(p) -> None:
+        if reached.is_set():
+            raise INTERRUPTS[interrupt]()
+
+    files = [("new.txt", new), ("old.txt", replaced)]
+    with pytest.raises(BaseException) as caught:
+        ingest_uploads(files, settings, progress=progress, embeddings=hash_embeddings)
+    assert not isinstance(caught.value, Exception), caught.value  # the interrupt, not a failure
+    assert sync_mod.running_jobs(), "the caller was interrupted while the upload was under way"
+    release.set()
+    assert wait_for_jobs(60)
+    # completed, not rolled back: both files in the folder, at their new content, and in the store
+    assert (settings.interviews_dir / "new.txt").read_bytes() == new
+    assert (settings.interviews_dir / "old.txt").read_bytes() == replaced
+    assert sorted(agreement(settings)) == ["new.txt", "old.txt"]
+
+
+def test_a_second_upload_while_the_first_runs_waits_its_turn(settings, hash_embeddings, monkeypatch) -> None:
+    reached, release = stop_at("upsert", monkeypatch)
+    first = uploads_mod.start_uploads([("a.txt", interview_text(name="Anna Holm").encode())], settings, embeddings=hash_embeddings)
+    assert reached.wait(30)
+    second = uploads_mod.start_uploads([("b.txt", interview_text(name="Bo Berg").encode())], settings, embeddings=hash_embeddings)
+    assert not second.wait(0.5)  # holds off while the first has the lock
+    release.set()
+    assert first.follow().saved == ["a.txt"] and second.follow().saved == ["b.txt"]
+    assert sorted(agreement(settings)) == ["a.txt", "b.txt"]
+
+
+class FailingOnce(HashEmbeddings):
+    """An embedder that fails on its ``n``-th call (a model server dropping out mid-batch)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def embed_documents(self, texts):  # type: ignore[override]
+        if self.calls + 1 == self.n:
+            self.calls += 1
+            raise RuntimeError("embedding server went away")
+        return super().embed_documents(texts)
+
+
+def test_failure_mid_batch_rolls_back_files_and_their_chunks(settings, hash_embeddings) -> None:
+    """The first file is committed when the second fails: rolling the batch back must
+    take the first one's chunks out too, and give a replaced file its old version back."""
+    old = interview_text(name="Ole Olsen").encode()
+    ingest_uploads([("old.txt", old)], settings, embeddings=hash_embeddings)
+    before = agreement(settings)
+    batch = [
+        ("a.txt", interview_text(name="Anna Holm").encode()),
+        ("old.txt", interview_text(name="Ole Olsen", org="Ændret Bibliotek").encode()),
+        ("b.txt", interview_text(name="Bo Berg", org="Nordby Bibliotek").encode()),
+    ]
+    with pytest.raises(StoreError, match="embedding server went away"):
+        ingest_uploads(batch, settings, embeddings=FailingOnce(3))
+    assert (settings.interviews_dir / "old.txt").read_bytes() == old
+    assert agreement(settings) == before
+
+
+def test_upload_gets_the_folders_normal_permissions(settings, hash_embeddings) -> None:
+    old = os.umask(0o022)
+    try:
+        ingest_uploads([("a.txt", interview_text().encode())], settings, embeddings=hash_embeddings)
+        ingest_uploads([("a.txt", interview_text(name="Bo Berg").encode())], settings, embeddings=hash_embeddings)
+    finally:
+        os.umask(old)
+    assert (settings.interviews_dir / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_upload_over_a_fifo_or_a_link_inside_is_refused(settings, hash_embeddings) -> None:
+    folder = settings.interviews_dir
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "real.txt").write_text(interview_text(), encoding="utf-8")
+    (folder / "alias.txt").symlink_to(folder / "real.txt")
+    before = (folder / "real.txt").read_bytes()
+    result = ingest_uploads(
+        [("pipe.txt", b"hello there"), ("alias.txt", b"overwrite me")], settings, embeddings=hash_embeddings
+    )
+    assert result.saved == [] and sorted(r["name"] for r in result.rejected) == ["alias.txt", "pipe.txt"]
+    assert (folder / "real.txt").read_bytes() == before
+
+
+# -- a killed process: the next sync (or upload) puts folder and store back in step ----------
+UPLOADER = """
+import sys
+from ingest.uploads import ingest_uploads
+from knowledge.settings import Settings
+files = [(a, open(b, "rb").read()) for a, b in zip(sys.argv[1::2], sys.argv[2::2])]
+ingest_uploads(files, Settings())
+"""
+
+
+def upload_in_subprocess(cli_env, settings, tmp_path, files: dict[str, bytes], failpoint: str):
+    args = []
+    for i, (name, data) in enumerate(files.items()):
+        src = tmp_path / f"src-{i}"
+        src.write_bytes(data)
+        args += [name, str(src)]
+    env = dict(cli_env, CASEBASE_INTERVIEWS_DIR=str(settings.interviews_dir), CASEBASE_FAILPOINT=failpoint)
+    return subprocess.run(
+        [sys.executable, "-c", UPLOADER, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["upload-written:1", "begin:1", "upsert:2", "stale:1", "commit:2", "upload-synced:1", "upload-finished:1"],
+)
+def test_killed_upload_is_repaired_by_the_next_sync(point, settings, cli_env, tmp_path, hash_embeddings) -> None:
+    old = interview_text(name="Ole Olsen").encode()
+    ingest_uploads([("old.txt", old)], settings, embeddings=hash_embeddings)
+    new = {
+        "new.txt": interview_text(name="Nina Nielsen").encode(),
+        "old.txt": interview_text(name="Ole Olsen", org="Ændret Bibliotek").encode(),
+    }
+    killed = upload_in_subprocess(cli_env, settings, tmp_path, new, point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert report.failed == []
+    docs = agreement(settings)
+    old_now = (settings.interviews_dir / "old.txt").read_bytes()
+    if point == "upload-finished:1":  # the outcome stood before the kill: the upload is in
+        assert sorted(docs) == ["new.txt", "old.txt"] and old_now == new["old.txt"]
+    else:  # rolled back: as before the upload
+        assert sorted(docs) == ["old.txt"] and old_now == old
+
+
+def test_killed_upload_is_repaired_by_the_next_upload(settings, cli_env, tmp_path, hash_embeddings) -> None:
+    killed = upload_in_subprocess(cli_env, settings, tmp_path, {"a.txt": interview_text().encode()}, "commit:1")
+    assert killed.returncode == -signal.SIGKILL
+    assert any(p.name.startswith(".casebase-upload-") for p in settings.interviews_dir.iterdir())
+    result = ingest_uploads([("b.txt", interview_text(name="Bo Berg").encode())], settings, embeddings=hash_embeddings)
+    assert result.saved == ["b.txt"]
+    assert sorted(agreement(settings)) == ["b.txt"]
+
+
+def test_a_live_uploads_journal_is_left_alone(settings, hash_embeddings, tmp_path) -> None:
+    """A folder sync into another store must not roll back an upload still under way
+    in another process (it holds the other store's lock, not ours)."""
+    folder = settings.interviews_dir
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text(interview_text(), encoding="utf-8")
+    digest = hashlib.sha256((folder / "a.txt").read_bytes()).hexdigest()
+    journal = folder / ".casebase-upload-live.json"
+    parent = os.getppid()  # alive, and not us
+    journal.write_text(json.dumps({
+        "pid": parent, "host": __import__("socket").gethostname(), "created": 0, "finished": False,
+        "files": [{"target": str(folder / "a.txt"), "backup": None, "digest": digest, "tmp": str(folder / ".upload-x.tmp")}],
+    }), encoding="utf-8")
+    report = sync_paths([folder], settings, embeddings=hash_embeddings)
+    assert report.added == ["a.txt"] and journal.exists()

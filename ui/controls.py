@@ -44,8 +44,8 @@ def llm_name(settings: Settings) -> str:
     return f"{model} ({backend})" if model else spec
 
 
-def answer_controls(settings: Settings, *, key: str = "chat") -> tuple[str, int]:
-    """Answer mode and number of sources, in the sidebar."""
+def answer_controls(settings: Settings, *, key: str = "chat") -> tuple[str, int | None]:
+    """Answer mode and the most quotes an answer may cite, in the sidebar."""
     side = st.sidebar
     model = llm_name(settings)
     if model:
@@ -64,5 +64,8 @@ def answer_controls(settings: Settings, *, key: str = "chat") -> tuple[str, int]
             ":material/format_quote: Answers are built from verbatim quotes. "
             "Set `CASEBASE_LLM` (e.g. `ollama:llama3.1`) for written answers."
         )
-    k = side.slider("Sources per answer", 3, 12, 6, key=f"{key}-k", help="How many quotes an answer may cite.")
-    return str(mode), int(k)
+    k = side.number_input(
+        "Most quotes per answer", min_value=0, max_value=100, value=0, step=1, key=f"{key}-k",
+        help="0: every interview with a relevant answer is quoted. A number caps the quotes.",
+    )
+    return str(mode), (int(k) or None)

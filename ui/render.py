@@ -55,6 +55,11 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
                 st.caption(escape_md(item))
     if answer.sources:
         render_sources(answer.sources, bodies, key=key, expanded=expanded)
+    if answer.weak:
+        # offered apart and labelled: these may not answer the question, so they are never in the answer
+        with st.expander(f"Weaker matches ({len(answer.weak)}): may not answer the question", icon=":material/help_outline:"):
+            for i, s in enumerate(answer.weak):
+                source_card(s, bodies(s.doc_id), key=f"{key}-weak-{i}")
 
 
 def render_sources(sources: list[Source], bodies: BodyLookup, *, key: str, expanded: bool = True) -> None:
@@ -71,7 +76,8 @@ def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequ
     with st.container(border=True):
         name = f"**{escape_md(s.interviewee)}**" if s.interviewee else "**Unknown speaker**"
         rest = " · ".join(escape_md(p) for p in (s.role, s.organisation) if p)
-        st.markdown(f"{_badge(s.n)} {name}" + (f" · {rest}" if rest else ""))
+        badge = f"{_badge(s.n)} " if s.n else ""
+        st.markdown(f"{badge}{name}" + (f" · {rest}" if rest else "") + (f" {match_badge(s.relevance)}" if s.relevance else ""))
         meta = []
         if s.case:
             meta.append(f":material/work: {escape_md(s.case)}")
@@ -111,6 +117,18 @@ def open_link(container: Any, s: Source, *, key: str) -> None:
 
 def _badge(n: int) -> str:
     return f":primary-badge[{int(n)}]"
+
+
+def match_label(relevance: float) -> str:
+    """How strongly a quote matches, in words a reader can weigh ("strong match · 86%")."""
+    pct = int(round(100 * relevance))
+    word = "strong" if relevance >= 0.75 else "good" if relevance >= 0.5 else "weak"
+    return f"{word} match · {pct}%"
+
+
+def match_badge(relevance: float) -> str:
+    colour = "green" if relevance >= 0.75 else "blue" if relevance >= 0.5 else "gray"
+    return f":{colour}-badge[{match_label(relevance)}]"
 
 
 def _kind_label(kind: str) -> str:

