@@ -34,10 +34,10 @@ eval: venv
 	$(PY) -m eval.run --heldout
 
 # refit the relevance model on the labelled eval set (writes knowledge/relevance_model.json).
-# The hash embedder is for tests only: a bag of words, fitted to refuse less.
+# The hash embedder is for tests only: a bag of words, whose threshold only balances precision and coverage.
 fit: venv
 	$(PY) -m eval.fit
-	$(PY) -m eval.fit --embedder hash --refusal 0.2
+	$(PY) -m eval.fit --embedder hash --refusal 0.0
 
 bench: venv
 	$(PY) -m bench.run

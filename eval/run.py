@@ -147,7 +147,7 @@ def cv_models(corpus, questions, files, cfg, folds: int = 5) -> dict[str, Releva
     """A relevance model per question, fitted without its question group (eval.fit's folds)."""
     import numpy as np
 
-    from eval.fit import examples, grouped_folds, pick_threshold
+    from eval.fit import examples, grouped_folds
     from knowledge.relevance import FEATURES, fit_logistic
 
     x, y, qidx = examples(corpus, questions, files, cfg)

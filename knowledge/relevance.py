@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MODEL_FILE = Path(__file__).with_name("relevance_model.json")
 
 FEATURES = (
-    "dense",  # raw cosine question~chunk (best over query variants)
+    "dense",  # raw cosine question~chunk
     "dense_rel",  # the dense ranking score rescaled within the question (median 0, best 1)
     "dense_top",  # best raw cosine over the searched chunks: is anything close at all?
     "dense_gap",  # this chunk's cosine minus that best

@@ -112,7 +112,7 @@ class Legs:
 
     language: str
     mask: np.ndarray
-    sims: np.ndarray  # raw best cosine question~chunk over the query variants
+    sims: np.ndarray  # raw cosine question~chunk (the user's own words)
     dense: list[np.ndarray]  # per variant: sibling-blended, language-centred
     question: list[np.ndarray]  # per variant: question evidence (NaN: chunk answers no question)
     question_floor: list[float]  # per variant: the question leg's median (its zero in the fusion)
@@ -181,7 +181,10 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
         raw = None
         if cfg.dense and qv is not None:
             raw, dense = dense_leg(corpus, qv, mask, cfg, store, filters)
-            legs.sims = np.maximum(legs.sims, raw)
+            if j == 0:
+                # relevance is calibrated on the user's own words: extra queries (an LLM's
+                # translation) help the ranking, but would move the features off what was fitted
+                legs.sims = raw
             legs.dense.append(dense)
         if cfg.question_match and qv is not None and len(corpus.q_vectors):
             q_raw, ev, floor = question_leg(corpus, qv, raw, mask, cfg)
@@ -218,13 +221,13 @@ def rescale(s: np.ndarray, mask: np.ndarray, floor: float | None = None, low: fl
     return np.nan_to_num(np.clip((s.astype(np.float64) - base) / (top - base), low, 1.0), nan=0.0)
 
 
-def fuse(legs: Legs, cfg: RetrievalConfig) -> np.ndarray:
+def fuse(legs: Legs, cfg: RetrievalConfig, own_words_only: bool = False) -> np.ndarray:
     """One ranking score per chunk: each leg rescaled (median 0, best 1), weighted and
     summed. Measured against reciprocal-rank fusion, which lets a weak leg outvote a
     strong one and ranks the ties of "every bullet under one question" arbitrarily."""
     mask = legs.mask
     fused = np.zeros(len(mask), np.float64)
-    for j, w in enumerate(legs.weights):
+    for j, w in enumerate(legs.weights[:1] if own_words_only else legs.weights):
         if j < len(legs.dense):
             fused += cfg.w_dense * w * rescale(legs.dense[j], mask)
         if j < len(legs.question):
@@ -275,7 +278,8 @@ def score(
     queries = [query, *[q for q in extra_queries if q and q.strip()]]
     legs = compute_legs(corpus, queries, mask, cfg, store, filters)
     fused = fuse(legs, cfg)
-    feats = model.features(corpus, legs, fused)
+    # the relevance is calibrated on the user's own words (see compute_legs)
+    feats = model.features(corpus, legs, fused if len(queries) == 1 else fuse(legs, cfg, own_words_only=True))
     rel = np.where(mask, model.predict(feats), 0.0)
     return Scored(query, legs.language, mask, fused, feats, rel, model)
 
