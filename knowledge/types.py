@@ -28,11 +28,17 @@ class Source:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def said_by(self) -> str:
+        """Who said the quote: its speaker; "" for text no one in the interview said (an
+        editor's intro or case description). An answer stored before "speaker" existed
+        is its interviewee's."""
+        return self.speaker or (self.interviewee if self.kind == "answer" else "")
+
     def citation(self) -> str:
         """One line naming who said it, where: for copying a quote with its source."""
         # credit the speaker; an intro or case description is only from the interview
-        # (an answer stored before "speaker" existed is its interviewee's)
-        name = self.speaker or (self.interviewee if self.kind == "answer" else "")
+        name = self.said_by
         who = ", ".join(p for p in (name or self.interviewee, self.role, self.organisation) if p)
         parts = [f"\u201c{self.quote}\u201d", (f"\u2014 {who}" if name else f"interview: {who}") if who else ""]
         if self.case:

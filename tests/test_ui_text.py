@@ -124,3 +124,15 @@ def test_quotes_csv_roundtrips_and_defuses_formulas() -> None:
     assert rows[0]["interviewee"] == "Anna Holm" and rows[0]["file"] == "anna.txt"
     assert "Anna Holm" in rows[0]["citation"]
     assert rows[1]["quote"].startswith("'=")
+
+
+def test_exports_credit_the_speaker_and_never_an_editor_text_to_the_interviewee() -> None:
+    from dataclasses import replace
+
+    said = replace(_source(1, "Vi talte med Karsten."), speaker="Mette Lind", relevance=0.81)
+    case = replace(_source(2, "Projektet samlede biblioteket og klubben."), kind="case", question="", speaker="")
+    rows = list(csv.DictReader(io.StringIO(quotes_csv([said, case]).decode("utf-8-sig"))))
+    assert rows[0]["speaker"] == "Mette Lind" and rows[0]["interviewee"] == "Anna Holm" and rows[0]["relevance"] == "0.81"
+    assert rows[1]["speaker"] == "" and rows[1]["kind"] == "case"
+    assert "\u2014 Mette Lind" in said.citation()
+    assert "\u2014 Anna Holm" not in case.citation() and "interview: Anna Holm" in case.citation()

@@ -14,11 +14,11 @@ from typing import Any, Iterable
 
 from knowledge.types import Answer, Source
 
-CSV_COLUMNS = ["n", "quote", "interviewee", "role", "organisation", "case", "question", "file", "citation", "score"]
+CSV_COLUMNS = ["n", "quote", "speaker", "interviewee", "role", "organisation", "case", "question", "kind", "file", "citation", "relevance", "score"]
 
 
 def who(source: Source) -> str:
-    return ", ".join(p for p in (source.interviewee, source.role, source.organisation) if p) or "Unknown speaker"
+    return ", ".join(p for p in (source.said_by or source.interviewee, source.role, source.organisation) if p) or "Unknown speaker"
 
 
 def describe_filters(filters: dict[str, Any] | None) -> str:
@@ -70,13 +70,16 @@ def quotes_rows(sources: Iterable[Source]) -> list[dict[str, Any]]:
         {
             "n": s.n,
             "quote": s.quote,
+            "speaker": s.said_by,
             "interviewee": s.interviewee,
             "role": s.role,
             "organisation": s.organisation,
             "case": s.case,
             "question": s.question,
+            "kind": s.kind,
             "file": s.doc_id,
             "citation": s.citation(),
+            "relevance": round(float(s.relevance), 3),
             "score": round(float(s.score), 4),
         }
         for s in sources

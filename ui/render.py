@@ -74,7 +74,12 @@ def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequ
     with the way into the full interview and a copyable citation. ``marks``: spans of
     ``s.quote`` to set in bold (the words a quote finder search matched)."""
     with st.container(border=True):
-        name = f"**{escape_md(s.interviewee)}**" if s.interviewee else "**Unknown speaker**"
+        # credit the speaker; text no interviewee said (an editor's case description) is
+        # labelled as what it is, from whose interview
+        if s.said_by:
+            name = f"**{escape_md(s.said_by)}**"
+        else:
+            name = f"**{escape_md(_kind_label(s.kind))}**" + (f" · interview with {escape_md(s.interviewee)}" if s.interviewee else "")
         rest = " · ".join(escape_md(p) for p in (s.role, s.organisation) if p)
         badge = f"{_badge(s.n)} " if s.n else ""
         st.markdown(f"{badge}{name}" + (f" · {rest}" if rest else "") + (f" {match_badge(s.relevance)}" if s.relevance else ""))

@@ -106,7 +106,7 @@ def show_table(found: Any, svc: Any, settings: Any, stats: dict[str, Any]) -> No
         {
             **({"Match": match_snippet(s.quote, m)} if matched else {}),
             "Quote": s.quote,
-            "Person": ", ".join(p for p in (s.interviewee, s.role) if p),
+            "Person": ", ".join(p for p in (s.said_by or f"({s.kind}) {s.interviewee}", s.role) if p),
             "Organisation": s.organisation,
             "Case": s.case,
             "Question": s.question,
