@@ -399,8 +399,8 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     store.claim_model()
 
     report = SyncReport()
-    for path in paths:
-        if Path(path).expanduser().is_dir() and not os.path.islink(path):
+    for path in paths:  # uploads a killed process left half-done are rolled back first
+        if Path(path).expanduser().is_dir():
             _recover_uploads(Path(path).expanduser().resolve())
     found = discover(paths)
     targets = found.targets
@@ -414,14 +414,15 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     track.emit(phase="checking", files_total=len(targets))
     for i, t in enumerate(targets):
         track.emit(files_done=i, current=t.doc_id)
-        seen.add(t.doc_id)
         real, _, reason = check_file(t.path, t.root)  # swapped for a link or a FIFO since listed?
         if real is None or real != t.path:
-            if reason.startswith("gone"):
+            if reason.startswith("gone"):  # reported; removed from the store by the next sync
+                seen.add(t.doc_id)
                 report.failed.append({"path": str(t.path), "error": f"cannot load '{t.path}': file not found"})
-            else:
+            else:  # no longer the folder's own file: treated like one that is gone
                 report.skipped.append({"path": str(t.path), "reason": reason or "changed into a link since listed"})
             continue
+        seen.add(t.doc_id)
         try:
             digest = content_hash(t.path)
         except LoadError as exc:  # unreadable, or gone since the folder was listed

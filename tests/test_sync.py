@@ -328,3 +328,15 @@ def test_progress_counts_files_quotes_and_time_left(settings, write_interview, h
 
     line = describe_progress(indexing[-1])
     assert "5/5 files" in line and "quotes" in line and "left" in line
+
+
+def test_a_file_replaced_by_a_link_out_leaves_the_store(settings, write_interview, hash_embeddings, tmp_path):
+    path = write_interview("a.txt")
+    write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    secret = write_interview("secret.txt", folder=tmp_path / "private", name="Hemmelig Person")
+    path.unlink()
+    path.symlink_to(secret)
+    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    assert report.removed == ["a.txt"] and [Path(s["path"]).name for s in report.skipped] == ["a.txt"]
+    assert {d for d, _ in chunk_state(settings).values()} == {"b.txt"}

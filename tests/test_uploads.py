@@ -358,3 +358,30 @@ def test_a_live_uploads_journal_is_left_alone(settings, hash_embeddings, tmp_pat
     }), encoding="utf-8")
     report = sync_paths([folder], settings, embeddings=hash_embeddings)
     assert report.added == ["a.txt"] and journal.exists()
+
+
+# -- the Ingest page picks up an upload its session left running ---------------------------
+from tests.test_app import app_env, filled  # noqa: E402,F401  (fixtures)
+
+
+def test_ingest_page_follows_an_upload_left_running(filled: Settings, monkeypatch) -> None:
+    """What the page does after a rerun or a visit to another page cut the following of an
+    upload short: the next run of the Ingest page follows it to its end and reports it."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP, TIMEOUT
+    from ui.syncing import JOB, _for_ui
+
+    reached, release = stop_at("upsert", monkeypatch)
+    data = interview_text(name="Carl Dahl", org="Sydby Bibliotek").encode()
+    job = uploads_mod.start_uploads([("carl.txt", data)], _for_ui(filled))
+    assert reached.wait(30)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[JOB] = {"kind": "upload", "job": job, "label": "Saving and indexing uploads…"}
+    threading.Timer(1.0, release.set).start()  # the upload goes on while the page follows it
+    at.switch_page("views/ingest.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert job.done and JOB not in at.session_state
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Added"] == "1" and metrics["Failed"] == "0"
+    assert sorted(agreement(filled)) == ["anna.txt", "bo.txt", "carl.txt", "eve.txt"]
