@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -26,19 +27,17 @@ sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import grade, interview_files, load_questions  # noqa: E402
-from knowledge.relevance import FEATURES, MODEL_FILE, RelevanceModel, features, fit_logistic  # noqa: E402
-from knowledge.retrieve import RetrievalConfig, compute_legs, config_for, fuse  # noqa: E402
+from knowledge.relevance import FEATURES, MODEL_FILE, RelevanceModel, fit_logistic  # noqa: E402
+from knowledge.retrieve import RetrievalConfig, config_for, featurize  # noqa: E402
 
 
 def examples(corpus, questions, files, cfg: RetrievalConfig):
     """(features, labels, question index) over every chunk for every question."""
     xs, ys, qs = [], [], []
     docs = corpus.columns["doc_id"]
+    mask = corpus.mask(None)
     for i, q in enumerate(questions):
-        mask = corpus.mask(None)
-        legs = compute_legs(corpus, [q["q"]], mask, cfg)
-        fused = fuse(legs, cfg)
-        xs.append(features(corpus, legs, fused))
+        xs.append(featurize(corpus, q["q"], mask, cfg)[2])
         ys.append(np.array([grade(docs[r], corpus.texts[r], q, files) for r in range(len(corpus))]))
         qs.append(np.full(len(corpus), i))
     return np.vstack(xs), np.concatenate(ys), np.concatenate(qs)
@@ -55,14 +54,24 @@ def grouped_folds(questions, n_folds: int, seed: int = 0) -> list[set[int]]:
     return folds
 
 
+def fold_models(x, y, qidx, questions, n_folds: int, l2: float, like: RelevanceModel | None = None) -> list[tuple[set[int], RelevanceModel]]:
+    """Per fold: its questions and a model fitted on the other folds (thresholds from ``like``)."""
+    out = []
+    for fold in grouped_folds(questions, n_folds):
+        train = ~np.isin(qidx, list(fold))
+        mean, scale, coef, b = fit_logistic(x[train], (y[train] > 0).astype(float), l2=l2)
+        fitted = dict(mean=mean, scale=scale, coef=coef, intercept=b)
+        out.append((fold, replace(like, **fitted) if like else RelevanceModel(FEATURES, **fitted, threshold=0.5, weak_threshold=0.25)))
+    return out
+
+
 def cross_validated(x, y, qidx, questions, n_folds: int, l2: float) -> np.ndarray:
     """Held-out relevance for every example (each fold's questions predicted by a model
     fitted on the other folds)."""
     pred = np.zeros(len(y))
-    for fold in grouped_folds(questions, n_folds):
+    for fold, model in fold_models(x, y, qidx, questions, n_folds, l2):
         test = np.isin(qidx, list(fold))
-        mean, scale, coef, b = fit_logistic(x[~test], (y[~test] > 0).astype(float), l2=l2)
-        pred[test] = 1 / (1 + np.exp(-(((x[test] - mean) / scale) @ coef + b)))
+        pred[test] = model.predict(x[test])
     return pred
 
 

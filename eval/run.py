@@ -76,7 +76,6 @@ def summarise(outs: list[Outcome]) -> dict[str, dict[str, float]]:
         shown = [g for o in ans for _, g in o.shown]
         cov = [o.covered for o in ans if o.covered is not None]
         cov3 = [o.covered for o in ans if o.covered is not None and len(o.direct_docs) >= 3]
-        ranked = ans
         res[lang] = {
             "prec": statistics.mean(g > 0 for g in shown) if shown else 0.0,
             "prec2": statistics.mean(g == 2 for g in shown) if shown else 0.0,
@@ -87,9 +86,9 @@ def summarise(outs: list[Outcome]) -> dict[str, dict[str, float]]:
             "n_off": len(off),
             "off_q": statistics.mean(len(o.shown) for o in off) if off else 0.0,
             "false_ref": statistics.mean(o.refused for o in ans) if ans else 0.0,
-            "R@1": statistics.mean(o.rank == 0 for o in ranked) if ranked else 0.0,
-            "R@5": statistics.mean(o.rank is not None and o.rank < 5 for o in ranked) if ranked else 0.0,
-            "MRR": statistics.mean(1 / (o.rank + 1) if o.rank is not None else 0 for o in ranked) if ranked else 0.0,
+            "R@1": statistics.mean(o.rank == 0 for o in ans) if ans else 0.0,
+            "R@5": statistics.mean(o.rank is not None and o.rank < 5 for o in ans) if ans else 0.0,
+            "MRR": statistics.mean(1 / (o.rank + 1) if o.rank is not None else 0 for o in ans) if ans else 0.0,
         }
     return res
 
@@ -102,7 +101,8 @@ def run_casebase(corpus, questions, files, cfg: RetrievalConfig, models: dict[st
         model = (models or {}).get(q["id"])
         t0 = time.perf_counter()
         res = relevant(corpus, q["q"], cfg=cfg, model=model)
-        chosen, _ = choose(res.hits, res.threshold, res.weak_threshold, None, res.extra_threshold)
+        m = res.model
+        chosen, _ = choose(res.hits, m.threshold, m.weak_threshold, None, m.extra_threshold)
         dt = time.perf_counter() - t0
         ranking = search(corpus, q["q"], k=K, cfg=cfg, model=model)
         gold = q.get("gold") or []
@@ -145,20 +145,11 @@ def run_baseline(emb, questions, files) -> list[Outcome]:
 
 def cv_models(corpus, questions, files, cfg, folds: int = 5) -> dict[str, RelevanceModel]:
     """A relevance model per question, fitted without its question group (eval.fit's folds)."""
-    import numpy as np
-
-    from eval.fit import examples, grouped_folds
-    from knowledge.relevance import FEATURES, fit_logistic
+    from eval.fit import examples, fold_models
 
     x, y, qidx = examples(corpus, questions, files, cfg)
-    base = model_for(corpus.model)
-    out = {}
-    for fold in grouped_folds(questions, folds):
-        test = np.isin(qidx, list(fold))
-        mean, scale, coef, b = fit_logistic(x[~test], (y[~test] > 0).astype(float))
-        m = RelevanceModel(FEATURES, mean, scale, coef, b, base.threshold, base.weak_threshold, base.fitted_for, base.extra_threshold)
-        out.update({questions[i]["id"]: m for i in fold})
-    return out
+    models = fold_models(x, y, qidx, questions, folds, l2=1.0, like=model_for(corpus.model))
+    return {questions[i]["id"]: model for fold, model in models for i in fold}
 
 
 COLS = [("prec", "prec"), ("prec2", "prec2"), ("cov", "cov"), ("cov3", "cov3+"), ("refuse", "refuse"), ("off_q", "offQ"),

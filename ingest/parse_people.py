@@ -77,8 +77,8 @@ _COPULA = re.compile(
 )
 _PAREN = re.compile(r"\s*\((?P<role>[^,()\n]{2,80}),\s*(?P<org>[^()\n]{2,80})\)")
 _INLINE_LABEL = re.compile(
-    rf"(?:^|(?<=[.!?)]))[ \t]*(?P<key>Case|Casen|Projekt|Projektet|Project|Organisation|Organization|"
-    rf"Rolle|Role)[ \t]*:[ \t]*[*_]{{0,2}}(?P<value>[^\n.;()]{{2,120}}?)[*_]{{0,2}}[ \t]*(?=[.;(\n]|$)",
+    r"(?:^|(?<=[.!?)]))[ \t]*(?P<key>Case|Casen|Projekt|Projektet|Project|Organisation|Organization|"
+    r"Rolle|Role)[ \t]*:[ \t]*[*_]{0,2}(?P<value>[^\n.;()]{2,120}?)[*_]{0,2}[ \t]*(?=[.;(\n]|$)",
     re.MULTILINE,
 )
 LABEL_FIELDS = {

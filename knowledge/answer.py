@@ -110,8 +110,7 @@ def choose(hits: list, threshold: float, weak_threshold: float, k: int | None = 
     shown = [items[i] for i in range(per_doc) for items in by_doc.values() if i < len(items)]
     if k is not None:
         shown = shown[: max(k, 0)]
-    chosen = {id(h) for h in shown}
-    weak = [h for h in hits if weak_threshold <= h.relevance and id(h) not in chosen and h.relevance < threshold][:n_weak]
+    weak = [h for h in hits if weak_threshold <= h.relevance < threshold][:n_weak]
     return shown, weak
 
 

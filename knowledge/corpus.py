@@ -130,6 +130,11 @@ class Corpus:
             m &= np.isin(self._codes[key], wanted)
         return m
 
+    @property
+    def doc_codes(self) -> np.ndarray:
+        """An integer per chunk naming its interview (for per-interview maxima and counts)."""
+        return self._codes["doc_id"]
+
     def rows_of(self, doc_id: str) -> np.ndarray:
         code = self._vocab["doc_id"].get(doc_id)
         return np.zeros(0, np.int64) if code is None else np.flatnonzero(self._codes["doc_id"] == code)

@@ -11,7 +11,7 @@ that 0.8 means about 80% of such quotes answer. The fitted weights are data
 (``relevance_model.json``), one model per embedder family, because cosines of one
 embedder mean nothing to another.
 
-A logistic model, not a learned ranker: 15 features, readable weights (printed by
+A logistic model, not a learned ranker: a few features, readable weights (printed by
 ``python -m eval.fit``), calibrated by construction on the data it was fitted on,
 and cross-validated by question group so the figures are not the training fit.
 """
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from knowledge.scoring import rescale
 
 if TYPE_CHECKING:
     from knowledge.corpus import Corpus
@@ -65,18 +67,11 @@ class RelevanceModel:
     fitted_for: str = ""
     extra_threshold: float = 0.0  # relevance a second or third quote of the same interview needs
 
-    def features(self, corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
-        return features(corpus, legs, fused)
-
     def predict(self, feats: np.ndarray) -> np.ndarray:
         if not len(feats):
             return np.zeros(0)
         z = ((feats - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-
-    def explain(self, feats: np.ndarray) -> dict[str, float]:
-        """Each feature's contribution (log-odds) to one chunk's relevance."""
-        return {n: round(float(c), 3) for n, c in zip(self.names, (feats - self.mean) / self.scale * self.coef)}
 
     def to_dict(self) -> dict:
         return {
@@ -101,12 +96,6 @@ class RelevanceModel:
                    float(d.get("extra_threshold", d["threshold"])))
 
 
-def _rescale(s: np.ndarray, mask: np.ndarray, floor: float | None = None, low: float = -1.0) -> np.ndarray:
-    from knowledge.retrieve import rescale
-
-    return rescale(s, mask, floor, low)
-
-
 def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     best = np.full(int(codes.max()) + 1 if len(codes) else 0, -np.inf)
     sel = mask & ~np.isnan(values)
@@ -122,7 +111,7 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
     out = np.zeros((n, len(FEATURES)), np.float64)
     if n == 0 or not mask.any():
         return out
-    docs = corpus._codes["doc_id"]
+    docs = corpus.doc_codes
     sims = legs.sims.astype(np.float64)
     top = float(sims[mask].max())
     doc_best = _per_doc_max(sims, docs, mask)
@@ -138,18 +127,18 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
     f_q_doc_best = _per_doc_max(f_q, docs, mask)
     cols = {
         "dense": sims,
-        "dense_rel": _rescale(legs.dense[0], mask) if legs.dense else np.zeros(n),
+        "dense_rel": rescale(legs.dense[0], mask) if legs.dense else np.zeros(n),
         "dense_top": np.full(n, top),
         "dense_gap": sims - top,
         "doc_gap": np.where(np.isfinite(doc_best), sims - doc_best, 0.0),
         "has_q": has_q.astype(np.float64),
         "q_raw": np.nan_to_num(q, nan=0.0),
-        "q_rel": _rescale(q, mask) if qm.any() else np.zeros(n),
+        "q_rel": rescale(q, mask) if qm.any() else np.zeros(n),
         "q_top": np.full(n, q_top),
         "q_doc_gap": np.where(has_q & np.isfinite(q_doc_best), q - q_doc_best, 0.0),
-        "lex_rel": _rescale(lex, mask, floor=0.0, low=0.0),
+        "lex_rel": rescale(lex, mask, floor=0.0, low=0.0),
         "lex_any": (lex > 0).astype(np.float64),
-        "fused_rel": _rescale(fused, mask),
+        "fused_rel": rescale(fused, mask),
         "same_lang": (corpus.langs == legs.language).astype(np.float64),
         "context": np.isin(kinds, ("case", "intro")).astype(np.float64),
         "focus": f_sims,
@@ -162,21 +151,20 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
 
 
 # -- fitting (used by eval/fit.py; small enough to need no library) ----------------------
-def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, l2: float = 1.0, iters: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """L2-regularised logistic regression by Newton's method on standardised features:
     (mean, scale, coef, intercept)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-    w = np.ones(len(y)) if w is None else w
     beta = np.zeros(z.shape[1])
     reg = np.full(z.shape[1], l2)
     reg[-1] = 0.0  # no penalty on the intercept
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-np.clip(z @ beta, -30, 30)))
-        grad = z.T @ (w * (p - y)) + reg * beta
-        hess = (z * (w * p * (1 - p))[:, None]).T @ z + np.diag(reg)
+        grad = z.T @ (p - y) + reg * beta
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(reg)
         step = np.linalg.solve(hess, grad)
         beta -= step
         if np.abs(step).max() < 1e-8:
@@ -195,8 +183,8 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, RelevanceModel]:
 
 
 def model_for(emb_id: str) -> RelevanceModel:
-    """The model fitted for this embedder family (the name before the first ':' or
-    '/'); an embedder nobody fitted one for gets the default embedder's, whose
+    """The model fitted for this embedder family (the model whose name ``emb_id`` starts
+    with); an embedder nobody fitted one for gets the default embedder's, whose
     calibration then only holds roughly (fit one: ``python -m eval.fit --embedder``)."""
     with _LOCK:
         if not _CACHE:

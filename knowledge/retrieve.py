@@ -34,8 +34,8 @@ from knowledge.corpus import FILTER_KEYS, Corpus, load_corpus  # noqa: F401  (re
 from knowledge.dense_chroma import chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
-from knowledge.relevance import RelevanceModel, model_for
-from knowledge.scoring import blend_siblings, center_by_language, group_mean
+from knowledge.relevance import RelevanceModel, features, model_for
+from knowledge.scoring import blend_siblings, center_by_language, group_mean, rescale
 from knowledge.vectors import query_vector
 
 
@@ -90,7 +90,6 @@ class Hit:
     metadata: dict[str, Any]
     score: float  # fused score (orders the candidates of one question)
     relevance: float  # calibrated probability that the chunk answers the question
-    legs: dict[str, float] = field(default_factory=dict)  # the relevance features, for explaining a match
 
 
 @dataclass
@@ -100,10 +99,8 @@ class Result:
     hits: list[Hit]
     relevance: float  # best relevance over all candidates
     refused: bool  # nothing reaches the model's threshold
-    threshold: float = 0.5  # relevance at or above which a quote answers
-    weak_threshold: float = 0.25  # relevance from which a quote is offered as a weaker match
+    model: RelevanceModel  # its thresholds say what answers, what is a weaker match
     interviews: int = 0  # interviews searched (after filters)
-    extra_threshold: float = 0.5  # relevance an interview's second and third quotes need
 
 
 @dataclass
@@ -207,20 +204,6 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
 
 
 # -- fusion -----------------------------------------------------------------------------
-def rescale(s: np.ndarray, mask: np.ndarray, floor: float | None = None, low: float = -1.0) -> np.ndarray:
-    """Scores rescaled so the query's median (or ``floor``) is 0 and its best is 1,
-    clipped to [low, 1]; NaN becomes 0. All zeros when the leg has no signal."""
-    sel = s[mask]
-    valid = sel[~np.isnan(sel)]
-    if valid.size == 0:
-        return np.zeros(len(s), np.float64)
-    top = float(valid.max())
-    base = float(np.median(valid)) if floor is None else floor
-    if top - base <= 1e-9:
-        return np.zeros(len(s), np.float64)
-    return np.nan_to_num(np.clip((s.astype(np.float64) - base) / (top - base), low, 1.0), nan=0.0)
-
-
 def fuse(legs: Legs, cfg: RetrievalConfig, own_words_only: bool = False) -> np.ndarray:
     """One ranking score per chunk: each leg rescaled (median 0, best 1), weighted and
     summed. Measured against reciprocal-rank fusion, which lets a weak leg outvote a
@@ -260,6 +243,18 @@ class Scored:
         return float(self.rel[self.mask].max()) if self.mask.any() else 0.0
 
 
+def featurize(corpus: Corpus, query: str, mask: np.ndarray, cfg: RetrievalConfig, store=None,
+              filters: dict | None = None, extra_queries: Iterable[str] = ()) -> tuple[Legs, np.ndarray, np.ndarray]:
+    """(legs, fused ranking score, relevance features) of every chunk for one question:
+    what ``score`` predicts from and what ``eval/fit.py`` fits on."""
+    queries = [query, *[q for q in extra_queries if q and q.strip()]]
+    legs = compute_legs(corpus, queries, mask, cfg, store, filters)
+    fused = fuse(legs, cfg)
+    # the relevance is calibrated on the user's own words (see compute_legs)
+    feats = features(corpus, legs, fused if len(queries) == 1 else fuse(legs, cfg, own_words_only=True))
+    return legs, fused, feats
+
+
 def score(
     corpus: Corpus,
     query: str,
@@ -275,11 +270,7 @@ def score(
     if n == 0 or not mask.any():
         z = np.zeros(n)
         return Scored(query, detect(query), mask, z, np.zeros((n, len(model.names))), z, model)
-    queries = [query, *[q for q in extra_queries if q and q.strip()]]
-    legs = compute_legs(corpus, queries, mask, cfg, store, filters)
-    fused = fuse(legs, cfg)
-    # the relevance is calibrated on the user's own words (see compute_legs)
-    feats = model.features(corpus, legs, fused if len(queries) == 1 else fuse(legs, cfg, own_words_only=True))
+    legs, fused, feats = featurize(corpus, query, mask, cfg, store, filters, extra_queries)
     rel = np.where(mask, model.predict(feats), 0.0)
     return Scored(query, legs.language, mask, fused, feats, rel, model)
 
@@ -331,14 +322,13 @@ def relevant(
 
 
 def _result(corpus: Corpus, s: Scored, hits: list[Hit]) -> Result:
-    n_docs = int(len(np.unique(corpus.columns["doc_id"][s.mask]))) if s.mask.any() else 0
-    return Result(s.query, s.language, hits, s.best, not s.best >= s.model.threshold,
-                  s.model.threshold, s.model.weak_threshold, n_docs, s.model.extra_threshold)
+    # integer codes, not the interview names: counted on every question
+    n_docs = int(np.count_nonzero(np.bincount(corpus.doc_codes[s.mask]))) if s.mask.any() else 0
+    return Result(s.query, s.language, hits, s.best, not s.best >= s.model.threshold, s.model, n_docs)
 
 
 def hit(corpus: Corpus, r: int, s: Scored) -> Hit:
-    return Hit(r, corpus.ids[r], corpus.texts[r], corpus.meta(r), float(s.fused[r]), float(s.rel[r]),
-               {name: round(float(v), 4) for name, v in zip(s.model.names, s.feats[r])})
+    return Hit(r, corpus.ids[r], corpus.texts[r], corpus.meta(r), float(s.fused[r]), float(s.rel[r]))
 
 
 def ranked(fused: np.ndarray, mask: np.ndarray, head: int = 400) -> list[int]:

@@ -1,5 +1,6 @@
-"""Score transforms the fusion relies on, each a few vector operations over the
-snapshot: per-language centring and evidence shared between sibling answers."""
+"""Score transforms the fusion and the relevance features rely on, each a few vector
+operations over the snapshot: per-language centring, evidence shared between sibling
+answers, and rescaling a score within one question."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,3 +38,17 @@ def center_by_language(scores: np.ndarray, codes: np.ndarray, n_langs: int, mask
             offsets[code] = np.median(sel)
             present += 1
     return scores - offsets[codes] if present > 1 else scores
+
+
+def rescale(s: np.ndarray, mask: np.ndarray, floor: float | None = None, low: float = -1.0) -> np.ndarray:
+    """Scores rescaled so the query's median (or ``floor``) is 0 and its best is 1,
+    clipped to [low, 1]; NaN becomes 0. All zeros when the leg has no signal."""
+    sel = s[mask]
+    valid = sel[~np.isnan(sel)]
+    if valid.size == 0:
+        return np.zeros(len(s), np.float64)
+    top = float(valid.max())
+    base = float(np.median(valid)) if floor is None else floor
+    if top - base <= 1e-9:
+        return np.zeros(len(s), np.float64)
+    return np.nan_to_num(np.clip((s.astype(np.float64) - base) / (top - base), low, 1.0), nan=0.0)

@@ -180,20 +180,21 @@ class Casebase:
             notice = ans.FALLBACK_NOTICE.get(language, ans.FALLBACK_NOTICE["en"]).format(why="no LLM configured (CASEBASE_LLM)")
         query, extra = self._retrieval_queries(question, history, model, language)
         result, candidates = self.relevant(query, filters=filters, extra_queries=extra)
-        chosen, weak = ans.choose(candidates, result.threshold, result.weak_threshold, k, result.extra_threshold)
+        calib = result.model
+        chosen, weak = ans.choose(candidates, calib.threshold, calib.weak_threshold, k, calib.extra_threshold)
         if not chosen:
             text = ans.REFUSAL.get(language, ans.REFUSAL["en"])
             yield text
             yield Answer(question, language, mode if model else "extractive", text, [], True, notice, interviews=result.interviews)
             return
-        sources = [replace(s, n=i) for i, s in enumerate(chosen, 1)]
-        weak = [replace(s, n=0) for s in weak]
+        weak = [replace(s, n=0) for s in weak]  # not cited: no number
         if model is None:
-            sources = ans.number_by_appearance(sources)
+            sources = ans.number_by_appearance(chosen)
             text = ans.extractive(question, language, sources, False, result.interviews)
             yield text
             yield Answer(question, language, "extractive", text, sources, False, notice, weak=weak, interviews=result.interviews)
             return
+        sources = [replace(s, n=i) for i, s in enumerate(chosen, 1)]  # the model cites them in this order
         yield from self._llm_stream(model, question, language, sources, weak, result.interviews)
 
     def _llm_stream(self, model, question, language, sources, weak, interviews) -> Iterator[str | Answer]:

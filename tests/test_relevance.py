@@ -63,8 +63,8 @@ def test_shipped_models_match_the_features_and_fall_back_for_unknown_embedders(t
 def test_answers_quote_only_relevant_sources_and_refuse_off_topic(casebase):
     ans = casebase.ask("Hvorfor var parkeringspladserne et problem for de ældre borgere?")
     assert not ans.refused and ans.sources
-    assert all(s.relevance >= casebase.relevant("x")[0].threshold for s in ans.sources)
-    assert all(s.relevance < casebase.relevant("x")[0].threshold for s in ans.weak)
+    assert all(s.relevance >= casebase.relevant("x")[0].model.threshold for s in ans.sources)
+    assert all(s.relevance < casebase.relevant("x")[0].model.threshold for s in ans.weak)
     assert "Parkeringspladserne" in ans.sources[0].quote
     assert {s.chunk_id for s in ans.weak}.isdisjoint({s.chunk_id for s in ans.sources})
     assert ans.interviews == 3

@@ -9,7 +9,7 @@ import pytest
 from ingest.sync import sync_paths
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex, query_tokens, tokenize
-from knowledge.retrieve import RetrievalConfig, chroma_where, search, variant
+from knowledge.retrieve import RetrievalConfig, chroma_where, search
 
 
 def top_quote(cb, q, **kw) -> str:

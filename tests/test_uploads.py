@@ -2,8 +2,6 @@
 failed upload leaves both the interviews folder and the store as they were."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ingest.sync import sync_paths

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from knowledge.settings import Settings
-from ui.state import LAST_SYNC, AppError, explain, refresh_after_sync
+from ui.state import LAST_SYNC, explain, refresh_after_sync
 from ui.text import escape_md
 
 
