@@ -155,5 +155,11 @@ def list_(store: Path | None, as_json: bool) -> None:
     _run(go)
 
 
+from knowledge.cli_themes import themes  # noqa: E402  (last: its commands use the helpers above)
+cli.add_command(themes)
+from knowledge.cli_matrix import export, matrix  # noqa: E402
+cli.add_command(matrix)
+cli.add_command(export)
+
 if __name__ == "__main__":
     cli(prog_name="python -m knowledge")

@@ -6,6 +6,7 @@ hits into ``Source`` objects and answers. Nothing here knows about Streamlit.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -22,7 +23,12 @@ from knowledge.llm import complete, describe, make_chat_model
 from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, load_corpus, relevant as _relevant, search as _search
 from knowledge.settings import Settings, get_settings
 from knowledge.store import ModelMismatch, Store
-from knowledge.types import Answer, Source
+from knowledge.themes import ThemeBook
+from knowledge import matrix as _matrix
+from knowledge.matrix import PER_CELL, Matrix
+from knowledge.types import Answer, Source, Theme
+
+_log = logging.getLogger(__name__)
 
 
 
@@ -43,6 +49,8 @@ class Casebase:
         self._corpus: Corpus | None = None
         # reentrant: corpus() opens the store while holding it
         self._lock = threading.RLock()
+        self._themes: ThemeBook | None = None
+        self._anchored: Any = None  # the store version the codings were last re-anchored at
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -102,6 +110,7 @@ class Casebase:
                     # reopen (with the model check) before reading the new version
                     self._store = self._open(self.store.embeddings)
                 self._corpus = load_corpus(self.store, self.store.embeddings)
+            self._reanchor_codings(self._corpus)
             return self._corpus
 
     def refresh(self) -> None:
@@ -287,6 +296,88 @@ class Casebase:
             "llm": describe(self.settings) if self._chat_model is None else type(self._chat_model).__name__,
             "store": self.settings.describe_store(),
         }
+
+    # -- themes and codings ------------------------------------------------------------------
+    @property
+    def themes(self) -> ThemeBook:
+        """The researcher's themes and codings (``Settings.themes_path``), opened on first use."""
+        if self._themes is None:
+            with self._lock:
+                if self._themes is None:
+                    self._themes = ThemeBook(self.settings.themes_path)
+        return self._themes
+
+    def source_of(self, chunk_id: str) -> Source | None:
+        """The whole chunk as a quote with its citation (None: no such chunk now)."""
+        corpus = self.corpus()
+        row = corpus.row_of.get(chunk_id)
+        if row is None:
+            return None
+        return _source(1, Hit(row, chunk_id, corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
+
+    def _reanchor_codings(self, corpus: Corpus) -> None:
+        """Follow the codings to where their quotes are now, once per store version (a sync
+        may have changed or removed their interviews). Never fails the caller: the themes
+        are an add-on to answering questions."""
+        if self._anchored == corpus.version or corpus.partial:
+            return
+        try:
+            # no file yet: nobody made a theme, so nothing to anchor (and nothing to create)
+            if self._themes is None and not self.settings.themes_path.exists():
+                self._anchored = corpus.version
+                return
+            if self.themes.has_codings():
+
+                def text(doc_id: str) -> str | None:
+                    body = self.store.document_body(doc_id)
+                    return None if body is None else body.get("text")
+
+                def chunk_at(doc_id: str, start: int, end: int) -> str | None:
+                    rows = corpus.rows_of(doc_id)
+                    overlap = [(min(end, int(corpus.ints["end"][r])) - max(start, int(corpus.ints["start"][r])), int(r)) for r in rows]
+                    best = max(overlap, default=(0, -1))
+                    return corpus.ids[best[1]] if best[0] > 0 else None
+
+                self.themes.reanchor(text, chunk_at)
+            self._anchored = corpus.version
+        except Exception:  # retried at the next corpus() call
+            _log.warning("re-anchoring the codings failed", exc_info=True)
+
+    def matrix(self, themes: list[Theme], filters: dict | None = None, per_cell: int = PER_CELL) -> Matrix:
+        """The theme matrix: every interview the filters select, and per theme its accepted
+        quotes first, then the quotes relevance proposes (rejected ones never again)."""
+        corpus = self.corpus()
+        book = self.themes if (self._themes is not None or self.settings.themes_path.exists()) else None
+
+        def source_of(row: int) -> Source:
+            return _source(0, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
+
+        def decided(name: str):
+            if book is None or book.get(name) is None:
+                return [], None
+            accepted = [c for c in book.codings(name, "accepted") if c.anchor != "lost"]
+            return accepted, book.rejection_test(name)
+
+        return _matrix.build(corpus, themes, source_of, filters, self.config, self.store, per_cell, decided, self.interviews())
+
+    def resolve_themes(self, specs: list[str]) -> list[Theme]:
+        """Themes from the command line or a form: ``NAME=QUESTION`` (the same NAME again adds
+        a question), the name of a saved theme, or a question (its own name)."""
+        out: dict[str, Theme] = {}
+        saved = {t.name.casefold(): t for t in self.themes.list()} if self.settings.themes_path.exists() else {}
+        for spec in specs:
+            name, sep, question = spec.partition("=")
+            name, question = name.strip(), question.strip()
+            if sep and name and question:
+                out.setdefault(name, Theme(name, [])).questions.append(question)
+            elif spec.strip().casefold() in saved:
+                t = saved[spec.strip().casefold()]
+                out[t.name] = t
+            elif spec.strip():
+                out.setdefault(spec.strip(), Theme(spec.strip(), [spec.strip()]))
+            else:
+                raise ValueError(f"'{spec}' is not a theme: give NAME=QUESTION, a saved theme's name or a question")
+        return list(out.values())
 
 
 def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:

@@ -46,10 +46,22 @@ class Settings(BaseSettings):
     # files whose text is longer than this are refused (characters after decoding or
     # extraction; a long interview is about 150,000)
     max_file_chars: int = Field(default=2_000_000, gt=0)
+    # the researcher's themes and codings (SQLite); default: themes_path
+    themes_db: Path | None = None
 
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+    @property
+    def themes_path(self) -> Path:
+        """Where themes and codings live: CASEBASE_THEMES_DB, else ``themes.sqlite`` beside
+        (not inside) the store directory, also when a Chroma server holds the store
+        (CHROMA_HOST set). Codings are the researcher's own work, not derived from the
+        files: they must survive deleting the store directory or a ``--rebuild``, stay one
+        file to back up or hand over, and re-anchor by their text to whatever store they
+        are used with."""
+        return self.themes_db or self.store.parent / "themes.sqlite"
 
     def describe_store(self) -> str:
         if self.server_mode:

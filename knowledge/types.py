@@ -80,3 +80,31 @@ class Answer:
     def answering(self) -> int:
         """How many interviews the answer quotes."""
         return len({s.doc_id for s in self.sources})
+
+
+@dataclass
+class Theme:
+    """A theme: a name and the questions (or search phrases, Danish or English) that find it."""
+
+    name: str
+    questions: list[str] = field(default_factory=list)
+    color: str = ""  # "#RRGGBB"; the QDA export's code colour
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "questions": list(self.questions), "color": self.color}
+
+
+@dataclass
+class Coding:
+    """A quote's place in a theme: accepted by the researcher (a coded segment), rejected
+    (never proposed again for that theme), or proposed by the matrix and not yet reviewed."""
+
+    theme: str
+    status: str  # "accepted" | "rejected" | "proposed"
+    source: Source  # the quote with its citation; start/end index the interview's text
+    found_by: str = ""  # the theme question (or user question) that found the quote
+    anchor: str = "ok"  # "ok" | "moved" (re-anchored by its text after the file changed) | "lost" (text gone)
+
+    def to_dict(self) -> dict:
+        return {"theme": self.theme, "status": self.status, "found_by": self.found_by,
+                "anchor": self.anchor, "source": self.source.to_dict()}

@@ -7,11 +7,10 @@ from the answer prose, each with its full citation.
 """
 from __future__ import annotations
 
-import csv
-import io
 import time
 from typing import Any, Iterable
 
+from knowledge.exports import csv_bytes, rows_csv
 from knowledge.types import Answer, Source
 
 CSV_COLUMNS = ["n", "quote", "speaker", "interviewee", "role", "organisation", "case", "question", "kind", "file", "citation", "relevance", "score"]
@@ -87,21 +86,9 @@ def quotes_rows(sources: Iterable[Source]) -> list[dict[str, Any]]:
 
 
 def quotes_csv(sources: Iterable[Source]) -> bytes:
-    """CSV in UTF-8 with a byte-order mark: Excel (what many users open it in) then
-    shows æøå correctly instead of guessing a code page."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL)
-    writer.writeheader()
-    for row in quotes_rows(sources):
-        # a cell starting with = + - @ is a formula to a spreadsheet: neutralise it
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    return buf.getvalue().encode("utf-8-sig")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """CSV in UTF-8 with a byte-order mark (see ``knowledge.exports.csv_bytes``); cells a
+    spreadsheet would run as formulas are defused there too."""
+    return csv_bytes(rows_csv(quotes_rows(sources), CSV_COLUMNS))
 
 
 def _one_line(text: str) -> str:

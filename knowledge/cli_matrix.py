@@ -1,0 +1,152 @@
+"""``python -m knowledge matrix | export``: the theme matrix, and the coded quotes out
+to a QDA tool (REFI-QDA), a spreadsheet or a report.
+
+A THEME on the command line is ``NAME=QUESTION`` (the same NAME again adds a wording),
+the name of a saved theme (``themes add``), or a question (its own name).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from knowledge.cli_themes import _emit, _go, _service, json_opt, store_opt
+
+FILTER_HELP = "Only interviews with KEY=VALUE (organisation, interviewee, case, doc_id, language); repeatable."
+THEME_HELP = "NAME=QUESTION, a saved theme's name, or a question. Repeat NAME=... to give a theme several wordings."
+
+
+def _filters(pairs: tuple[str, ...]) -> dict[str, list[str]]:
+    from knowledge.__main__ import _filters
+
+    return _filters(pairs)
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    from knowledge.exports import csv_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(csv_bytes(data) if isinstance(data, str) and path.suffix.lower() == ".csv" else
+                     data.encode("utf-8") if isinstance(data, str) else data)
+
+
+@click.command(help="The theme matrix: for each interview (rows) and THEME (columns), its most relevant quotes, or nothing.")
+@click.argument("themes", nargs=-1, required=True, metavar="THEME [THEME ...]")
+@store_opt
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help=FILTER_HELP)
+@click.option("--per-cell", type=click.IntRange(1, 10), default=2, show_default=True, help="At most this many quotes per cell.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the matrix's quotes here, one per row with its citation.")
+@click.option("--xlsx", "xlsx_out", type=click.Path(path_type=Path, dir_okay=False), help="Also write an Excel workbook: the grid, and one quote per row.")
+@json_opt
+def matrix(themes: tuple[str, ...], store: Path | None, filters: tuple[str, ...], per_cell: int,
+           csv_out: Path | None, xlsx_out: Path | None, as_json: bool) -> None:
+    flt = _filters(filters)
+
+    def go():
+        svc = _service(store)
+        m = svc.matrix(svc.resolve_themes(list(themes)), filters=flt, per_cell=per_cell)
+        _exports(m, csv_out, xlsx_out)
+        if as_json:
+            _emit(m.to_dict())
+            return
+        _print(m)
+
+    _go(go)
+
+
+def _exports(m, csv_out: Path | None, xlsx_out: Path | None) -> None:
+    from knowledge.exports import QUOTE_COLUMNS, coding_row, quotes_csv, write_xlsx
+
+    if csv_out:
+        _write(csv_out, quotes_csv(m.codings()))
+        click.echo(f"wrote {csv_out}", err=True)
+    if xlsx_out:
+        cols, grid = m.table()
+        write_xlsx(xlsx_out, {"Matrix": (grid, cols), "Quotes": ([coding_row(c) for c in m.codings()], QUOTE_COLUMNS)})
+        click.echo(f"wrote {xlsx_out}", err=True)
+
+
+def _print(m) -> None:
+    """One block per theme: the interviews that speak to it with their best quote, then
+    those that say nothing (the question a matrix answers at a glance)."""
+    n = len(m.rows)
+    for t in m.themes:
+        speaking = [r for r in m.rows if r.cells.get(t.name)]
+        click.echo(f"\n## {t.name}  ({len(speaking)} of {n} interviews)")
+        if t.questions != [t.name]:
+            click.echo("   asked as: " + " | ".join(t.questions))
+        for r in speaking:
+            who = ", ".join(p for p in (r.interviewee, r.organisation) if p) or r.doc_id
+            for c in r.cells[t.name]:
+                mark = "coded" if c.status == "accepted" else f"{c.source.relevance:.2f}"
+                quote = c.source.quote if len(c.source.quote) <= 160 else c.source.quote[:159] + "\u2026"
+                click.echo(f"   [{mark}] {who}: \u201c{quote}\u201d  ({c.source.chunk_id})")
+        silent = m.silent(t.name)
+        if silent:
+            click.echo("   nothing on it: " + "; ".join(r.interviewee or r.doc_id for r in silent))
+
+
+@click.command(help="Export the saved themes' coded quotes: a REFI-QDA project (.qdpx) for ATLAS.ti, MAXQDA, NVivo or "
+                    "QualCoder, the codebook alone (.qdc), CSV, Excel, or a Markdown report. Give one or more outputs.")
+@click.option("--qdpx", type=click.Path(path_type=Path, dir_okay=False), help="REFI-QDA project: interviews, cases, themes as codes, coded quotes.")
+@click.option("--qdc", type=click.Path(path_type=Path, dir_okay=False), help="REFI-QDA codebook: the themes alone.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), help="One quote per row with its citation.")
+@click.option("--xlsx", "xlsx_out", type=click.Path(path_type=Path, dir_okay=False), help="The same as an Excel workbook.")
+@click.option("--markdown", type=click.Path(path_type=Path, dir_okay=False), help="A report: per theme, its quotes by interview.")
+@click.option("--theme", "theme_specs", multiple=True, metavar="THEME", help="Only these themes (saved names), or ad-hoc ones: " + THEME_HELP)
+@click.option("--proposed", is_flag=True, help="Also the matrix's quotes nobody has reviewed yet, marked as proposed.")
+@store_opt
+def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: Path | None, markdown: Path | None,
+           theme_specs: tuple[str, ...], proposed: bool, store: Path | None) -> None:
+    if not any((qdpx, qdc, csv_out, xlsx_out, markdown)):
+        raise click.UsageError("give at least one of --qdpx, --qdc, --csv, --xlsx, --markdown")
+
+    def go():
+        from knowledge import refi
+        from knowledge.exports import markdown_report, quotes_csv, quotes_xlsx
+
+        svc = _service(store)
+        themes, codings = export_set(svc, list(theme_specs), proposed)
+        if not themes:
+            raise ValueError("no themes to export: save one with `python -m knowledge themes add NAME --question Q`, or give --theme")
+        if qdc:
+            refi.write_qdc(qdc, themes)
+        if qdpx:
+            refi.write_qdpx(qdpx, themes, codings, documents(svc), proposed=proposed)
+        if csv_out:
+            _write(csv_out, quotes_csv(codings))
+        if xlsx_out:
+            _write(xlsx_out, quotes_xlsx(codings))
+        if markdown:
+            _write(markdown, markdown_report(themes, codings))
+        coded = sum(c.status == "accepted" for c in codings)
+        lost = sum(c.anchor == "lost" for c in codings)
+        click.echo(f"exported {len(themes)} theme(s), {coded} coded quote(s)"
+                   + (f", {len(codings) - coded} proposed" if proposed else "")
+                   + (f"; {lost} whose text is gone from its file (listed, not placed)" if lost else "")
+                   + " to " + ", ".join(str(p) for p in (qdpx, qdc, csv_out, xlsx_out, markdown) if p))
+
+    _go(go)
+
+
+def export_set(svc, specs: list[str], proposed: bool):
+    """(themes, codings) to export: the saved themes (or those named / defined by
+    ``specs``) with their accepted codings, and with ``proposed`` the matrix's unreviewed
+    quotes. The app's export buttons use the same function."""
+    saved = svc.themes.list() if svc.settings.themes_path.exists() else []
+    themes = svc.resolve_themes(specs) if specs else saved
+    codings = [c for t in themes for c in (svc.themes.codings(t.name, "accepted") if svc.settings.themes_path.exists() else [])]
+    if proposed:
+        codings += [c for c in svc.matrix(themes).codings() if c.status == "proposed"]
+    return themes, codings
+
+
+def documents(svc) -> dict[str, dict]:
+    """Every interview's text and who was interviewed (the QDA project's sources and cases)."""
+    out = {}
+    for rec in svc.interviews():
+        body = svc.store.document_body(rec["doc_id"]) or {}
+        out[rec["doc_id"]] = {"text": body.get("text", ""), "interviewee": rec.get("interviewee", ""), "role": rec.get("role", ""),
+                              "organisation": rec.get("organisation", ""), "case": rec.get("case", ""),
+                              "source_path": rec.get("source_path", "")}
+    return out

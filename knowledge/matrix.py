@@ -1,0 +1,175 @@
+"""The theme matrix: for every interview and every theme, that interview's most
+relevant quotes for the theme, or nothing.
+
+A cell is decided by the same calibrated relevance that decides what a chat answer
+shows (knowledge/relevance.py), so "this interview says nothing on it" in the matrix
+means the same as the answer's "the other N say nothing on it". A theme asked in
+several questions (a Danish and an English wording, or two angles on it) takes, per
+quote, the best relevance over its questions: a quote answers the theme when it
+answers any of them, and each wording catches interviews the other misses.
+
+Everything here works on a ``Corpus`` snapshot, so the eval (eval/themes.py) scores
+the very cells the app shows; ``Casebase.matrix`` adds the researcher's codings.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from knowledge.corpus import Corpus
+from knowledge.relevance import RelevanceModel, model_for
+from knowledge.retrieve import RetrievalConfig, score
+from knowledge.types import Coding, Source, Theme
+
+PER_CELL = 2  # quotes per cell: the best, and a second only when it clears the stricter bar
+
+
+@dataclass
+class ThemeScores:
+    """One theme over the snapshot: per chunk the best relevance over its questions and
+    which question gave it."""
+
+    theme: Theme
+    rel: np.ndarray
+    fused: np.ndarray
+    by: np.ndarray  # index into theme.questions of the question that scored best
+    model: RelevanceModel
+
+
+def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg: RetrievalConfig = RetrievalConfig(),
+                 store=None, model: RelevanceModel | None = None) -> ThemeScores:
+    n = len(corpus)
+    rel, fused, by = np.zeros(n), np.zeros(n), np.zeros(n, np.int64)
+    model = model or model_for(corpus.model)
+    for j, q in enumerate(q for q in theme.questions if q.strip()):
+        s = score(corpus, q, filters, cfg, store, model=model)
+        better = s.rel > rel
+        rel = np.where(better, s.rel, rel)
+        fused = np.where(better, s.fused, fused)
+        by = np.where(better, j, by)
+    return ThemeScores(theme, rel, fused, by, model)
+
+
+def cell_rows(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int = PER_CELL,
+              skip: Callable[[int], bool] | None = None) -> dict[str, list[int]]:
+    """Per interview, the rows of its cell, best first: its best quote at or above the
+    model's threshold, further ones only above the stricter per-interview bar (as in
+    ``answer.choose``). Interviews with nothing relevant are absent. ``skip(row)``
+    leaves out quotes the researcher rejected for this theme."""
+    m = ts.model
+    extra = max(m.threshold, m.extra_threshold)
+    rows = np.flatnonzero(mask & (ts.rel >= m.threshold))
+    rows = rows[np.lexsort((-ts.fused[rows], -ts.rel[rows]))]
+    docs = corpus.columns["doc_id"]
+    out: dict[str, list[int]] = {}
+    seen: set[tuple[str, str]] = set()
+    for r in rows:
+        r = int(r)
+        doc = str(docs[r])
+        key = (doc, corpus.texts[r].strip())
+        if key in seen or (skip is not None and skip(r)):
+            continue
+        seen.add(key)
+        got = out.setdefault(doc, [])
+        if len(got) < per_cell and (not got or ts.rel[r] >= extra):
+            got.append(r)
+    return out
+
+
+@dataclass
+class Row:
+    """One interview of the matrix: who, and per theme the quotes in its cell (as
+    Codings: accepted by the researcher, or proposed by relevance), best first."""
+
+    doc_id: str
+    interviewee: str
+    role: str
+    organisation: str
+    case: str
+    cells: dict[str, list[Coding]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        cells = {name: [{**c.source.to_dict(), "status": c.status, "found_by": c.found_by} for c in items]
+                 for name, items in self.cells.items()}
+        return {"doc_id": self.doc_id, "interviewee": self.interviewee, "role": self.role,
+                "organisation": self.organisation, "case": self.case, "cells": cells}
+
+
+@dataclass
+class Matrix:
+    themes: list[Theme]
+    rows: list[Row]
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"themes": [{"name": t.name, "questions": list(t.questions)} for t in self.themes],
+                "interviews": [r.to_dict() for r in self.rows]}
+
+    def silent(self, theme: str) -> list[Row]:
+        """The interviews with nothing on ``theme``."""
+        return [r for r in self.rows if not r.cells.get(theme)]
+
+    def codings(self) -> list[Coding]:
+        """Every quote in every cell, theme by theme (for the exports)."""
+        return [c for t in self.themes for r in self.rows for c in r.cells.get(t.name, [])]
+
+    def table(self, max_chars: int = 0) -> tuple[list[str], list[dict[str, str]]]:
+        """(columns, rows) for CSV/Excel and the app's grid: who, then per theme its
+        quotes, or "" for nothing."""
+        cols = ["interviewee", "role", "organisation", "case", "file", *[t.name for t in self.themes]]
+        out = []
+        for r in self.rows:
+            row = {"interviewee": r.interviewee, "role": r.role, "organisation": r.organisation, "case": r.case, "file": r.doc_id}
+            for t in self.themes:
+                quotes = [_clip(c.source.quote, max_chars) for c in r.cells.get(t.name, [])]
+                row[t.name] = "\n\n".join(f"\u201c{q}\u201d" for q in quotes)
+            out.append(row)
+        return cols, out
+
+
+def _clip(text: str, n: int) -> str:
+    return text if not n or len(text) <= n else text[: n - 1].rstrip() + "\u2026"
+
+
+def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source], filters: dict | None = None,
+          cfg: RetrievalConfig = RetrievalConfig(), store=None, per_cell: int = PER_CELL,
+          decided: Callable[[str], tuple[list[Coding], Callable[[Source], bool]]] | None = None,
+          interviews: list[dict] | None = None) -> Matrix:
+    """The matrix of ``themes`` over the interviews ``filters`` select. ``source_of(row)``
+    makes a chunk's Source. ``decided(theme)`` gives the researcher's accepted codings
+    for the theme (shown first in their cells, whatever their relevance) and a test for
+    rejected quotes (never proposed again). ``interviews``: the store's interview records
+    (metadata), so that an interview with no chunk in any cell is still a row."""
+    t0 = time.perf_counter()
+    mask = corpus.mask(filters)
+    docs = corpus.columns["doc_id"]
+    in_view = {str(d) for d in docs[mask]}
+    rows: dict[str, Row] = {}
+    for rec in interviews or []:
+        if rec.get("doc_id") in in_view:
+            rows[rec["doc_id"]] = Row(rec["doc_id"], str(rec.get("interviewee", "")), str(rec.get("role", "")),
+                                      str(rec.get("organisation", "")), str(rec.get("case", "")))
+    for d in sorted(in_view - rows.keys()):
+        r = int(corpus.rows_of(d)[0])
+        meta = corpus.meta(r)
+        rows[d] = Row(d, str(meta.get("interviewee", "")), str(meta.get("role", "")), str(meta.get("organisation", "")), str(meta.get("case", "")))
+    for theme in themes:
+        accepted, rejected = decided(theme.name) if decided else ([], None)
+        for c in accepted:
+            if c.source.doc_id in rows:
+                rows[c.source.doc_id].cells.setdefault(theme.name, []).append(c)
+        ts = theme_scores(corpus, theme, filters, cfg, store)
+        skip = (lambda r: rejected(source_of(r))) if rejected else None
+        questions = [q for q in theme.questions if q.strip()]
+        for doc, picked in cell_rows(corpus, ts, mask, per_cell, skip).items():
+            cell = rows[doc].cells.setdefault(theme.name, [])
+            have = {c.source.quote.strip() for c in cell}
+            for r in picked:
+                s = replace(source_of(r), relevance=round(float(ts.rel[r]), 3))
+                if s.quote.strip() not in have and corpus.texts[r].strip() not in have:
+                    cell.append(Coding(theme.name, "proposed", s, questions[int(ts.by[r])] if questions else ""))
+    ordered = sorted(rows.values(), key=lambda row: (row.organisation.lower(), row.interviewee.lower(), row.doc_id))
+    return Matrix(list(themes), ordered, time.perf_counter() - t0)
