@@ -85,14 +85,15 @@ def reliability(pred: np.ndarray, y: np.ndarray, bins=(0, 0.1, 0.25, 0.4, 0.55, 
 
 
 def simulate(pred, y, qidx, questions, docs, threshold: float, extra: float) -> tuple[float, float, float]:
-    """(precision, coverage, off-topic refusal) of the answers ``knowledge.answer.choose``
-    makes from the held-out relevances at these thresholds."""
+    """(precision, coverage, off-topic refusal in the language that refuses least) of the
+    answers ``knowledge.answer.choose`` makes from the held-out relevances at these
+    thresholds: a threshold must refuse off-topic questions in Danish and in English."""
     from eval.labels import answering_docs
     from knowledge.answer import choose
     from knowledge.retrieve import Hit
 
     n = len(docs)
-    shown_grades, covs, refused = [], [], []
+    shown_grades, covs, refused = [], [], {}
     for i, q in enumerate(questions):
         p, g = pred[qidx == i], y[qidx == i]
         hits = [Hit(int(r), "", "", {"doc_id": docs[r]}, 0.0, float(p[r])) for r in np.argsort(-p)[:n]]
@@ -103,9 +104,9 @@ def simulate(pred, y, qidx, questions, docs, threshold: float, extra: float) -> 
             if direct:
                 covs.append(len(direct & {docs[h.row] for h in shown if g[h.row] > 0}) / len(direct))
         else:
-            refused.append(not shown)
+            refused.setdefault(q.get("lang", ""), []).append(not shown)
     prec = float(np.mean(np.array(shown_grades) > 0)) if shown_grades else 0.0
-    return prec, float(np.mean(covs)) if covs else 0.0, float(np.mean(refused)) if refused else 1.0
+    return prec, float(np.mean(covs)) if covs else 0.0, min((float(np.mean(r)) for r in refused.values()), default=1.0)
 
 
 def pick_thresholds(pred, y, qidx, questions, docs, precision: float, refusal: float) -> tuple[float, float, list[str]]:
@@ -123,7 +124,7 @@ def pick_thresholds(pred, y, qidx, questions, docs, precision: float, refusal: f
     for t in np.arange(0.1, 0.9, 0.05):
         prec, cov, ref = simulate(pred, y, qidx, questions, docs, float(t), extra)
         f = 2 * prec * cov / (prec + cov) if prec + cov else 0.0
-        table.append(f"  threshold {t:.2f}: precision {prec:.2f}  coverage {cov:.2f}  off-topic refused {ref:.2f}")
+        table.append(f"  threshold {t:.2f}: precision {prec:.2f}  coverage {cov:.2f}  off-topic refused {ref:.2f} (the lower of da/en)")
         if ref >= refusal and f > best_f:
             best, best_f = round(float(t), 2), f
     return best, extra, table

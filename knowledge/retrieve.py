@@ -36,6 +36,7 @@ from knowledge.lang import detect
 from knowledge.lexical import query_tokens
 from knowledge.relevance import RelevanceModel, features, model_for
 from knowledge.scoring import blend_siblings, center_by_language, group_mean, rescale
+from knowledge.query import core, question_vector, views
 from knowledge.vectors import query_vector
 
 
@@ -172,12 +173,15 @@ def lexical_leg(corpus: Corpus, query: str, cfg: RetrievalConfig) -> tuple[np.nd
 def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: RetrievalConfig, store=None, filters=None) -> Legs:
     n = len(corpus)
     legs = Legs(detect(queries[0]), mask, np.full(n, -1.0, np.float32), [], [], [], np.full(n, np.nan, np.float32), [], [])
+    focus = corpus.lexical.focus(core(queries[0]) or queries[0]) if (cfg.dense and not corpus.partial) else None
     for j, q in enumerate(queries):
         legs.weights.append(1.0 if j == 0 else cfg.w_extra)
         qv = query_vector(corpus.embeddings, q) if (cfg.dense or cfg.question_match) else None
         raw = None
         if cfg.dense and qv is not None:
-            raw, dense = dense_leg(corpus, qv, mask, cfg, store, filters)
+            # the user's question is matched to passages by what it asks (knowledge/query.py)
+            pv = question_vector(corpus.embeddings, views(q, focus)) if j == 0 else qv
+            raw, dense = dense_leg(corpus, pv, mask, cfg, store, filters)
             if j == 0:
                 # relevance is calibrated on the user's own words: extra queries (an LLM's
                 # translation) help the ranking, but would move the features off what was fitted
@@ -193,7 +197,6 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
             lex, kw = lexical_leg(corpus, q, cfg)
             legs.lexical.append(lex)
             legs.keyword.append(kw)
-    focus = corpus.lexical.focus(queries[0]) if (cfg.dense and not corpus.partial) else None
     if focus:
         fv = query_vector(corpus.embeddings, focus)
         legs.focus_sims = corpus.vectors @ fv

@@ -1,0 +1,42 @@
+"""What a question asks: the frame researchers put around it is not matched to passages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from knowledge.query import core, question_vector, views
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("What do the interviewees say about the barriers in their partnerships?", "the barriers in their partnerships"),
+    ("what does the librarian think of the volunteers", "the volunteers"),
+    ("Hvad siger de interviewede om barrierer og udfordringer?", "barrierer og udfordringer"),
+    ("Hvad fortæller interviewpersonerne om økonomien?", "økonomien"),
+    ("Hvilke barrierer møder bibliotekerne?", "barrierer møder bibliotekerne"),
+    ("What are the barriers to library partnerships?", "barriers to library partnerships"),
+    ("Tell me about the reading boat.", "the reading boat"),
+])
+def test_frames_are_removed(question: str, asked: str) -> None:
+    assert core(question) == asked
+
+
+@pytest.mark.parametrize("question", ["How did the volunteers get involved?", "Hvorfor e-sport?", "Hvad er det?", "tavshedspligt", ""])
+def test_no_frame_or_nothing_left_gives_no_core(question: str) -> None:
+    assert core(question) == ""
+
+
+def test_views_are_distinct_and_start_with_the_question() -> None:
+    q = "What are the barriers?"
+    assert views(q) == [q, "barriers"]
+    assert views(q, focus="barriers") == [q, "barriers"]
+    assert views("Hvorfor e-sport?", focus="e-sport") == ["Hvorfor e-sport?", "e-sport"]
+
+
+def test_question_vector_is_the_unit_mean_of_its_views(hash_embeddings) -> None:
+    texts = ["What are the barriers?", "barriers"]
+    v = question_vector(hash_embeddings, texts)
+    parts = [np.asarray(hash_embeddings.embed_query(t)) for t in texts]
+    parts = [p / np.linalg.norm(p) for p in parts]
+    expected = np.sum(parts, axis=0)
+    assert np.allclose(v, expected / np.linalg.norm(expected), atol=1e-5)
+    assert abs(np.linalg.norm(v) - 1.0) < 1e-5
