@@ -30,8 +30,11 @@ test: venv browser
 	$(PY) -m pytest -q
 
 eval: venv
-	$(PY) -m eval.run
+	$(PY) -m eval.run --cv
 	$(PY) -m eval.run --heldout
+	$(PY) -m eval.themes --cv
+	$(PY) -m eval.themes --heldout
+	$(PY) -m eval.codings
 
 # refit the relevance model on the labelled eval set (writes knowledge/relevance_model.json).
 # The hash embedder is for tests only: a bag of words, whose threshold only balances precision and coverage.
@@ -41,6 +44,7 @@ fit: venv
 
 bench: venv
 	$(PY) -m bench.run
+	$(PY) -m bench.matrix
 
 clean:
 	rm -rf .casebase tests/artifacts bench/results/*.json

@@ -70,6 +70,9 @@ def _print(m) -> None:
     """One block per theme: the interviews that speak to it with their best quote, then
     those that say nothing (the question a matrix answers at a glance)."""
     n = len(m.rows)
+    if not n:
+        click.echo("The store has no interviews yet (or none match the filters). Add some with: python -m ingest PATH")
+        return
     for t in m.themes:
         speaking = [r for r in m.rows if r.cells.get(t.name)]
         click.echo(f"\n## {t.name}  ({len(speaking)} of {n} interviews)")
@@ -84,6 +87,12 @@ def _print(m) -> None:
         silent = m.silent(t.name)
         if silent:
             click.echo("   nothing on it: " + "; ".join(r.interviewee or r.doc_id for r in silent))
+        maybe = [(r, r.possible[t.name][0]) for r in silent if r.possible.get(t.name)]
+        if maybe:
+            click.echo("   weaker matches there, to review (not counted as answers):")
+            for r, c in maybe:
+                quote = c.source.quote if len(c.source.quote) <= 120 else c.source.quote[:119] + "\u2026"
+                click.echo(f"     ({c.source.relevance:.2f}) {r.interviewee or r.doc_id}: \u201c{quote}\u201d  ({c.source.chunk_id})")
 
 
 @click.command(help="Export the saved themes' coded quotes: a REFI-QDA project (.qdpx) for ATLAS.ti, MAXQDA, NVivo or "

@@ -79,6 +79,21 @@ def cell_rows(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int =
     return out
 
 
+def weaker(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, skip: Callable[[int], bool] | None = None) -> dict[str, int]:
+    """Per interview, its best quote between the model's weak threshold and its
+    threshold: a match too weak to stand as the interview's answer, but worth a look."""
+    m = ts.model
+    rows = np.flatnonzero(mask & (ts.rel >= m.weak_threshold) & (ts.rel < m.threshold))
+    rows = rows[np.argsort(-ts.rel[rows], kind="stable")]
+    docs = corpus.columns["doc_id"]
+    out: dict[str, int] = {}
+    for r in rows:
+        doc = str(docs[r])
+        if doc not in out and not (skip is not None and skip(int(r))):
+            out[doc] = int(r)
+    return out
+
+
 @dataclass
 class Row:
     """One interview of the matrix: who, and per theme the quotes in its cell (as
@@ -90,12 +105,18 @@ class Row:
     organisation: str
     case: str
     cells: dict[str, list[Coding]] = field(default_factory=dict)
+    # per theme, for an empty cell: the interview's best weaker match, offered for review
+    # (like the chat's weaker matches: labelled, never counted as the interview's answer)
+    possible: dict[str, list[Coding]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        cells = {name: [{**c.source.to_dict(), "status": c.status, "found_by": c.found_by} for c in items]
-                 for name, items in self.cells.items()}
+        def dump(items: list[Coding]) -> list[dict]:
+            return [{**c.source.to_dict(), "status": c.status, "found_by": c.found_by} for c in items]
+
         return {"doc_id": self.doc_id, "interviewee": self.interviewee, "role": self.role,
-                "organisation": self.organisation, "case": self.case, "cells": cells}
+                "organisation": self.organisation, "case": self.case,
+                "cells": {name: dump(items) for name, items in self.cells.items()},
+                "possible": {name: dump(items) for name, items in self.possible.items() if items}}
 
 
 @dataclass
@@ -164,12 +185,18 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
         ts = theme_scores(corpus, theme, filters, cfg, store)
         skip = (lambda r: rejected(source_of(r))) if rejected else None
         questions = [q for q in theme.questions if q.strip()]
+        def coding(r: int, status: str) -> Coding:
+            s = replace(source_of(r), relevance=round(float(ts.rel[r]), 3))
+            return Coding(theme.name, status, s, questions[int(ts.by[r])] if questions else "")
+
         for doc, picked in cell_rows(corpus, ts, mask, per_cell, skip).items():
             cell = rows[doc].cells.setdefault(theme.name, [])
             have = {c.source.quote.strip() for c in cell}
             for r in picked:
-                s = replace(source_of(r), relevance=round(float(ts.rel[r]), 3))
-                if s.quote.strip() not in have and corpus.texts[r].strip() not in have:
-                    cell.append(Coding(theme.name, "proposed", s, questions[int(ts.by[r])] if questions else ""))
+                if corpus.texts[r].strip() not in have and source_of(r).quote.strip() not in have:
+                    cell.append(coding(r, "proposed"))
+        for doc, r in weaker(corpus, ts, mask, skip).items():
+            if not rows[doc].cells.get(theme.name):
+                rows[doc].possible[theme.name] = [coding(r, "possible")]
     ordered = sorted(rows.values(), key=lambda row: (row.organisation.lower(), row.interviewee.lower(), row.doc_id))
     return Matrix(list(themes), ordered, time.perf_counter() - t0)

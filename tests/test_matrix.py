@@ -149,3 +149,16 @@ def test_export_cli_errors(invoke, tmp_path: Path):
 def test_help(cmd):
     res = CliRunner().invoke(cli, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage:" in res.output
+
+
+def test_weaker_matches_are_offered_only_for_empty_cells(casebase):
+    theme = Theme("Svært", ["Hvad var svært i samarbejdet?"])
+    m = casebase.matrix([theme])
+    model = casebase.relevant(theme.questions[0])[0].model
+    offered = [(r, r.possible["Svært"][0]) for r in m.rows if r.possible.get("Svært")]
+    for r, c in offered:
+        assert not r.cells.get("Svært") and c.status == "possible"
+        assert model.weak_threshold <= c.source.relevance < model.threshold
+    as_json = m.to_dict()["interviews"]
+    assert all(set(iv["possible"]) <= {"Svært"} for iv in as_json)
+    assert all(not iv["cells"].get(name) for iv in as_json for name in iv["possible"])
