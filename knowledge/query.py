@@ -40,6 +40,29 @@ FRAMES = [re.compile(p, re.IGNORECASE) for p in (
 )]
 
 
+_QUESTION_WORDS = frozenset(
+    """what which who whom whose when where why how is are was were do does did can could should would will has have
+    hvad hvilke hvilken hvilket hvem hvornår hvor hvorfor hvordan er var kan kunne skal skulle vil ville har havde
+    gør gjorde får fik""".split()
+)
+
+
+def canonical(question: str) -> str:
+    """The question in the form the relevance model was fitted on: single spaces, a
+    capital first letter, and a question mark when it starts with a question word.
+    multilingual-e5 is case- and punctuation-sensitive: "what are the barriers to
+    library partnerships" and "What are the barriers to library partnerships?" differ
+    by 0.1 in calibrated relevance, which is the difference between an answer and a
+    refusal. Keyword searches ("frivillige") are left as they are."""
+    text = " ".join(question.split())
+    if not text:
+        return text
+    first = text.split(" ", 1)[0].lower()
+    if first in _QUESTION_WORDS and len(text.split()) > 2 and not text.endswith(("?", "!", ".")):
+        text += "?"
+    return text[0].upper() + text[1:]
+
+
 def core(question: str) -> str:
     """The question without its leading frame and final punctuation ("" when the frame
     is all there is, or there is none)."""

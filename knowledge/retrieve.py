@@ -36,7 +36,7 @@ from knowledge.lang import detect
 from knowledge.lexical import query_tokens
 from knowledge.relevance import RelevanceModel, features, model_for
 from knowledge.scoring import blend_siblings, center_by_language, group_mean, rescale
-from knowledge.query import core, question_vector, views
+from knowledge.query import canonical, core, question_vector, views
 from knowledge.vectors import query_vector
 
 
@@ -250,7 +250,7 @@ def featurize(corpus: Corpus, query: str, mask: np.ndarray, cfg: RetrievalConfig
               filters: dict | None = None, extra_queries: Iterable[str] = ()) -> tuple[Legs, np.ndarray, np.ndarray]:
     """(legs, fused ranking score, relevance features) of every chunk for one question:
     what ``score`` predicts from and what ``eval/fit.py`` fits on."""
-    queries = [query, *[q for q in extra_queries if q and q.strip()]]
+    queries = [canonical(query), *[q for q in extra_queries if q and q.strip()]]
     legs = compute_legs(corpus, queries, mask, cfg, store, filters)
     fused = fuse(legs, cfg)
     # the relevance is calibrated on the user's own words (see compute_legs)

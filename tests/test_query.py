@@ -40,3 +40,40 @@ def test_question_vector_is_the_unit_mean_of_its_views(hash_embeddings) -> None:
     expected = np.sum(parts, axis=0)
     assert np.allclose(v, expected / np.linalg.norm(expected), atol=1e-5)
     assert abs(np.linalg.norm(v) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize("typed, canon", [
+    ("what are the barriers to library partnerships", "What are the barriers to library partnerships?"),
+    ("  hvilke   barrierer møder bibliotekerne ", "Hvilke barrierer møder bibliotekerne?"),
+    ("What are the barriers?", "What are the barriers?"),
+    ("frivillige", "Frivillige"),
+    ("how come", "How come"),  # two words: a keyword search, not made a question
+    ("barriers to library partnerships", "Barriers to library partnerships"),
+    ("", ""),
+])
+def test_canonical_form(typed: str, canon: str) -> None:
+    from knowledge.query import canonical
+
+    assert canonical(typed) == canon
+
+
+def test_the_model_sees_the_canonical_question(casebase) -> None:
+    """Typed in lower case without a question mark, a question is embedded as the
+    labelled questions the relevance model was fitted on were written."""
+    from knowledge import vectors
+
+    seen: list[str] = []
+    emb = casebase.corpus().embeddings
+    real = emb.embed_query
+
+    def spy(text: str):
+        seen.append(text)
+        return real(text)
+
+    emb.embed_query = spy
+    vectors._LRU.clear()
+    try:
+        casebase.ask("hvad var svært i samarbejdet")
+    finally:
+        del emb.embed_query
+    assert "Hvad var svært i samarbejdet?" in seen and "hvad var svært i samarbejdet" not in seen
