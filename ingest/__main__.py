@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from ingest.sync import SyncBusy, SyncProgress, SyncReport, describe_progress, sync_paths
+from ingest.report import SyncProgress, SyncReport, describe_progress
+from ingest.sync import SyncBusy, sync_paths
 from knowledge.embeddings import EmbedderUnavailable
 from knowledge.settings import settings_with
 from knowledge.store import Store, StoreError

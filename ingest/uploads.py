@@ -7,7 +7,7 @@ what the loaders read, and the size against ``settings.max_file_bytes``.
 
 An upload never loses a file, whatever happens to whoever asked for it:
 
-- The write and the sync run in a worker thread (``ingest.sync.Job``) that holds
+- The write and the sync run in a worker thread (``ingest.jobs.Job``) that holds
   the store's ingest lock throughout. The caller only waits for it: a Streamlit
   rerun, a page switch, a closed tab or Ctrl-C stops the waiting, not the upload.
 - Files are written atomically (a hidden temp file, then ``os.replace``; a replaced
@@ -40,7 +40,9 @@ from typing import Any, Iterable
 from langchain_core.embeddings import Embeddings
 
 from ingest.loaders import SUPPORTED_EXTENSIONS, human_size
-from ingest.sync import Job, Progress, SyncProgress, SyncReport, _failpoint, holding_lock, sync_locked
+from ingest.jobs import Job
+from ingest.report import Progress, SyncProgress, SyncReport
+from ingest.sync import _failpoint, holding_lock, sync_locked
 from knowledge.settings import Settings
 
 MAX_NAME_CHARS = 120
