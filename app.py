@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PAGES = [
     st.Page("views/chat.py", title="Ask", icon=":material/forum:", default=True),
     st.Page("views/quotes.py", title="Quote finder", icon=":material/format_quote:"),
+    st.Page("views/themes.py", title="Themes", icon=":material/grid_view:"),
     st.Page("views/interviews.py", title="Interviews", icon=":material/library_books:"),
     st.Page("views/ingest.py", title="Ingest", icon=":material/upload_file:"),
 ]

@@ -12,13 +12,14 @@ from typing import Any, Callable, Sequence
 import streamlit as st
 
 from knowledge.types import Answer, Source
-from ui.export import who
 from ui.state import AppError, forget_casebase, format_when
 from ui.text import answer_markdown, escape_md, highlight_markdown, passage_for
 
 INTERVIEWS_PAGE = "views/interviews.py"
 
 BodyLookup = Callable[[str], "dict[str, Any] | None"]
+# extra controls in a card's bottom row, called with (source, card key): "Add to theme"
+CardActions = Callable[[Source, str], None]
 
 
 def show_error(err: AppError, *, retry_key: str | None = None) -> None:
@@ -37,7 +38,8 @@ def _with_code(text: str) -> str:
     return re.sub(r"\\`(.+?)\\`", lambda m: "`" + re.sub(r"\\(.)", r"\1", m.group(1)).replace("`", "") + "`", escape_md(text))
 
 
-def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: bool = True) -> None:
+def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: bool = True,
+                  actions: CardActions | None = None) -> None:
     """An assistant turn: the answer text with citation badges, its notices, then its sources."""
     if answer.notice:
         st.warning(escape_md(answer.notice), icon=":material/info:")
@@ -54,25 +56,28 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
             for item in answer.flagged:
                 st.caption(escape_md(item))
     if answer.sources:
-        render_sources(answer.sources, bodies, key=key, expanded=expanded)
+        render_sources(answer.sources, bodies, key=key, expanded=expanded, actions=actions)
     if answer.weak:
         # offered apart and labelled: these may not answer the question, so they are never in the answer
         with st.expander(f"Weaker matches ({len(answer.weak)}): may not answer the question", icon=":material/help_outline:"):
             for i, s in enumerate(answer.weak):
-                source_card(s, bodies(s.doc_id), key=f"{key}-weak-{i}")
+                source_card(s, bodies(s.doc_id), key=f"{key}-weak-{i}", actions=actions)
 
 
-def render_sources(sources: list[Source], bodies: BodyLookup, *, key: str, expanded: bool = True) -> None:
+def render_sources(sources: list[Source], bodies: BodyLookup, *, key: str, expanded: bool = True,
+                   actions: CardActions | None = None) -> None:
     label = f"Sources ({len(sources)})"
     with st.expander(label, expanded=expanded, icon=":material/format_quote:"):
         for s in sources:
-            source_card(s, bodies(s.doc_id), key=f"{key}-{s.n}")
+            source_card(s, bodies(s.doc_id), key=f"{key}-{s.n}", actions=actions)
 
 
-def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequence[tuple[int, int]] = ()) -> None:
+def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequence[tuple[int, int]] = (),
+                actions: CardActions | None = None) -> None:
     """One cited quote: who said it, in answer to what, highlighted in its passage,
     with the way into the full interview and a copyable citation. ``marks``: spans of
-    ``s.quote`` to set in bold (the words a quote finder search matched)."""
+    ``s.quote`` to set in bold (the words a quote finder search matched). ``actions``:
+    more controls for the bottom row (``ui.themes.ThemeAdder``), given the card's key."""
     with st.container(border=True):
         # credit the speaker; text no interviewee said (an editor's case description) is
         # labelled as what it is, from whose interview
@@ -104,6 +109,8 @@ def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequ
             open_link(st, s, key=key)
             with st.popover("Citation", icon=":material/content_copy:", type="tertiary", help="Copy the quote with who said it, where"):
                 st.code(s.citation(), language=None, wrap_lines=True)
+            if actions is not None:
+                actions(s, key)
 
 
 def open_link(container: Any, s: Source, *, key: str) -> None:

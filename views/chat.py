@@ -2,6 +2,7 @@
 under it, each highlighted in its passage with a link into the full interview."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterator
 
 import streamlit as st
@@ -13,6 +14,7 @@ from ui.page import open_page
 from ui.render import render_answer, show_error
 from ui.state import AppError, explain, interview_lookup, messages, new_chat
 from ui.syncing import interview_files, sync_folder
+from ui.themes import ThemeAdder
 from ui.text import escape_md
 
 EXAMPLES = [
@@ -52,6 +54,7 @@ def main() -> None:
         return
 
     bodies = interview_lookup(svc, settings, stats)
+    add_to_theme = ThemeAdder(svc)  # reads the theme names once per run, for every card
     if not history:
         welcome(stats)
     for i, msg in enumerate(history):
@@ -60,7 +63,8 @@ def main() -> None:
                 st.markdown(escape_md(msg["content"]))
             else:
                 # older answers fold their sources away so the thread stays readable
-                render_answer(msg["answer"], bodies, key=f"m{i}", expanded=i == len(history) - 1)
+                render_answer(msg["answer"], bodies, key=f"m{i}", expanded=i == len(history) - 1,
+                              actions=partial(add_to_theme, question=msg["answer"].question))
                 if msg.get("filters"):
                     st.caption(":material/filter_alt: " + escape_md(describe_filters(msg["filters"])))
 

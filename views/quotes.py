@@ -3,6 +3,7 @@ are about the same thing (the chat's hybrid search), as a table to scan, copy wi
 their citation, and export."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -12,6 +13,7 @@ from ui.export import quotes_csv
 from ui.page import open_page
 from ui.render import show_error, source_card
 from ui.state import AppError, call, interview_lookup
+from ui.themes import ThemeAdder
 from ui.text import MATCH_CLOSE, MATCH_OPEN, escape_md, match_snippet
 
 RESULTS = "quotes-results"
@@ -152,7 +154,8 @@ def show_table(found: Any, svc: Any, settings: Any, stats: dict[str, Any]) -> No
         return
     s = hits[selected[0]]
     st.subheader("Selected quote", anchor=False)
-    source_card(s, interview_lookup(svc, settings, stats)(s.doc_id), key=f"quote-{s.chunk_id}", marks=marks[selected[0]])
+    source_card(s, interview_lookup(svc, settings, stats)(s.doc_id), key=f"quote-{s.chunk_id}", marks=marks[selected[0]],
+                actions=partial(ThemeAdder(svc), question=found.query))
     st.caption("Citation (use the copy button on the right):")
     st.code(s.citation(), language=None, wrap_lines=True)
 
