@@ -17,9 +17,7 @@ Cells are counted over all (theme, interview) pairs, as a researcher reads the m
 """
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -48,10 +46,8 @@ def score_cells(corpus, group: dict[str, dict], langs: tuple[str, ...], files, c
     """Counts for one theme asked in ``langs``: (covered, direct), (good, shown), (empty, silent)."""
     label = next(iter(group.values()))  # the group's questions share their labels
     theme = Theme(label["group"], [group[lang]["q"] for lang in langs if lang in group])
-    t0 = time.perf_counter()
     ts = theme_scores(corpus, theme, cfg=cfg, model=model)
     cells = cell_rows(corpus, ts, corpus.mask(None))
-    seconds = time.perf_counter() - t0
     direct = answering_docs(label, 2)
     any_grade = answering_docs(label, 1)
     docs = {Path(str(d)).name: str(d) for d in set(corpus.columns["doc_id"])}
@@ -71,7 +67,7 @@ def score_cells(corpus, group: dict[str, dict], langs: tuple[str, ...], files, c
             silent += 1
             empty += not rows
     return {"covered": covered, "direct": len(direct & docs.keys()), "good": good, "shown": shown, "empty": empty,
-            "silent": silent, "seconds": seconds, "misses": misses, "wrong": wrong}
+            "silent": silent, "misses": misses, "wrong": wrong}
 
 
 def summarise(counts: list[dict]) -> dict[str, float]:
@@ -83,7 +79,6 @@ def summarise(counts: list[dict]) -> dict[str, float]:
         "cells": tot["direct"],
         "quotes": tot["shown"],
         "silent": tot["silent"],
-        "ms": 1000 * statistics.median(c["seconds"] for c in counts) if counts else 0.0,
     }
 
 
@@ -107,7 +102,7 @@ def main(embedder: str, heldout: bool, cv: bool, details: bool) -> None:
     groups = theme_groups(questions)
     click.echo(f"{'held-out' if heldout else 'eval'} set{' (cross-validated)' if models else ''}: {len(files)} interviews, "
                f"{len(groups)} themes; embedder {embedder}\n")
-    click.echo(f"{'theme asked in':<16} {'coverage':>9} {'precision':>10} {'empty':>7} {'direct':>7} {'quotes':>7} {'silent':>7} {'ms/theme':>9}")
+    click.echo(f"{'theme asked in':<16} {'coverage':>9} {'precision':>10} {'empty':>7} {'direct':>7} {'quotes':>7} {'silent':>7}")
     for langs in (("da",), ("en",), ("da", "en")):
         counts = []
         for name, group in groups.items():
@@ -122,7 +117,7 @@ def main(embedder: str, heldout: bool, cv: bool, details: bool) -> None:
                     click.echo(f"      not an answer: {w}")
         s = summarise(counts)
         click.echo(f"{'+'.join(langs):<16} {s['coverage']:9.2f} {s['precision']:10.2f} {s['empty']:7.2f} {s['cells']:7d} "
-                   f"{s['quotes']:7d} {s['silent']:7d} {s['ms']:9.0f}")
+                   f"{s['quotes']:7d} {s['silent']:7d}")
 
 
 if __name__ == "__main__":

@@ -119,3 +119,18 @@ def casebase(settings: Settings, knowledge_folder: Path, hash_embeddings: HashEm
     sync_paths([knowledge_folder], settings, embeddings=hash_embeddings)
     return Casebase(settings, hash_embeddings)
 # ---- end knowledge fixtures -----------------------------------------------------------
+
+
+@pytest.fixture
+def knowledge_cli(casebase, cli_env):
+    """Run ``python -m knowledge ARGS`` in-process against the ``casebase`` store."""
+    from click.testing import CliRunner
+
+    from knowledge.__main__ import cli
+
+    runner = CliRunner()
+
+    def go(*args: str):
+        return runner.invoke(cli, list(args), env=cli_env, catch_exceptions=False)
+
+    return go

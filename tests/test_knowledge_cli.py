@@ -15,24 +15,14 @@ SOURCE_KEYS = {"n", "doc_id", "chunk_id", "quote", "interviewee", "role", "organ
                "source_path", "start", "end", "score"}
 
 
-@pytest.fixture
-def invoke(casebase, cli_env):
-    runner = CliRunner()
-
-    def go(*args: str):
-        return runner.invoke(cli, list(args), env=cli_env, catch_exceptions=False)
-
-    return go
-
-
 @pytest.mark.parametrize("cmd", [[], ["ask"], ["search"], ["list"]])
 def test_help(cmd):
-    res = CliRunner().invoke(cli, [*cmd, "--help"])
+    res = CliRunner().knowledge_cli(cli, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage:" in res.output
 
 
-def test_ask_json_shape(invoke):
-    res = invoke("ask", "Hvorfor var parkeringspladserne et problem?", "--json", "--k", "3")
+def test_ask_json_shape(knowledge_cli):
+    res = knowledge_cli("ask", "Hvorfor var parkeringspladserne et problem?", "--json", "--k", "3")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert {"question", "language", "mode", "answer", "sources"} <= set(out)
@@ -43,8 +33,8 @@ def test_ask_json_shape(invoke):
         assert f"[{s['n']}]" in out["answer"] and s["quote"] in out["answer"]
 
 
-def test_search_json_shape_and_filter(invoke):
-    res = invoke("search", "seeds labelling volunteers", "--json", "--filter", "doc_id=riverside-seed-library.md")
+def test_search_json_shape_and_filter(knowledge_cli):
+    res = knowledge_cli("search", "seeds labelling volunteers", "--json", "--filter", "doc_id=riverside-seed-library.md")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert set(out) == {"query", "mode", "total", "hits"} and out["query"] == "seeds labelling volunteers"
@@ -53,15 +43,15 @@ def test_search_json_shape_and_filter(invoke):
 
 
 def test_search_help_lists_the_modes():
-    res = CliRunner().invoke(cli, ["search", "--help"])
+    res = CliRunner().knowledge_cli(cli, ["search", "--help"])
     assert res.exit_code == 0
     assert re.search(r"--mode \[auto\|words\|phrase\|meaning\]", res.output), res.output
     assert "inflection" in res.output and "exact phrase" in res.output
 
 
-def test_search_words_mode_json(invoke):
+def test_search_words_mode_json(knowledge_cli):
     # auto: one word is a words search; "volunteer" finds "Volunteers" (English stemming)
-    res = invoke("search", "volunteer", "--json")
+    res = knowledge_cli("search", "volunteer", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert (out["query"], out["mode"], out["total"]) == ("volunteer", "words", 1)
@@ -69,64 +59,64 @@ def test_search_words_mode_json(invoke):
     assert SOURCE_KEYS <= set(hit) and hit["doc_id"] == "riverside-seed-library.md"
     assert [hit["quote"][a:b] for a, b in hit["highlights"]] == ["Volunteers"]
     # the same through --mode words, and a Danish inflection
-    assert json.loads(invoke("search", "volunteer", "--mode", "words", "--json").stdout)["total"] == 1
-    out = json.loads(invoke("search", "parkeringspladsen", "--mode", "words", "--json").stdout)
+    assert json.loads(knowledge_cli("search", "volunteer", "--mode", "words", "--json").stdout)["total"] == 1
+    out = json.loads(knowledge_cli("search", "parkeringspladsen", "--mode", "words", "--json").stdout)
     assert out["total"] == 1 and "Parkeringspladserne" in out["hits"][0]["quote"]
 
 
-def test_search_total_is_all_matches_not_k(invoke):
-    out = json.loads(invoke("search", "seed", "--k", "1", "--json").stdout)
+def test_search_total_is_all_matches_not_k(knowledge_cli):
+    out = json.loads(knowledge_cli("search", "seed", "--k", "1", "--json").stdout)
     assert out["mode"] == "words" and out["total"] == 3 and len(out["hits"]) == 1
     for hit in out["hits"]:
         assert all(hit["quote"][a:b].lower().startswith("seed") for a, b in hit["highlights"]) and hit["highlights"]
 
 
-def test_search_phrase_mode(invoke):
-    out = json.loads(invoke("search", '"seed packets"', "--json").stdout)
+def test_search_phrase_mode(knowledge_cli):
+    out = json.loads(knowledge_cli("search", '"seed packets"', "--json").stdout)
     assert out["mode"] == "phrase" and out["total"] == 1
     assert [out["hits"][0]["quote"][a:b] for a, b in out["hits"][0]["highlights"]] == ["seed packets"]
     # the same words in another order are not the phrase
-    out = json.loads(invoke("search", "packets seed", "--mode", "phrase", "--json").stdout)
+    out = json.loads(knowledge_cli("search", "packets seed", "--mode", "phrase", "--json").stdout)
     assert (out["mode"], out["total"], out["hits"]) == ("phrase", 0, [])
     # but in words mode they are, here and where "seed" and "packets" are apart
-    assert json.loads(invoke("search", "packets seed", "--mode", "words", "--json").stdout)["total"] == 2
+    assert json.loads(knowledge_cli("search", "packets seed", "--mode", "words", "--json").stdout)["total"] == 2
 
 
-def test_search_words_mode_filter(invoke):
-    out = json.loads(invoke("search", "biblioteket", "--json").stdout)
+def test_search_words_mode_filter(knowledge_cli):
+    out = json.loads(knowledge_cli("search", "biblioteket", "--json").stdout)
     assert out["total"] >= 2 and len({h["doc_id"] for h in out["hits"]}) >= 2
-    only = json.loads(invoke("search", "biblioteket", "--filter", "doc_id=skovby-borgerservice.txt", "--json").stdout)
+    only = json.loads(knowledge_cli("search", "biblioteket", "--filter", "doc_id=skovby-borgerservice.txt", "--json").stdout)
     assert 1 <= only["total"] < out["total"]
     assert {h["doc_id"] for h in only["hits"]} == {"skovby-borgerservice.txt"}
 
 
-def test_search_text_output_says_how_many_contain_it(invoke):
-    res = invoke("search", "volunteer")
+def test_search_text_output_says_how_many_contain_it(knowledge_cli):
+    res = knowledge_cli("search", "volunteer")
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     assert lines[0] == '1 quote contains "volunteer"'
     assert lines[1].startswith("[1] (") and "Volunteers" in lines[1]
-    res = invoke("search", "seed", "--k", "2")
+    res = knowledge_cli("search", "seed", "--k", "2")
     assert res.output.splitlines()[0] == '3 quotes contain "seed" (showing 2; --k for more)'
-    assert invoke("search", "zzzxq").output.splitlines() == ['0 quotes contain "zzzxq"']
+    assert knowledge_cli("search", "zzzxq").output.splitlines() == ['0 quotes contain "zzzxq"']
 
 
-def test_refusal_json(invoke):
-    out = json.loads(invoke("ask", "What is the capital of France?", "--json").stdout)
+def test_refusal_json(knowledge_cli):
+    out = json.loads(knowledge_cli("ask", "What is the capital of France?", "--json").stdout)
     assert out["refused"] is True and out["sources"] == []
-    assert json.loads(invoke("search", "What is the capital of France?", "--json").stdout)["hits"] == []
+    assert json.loads(knowledge_cli("search", "What is the capital of France?", "--json").stdout)["hits"] == []
 
 
-def test_list_json(invoke):
-    out = json.loads(invoke("list", "--json").stdout)
+def test_list_json(knowledge_cli):
+    out = json.loads(knowledge_cli("list", "--json").stdout)
     docs = {d["doc_id"]: d for d in out["interviews"]}
     assert set(docs) == {"skovby-borgerservice.txt", "havnestad-ungdomsskole.txt", "riverside-seed-library.md"}
     assert docs["havnestad-ungdomsskole.txt"]["interviewee"] == "Rasmus Friis"
     assert all(d["n_chunks"] > 0 for d in docs.values())
 
 
-def test_text_output_lists_sources(invoke):
-    res = invoke("ask", "Hvorfor var parkeringspladserne et problem?")
+def test_text_output_lists_sources(knowledge_cli):
+    res = knowledge_cli("ask", "Hvorfor var parkeringspladserne et problem?")
     assert res.exit_code == 0 and "Sources:" in res.output and "[1]" in res.output
 
 
@@ -135,8 +125,8 @@ def test_text_output_lists_sources(invoke):
     [["ask"], ["search", "q", "--filter", "nonsense"], ["search", "q", "--filter", "colour=red"], ["ask", "q", "--mode", "poetry"], ["ask", "q", "--k", "0"],
      ["search", "q", "--mode", "fuzzy"]],
 )
-def test_usage_errors_exit_2(invoke, args):
-    res = CliRunner().invoke(cli, args)
+def test_usage_errors_exit_2(knowledge_cli, args):
+    res = CliRunner().knowledge_cli(cli, args)
     assert res.exit_code == 2
 
 

@@ -18,16 +18,6 @@ ESPORT = Theme("E-sport", ["Hvorfor spiller de unge e-sport på biblioteket?"])
 SEEDS = Theme("Seeds", ["Which seeds do the gardeners return every autumn?"])
 
 
-@pytest.fixture
-def invoke(casebase, cli_env):
-    runner = CliRunner()
-
-    def go(*args: str):
-        return runner.invoke(cli, list(args), env=cli_env, catch_exceptions=False)
-
-    return go
-
-
 def _row(m, doc_prefix: str):
     return next(r for r in m.rows if r.doc_id.startswith(doc_prefix))
 
@@ -83,8 +73,8 @@ def test_resolve_themes_by_name_question_or_saved(casebase):
     ]
 
 
-def test_matrix_cli_json_contract(invoke, casebase):
-    res = invoke("matrix", "E-sport=" + ESPORT.questions[0], "Seeds=" + SEEDS.questions[0], "--json")
+def test_matrix_cli_json_contract(knowledge_cli, casebase):
+    res = knowledge_cli("matrix", "E-sport=" + ESPORT.questions[0], "Seeds=" + SEEDS.questions[0], "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["themes"] == [{"name": "E-sport", "questions": ESPORT.questions}, {"name": "Seeds", "questions": SEEDS.questions}]
@@ -97,16 +87,16 @@ def test_matrix_cli_json_contract(invoke, casebase):
     assert {"quote", "doc_id", "chunk_id", "start", "end", "relevance", "status"} <= set(river["cells"]["Seeds"][0])
 
 
-def test_matrix_cli_text_says_who_says_nothing(invoke):
-    res = invoke("matrix", "E-sport=" + ESPORT.questions[0])
+def test_matrix_cli_text_says_who_says_nothing(knowledge_cli):
+    res = knowledge_cli("matrix", "E-sport=" + ESPORT.questions[0])
     assert res.exit_code == 0, res.output
     assert "## E-sport  (1 of 3 interviews)" in res.output
     assert "nothing on it: " in res.output and "Priya Raman" in res.output.split("nothing on it: ")[1]
 
 
-def test_matrix_cli_writes_csv_and_xlsx(invoke, tmp_path: Path):
+def test_matrix_cli_writes_csv_and_xlsx(knowledge_cli, tmp_path: Path):
     out_csv, out_xlsx = tmp_path / "m.csv", tmp_path / "m.xlsx"
-    res = invoke("matrix", "Seeds=" + SEEDS.questions[0], "--csv", str(out_csv), "--xlsx", str(out_xlsx))
+    res = knowledge_cli("matrix", "Seeds=" + SEEDS.questions[0], "--csv", str(out_csv), "--xlsx", str(out_xlsx))
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
     assert rows and all(r["theme"] == "Seeds" and r["quote"] and r["file"] for r in rows)
@@ -117,12 +107,12 @@ def test_matrix_cli_writes_csv_and_xlsx(invoke, tmp_path: Path):
     assert [c.value for c in wb["Matrix"][1]][-1] == "Seeds" and wb["Quotes"].max_row == len(rows) + 1
 
 
-def test_export_cli_writes_every_format(invoke, casebase, tmp_path: Path):
-    assert invoke("themes", "add", "Frø", "--question", SEEDS.questions[0], "--question", ESPORT.questions[0]).exit_code == 0
+def test_export_cli_writes_every_format(knowledge_cli, casebase, tmp_path: Path):
+    assert knowledge_cli("themes", "add", "Frø", "--question", SEEDS.questions[0], "--question", ESPORT.questions[0]).exit_code == 0
     quote = casebase.find("seeds", mode="words").sources[0]
-    assert invoke("themes", "code", "Frø", quote.chunk_id).exit_code == 0
+    assert knowledge_cli("themes", "code", "Frø", quote.chunk_id).exit_code == 0
     outs = {ext: tmp_path / f"export.{ext}" for ext in ("qdpx", "qdc", "csv", "md", "xlsx")}
-    res = invoke("export", "--qdpx", str(outs["qdpx"]), "--qdc", str(outs["qdc"]), "--csv", str(outs["csv"]),
+    res = knowledge_cli("export", "--qdpx", str(outs["qdpx"]), "--qdc", str(outs["qdc"]), "--csv", str(outs["csv"]),
                  "--markdown", str(outs["md"]), "--xlsx", str(outs["xlsx"]))
     assert res.exit_code == 0, res.output
     assert "1 theme(s), 1 coded quote(s)" in res.output
@@ -134,20 +124,20 @@ def test_export_cli_writes_every_format(invoke, casebase, tmp_path: Path):
     rows = list(csv.DictReader(io.StringIO(outs["csv"].read_text(encoding="utf-8-sig"))))
     assert [(r["theme"], r["status"], r["quote"]) for r in rows] == [("Frø", "accepted", quote.quote)]
     # --proposed adds the matrix's unreviewed quotes, marked as such
-    res = invoke("export", "--csv", str(outs["csv"]), "--proposed")
+    res = knowledge_cli("export", "--csv", str(outs["csv"]), "--proposed")
     rows = list(csv.DictReader(io.StringIO(outs["csv"].read_text(encoding="utf-8-sig"))))
     assert res.exit_code == 0 and {r["status"] for r in rows} == {"accepted", "proposed"}
 
 
-def test_export_cli_errors(invoke, tmp_path: Path):
-    res = invoke("export", "--csv", str(tmp_path / "x.csv"))
+def test_export_cli_errors(knowledge_cli, tmp_path: Path):
+    res = knowledge_cli("export", "--csv", str(tmp_path / "x.csv"))
     assert res.exit_code == 1 and "no themes to export" in res.output
-    assert invoke("export").exit_code == 2
+    assert knowledge_cli("export").exit_code == 2
 
 
 @pytest.mark.parametrize("cmd", [["matrix"], ["export"]])
 def test_help(cmd):
-    res = CliRunner().invoke(cli, [*cmd, "--help"])
+    res = CliRunner().knowledge_cli(cli, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage:" in res.output
 
 
