@@ -17,7 +17,7 @@ SOURCE_KEYS = {"n", "doc_id", "chunk_id", "quote", "interviewee", "role", "organ
 
 @pytest.mark.parametrize("cmd", [[], ["ask"], ["search"], ["list"]])
 def test_help(cmd):
-    res = CliRunner().knowledge_cli(cli, [*cmd, "--help"])
+    res = CliRunner().invoke(cli, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage:" in res.output
 
 
@@ -43,7 +43,7 @@ def test_search_json_shape_and_filter(knowledge_cli):
 
 
 def test_search_help_lists_the_modes():
-    res = CliRunner().knowledge_cli(cli, ["search", "--help"])
+    res = CliRunner().invoke(cli, ["search", "--help"])
     assert res.exit_code == 0
     assert re.search(r"--mode \[auto\|words\|phrase\|meaning\]", res.output), res.output
     assert "inflection" in res.output and "exact phrase" in res.output
@@ -126,7 +126,7 @@ def test_text_output_lists_sources(knowledge_cli):
      ["search", "q", "--mode", "fuzzy"]],
 )
 def test_usage_errors_exit_2(knowledge_cli, args):
-    res = CliRunner().knowledge_cli(cli, args)
+    res = CliRunner().invoke(cli, args)
     assert res.exit_code == 2
 
 

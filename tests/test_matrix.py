@@ -137,7 +137,7 @@ def test_export_cli_errors(knowledge_cli, tmp_path: Path):
 
 @pytest.mark.parametrize("cmd", [["matrix"], ["export"]])
 def test_help(cmd):
-    res = CliRunner().knowledge_cli(cli, [*cmd, "--help"])
+    res = CliRunner().invoke(cli, [*cmd, "--help"])
     assert res.exit_code == 0 and "Usage:" in res.output
 
 
