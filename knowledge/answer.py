@@ -39,6 +39,10 @@ REFUSAL = {
     "en": "I found nothing in the interviews that answers this question.",
     "da": "Jeg fandt intet i interviewene, der besvarer spørgsmålet.",
 }
+FOLLOW_UP_NOTICE = {
+    "en": "Read as a follow-up to your previous question: \u201c{query}\u201d.",
+    "da": "Læst som en opfølgning på dit forrige spørgsmål: \u201c{query}\u201d.",
+}
 FALLBACK_NOTICE = {
     "en": "The language model could not be used ({why}); showing the extractive answer instead.",
     "da": "Sprogmodellen kunne ikke bruges ({why}); viser i stedet det udtrukne svar.",

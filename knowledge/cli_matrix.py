@@ -144,7 +144,8 @@ def export_set(svc, specs: list[str], proposed: bool):
     quotes. The app's export buttons use the same function."""
     saved = svc.themes.list() if svc.settings.themes_path.exists() else []
     themes = svc.resolve_themes(specs) if specs else saved
-    codings = [c for t in themes for c in (svc.themes.codings(t.name, "accepted") if svc.settings.themes_path.exists() else [])]
+    known = {t.name for t in saved}  # an ad-hoc theme has no codings, only proposals
+    codings = [c for t in themes if t.name in known for c in svc.themes.codings(t.name, "accepted")]
     if proposed:
         codings += [c for c in svc.matrix(themes).codings() if c.status == "proposed"]
     return themes, codings

@@ -65,14 +65,15 @@ def themes() -> None:
     pass
 
 
-@themes.command(help="Add theme NAME with one or more questions or search phrases (Danish or English).")
+@themes.command(help="Add theme NAME with one or more questions or search phrases (Danish or English); "
+                     "without --question, NAME itself is the search phrase (as in the app).")
 @click.argument("name")
-@click.option("--question", "-q", "questions", multiple=True, required=True, help="A question or search phrase; repeatable.")
+@click.option("--question", "-q", "questions", multiple=True, help="A question or search phrase; repeatable.")
 @click.option("--color", default=None, help="#RRGGBB (default: the next colour of the palette).")
 @store_opt
 def add(name: str, questions: tuple[str, ...], color: str | None, store: Path | None) -> None:
     def go():
-        t = _service(store).themes.add(name, list(questions), color)
+        t = _service(store).themes.add(name, [q for q in questions if q.strip()] or [name], color)
         click.echo(f"Added theme '{t.name}' ({t.color}) with {len(t.questions)} question(s).")
 
     _go(go)
@@ -129,8 +130,11 @@ def _decide(name: str, chunk_id: str, found_by: str, store: Path | None, reject:
         svc = _service(store)
         svc.themes.require(name)  # an unknown theme fails before the store is opened
         source = _source(svc, chunk_id)
+        before = {(c.source.doc_id, c.source.start, c.source.end): c.status for c in svc.themes.codings(name)}
         coding = (svc.themes.reject if reject else svc.themes.code)(name, source, found_by)
-        click.echo(f"{'Rejected for' if reject else 'Coded into'} '{coding.theme}': {source.citation()}")
+        was = before.get((source.doc_id, source.start, source.end))
+        changed = f" (it was {was} before)" if was and was != coding.status else ""
+        click.echo(f"{'Rejected for' if reject else 'Coded into'} '{coding.theme}'{changed}: {source.citation()}")
 
     _go(go)
 

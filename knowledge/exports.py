@@ -168,7 +168,7 @@ def markdown_report(themes: Iterable[Theme], codings: Iterable[Coding], title: s
     questions = {t.name: t.questions for t in themes}
     n_docs = len({c.source.doc_id for c in kept})
     out = [f"# {_one_line(title)}", "",
-           f"_{len(names)} themes \u00b7 {len(kept)} quotes from {n_docs} interviews_", ""]
+           f"_{_n(len(names), 'theme')} \u00b7 {_n(len(kept), 'quote')} from {_n(n_docs, 'interview')}_", ""]
     for name in dict.fromkeys(names):
         mine = [c for c in kept if c.theme == name]
         out += [f"## {_one_line(name)}", ""]
@@ -217,3 +217,7 @@ def _who(s: Source) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -137,16 +137,19 @@ class Matrix:
         """Every quote in every cell, theme by theme (for the exports)."""
         return [c for t in self.themes for r in self.rows for c in r.cells.get(t.name, [])]
 
-    def table(self, max_chars: int = 0) -> tuple[list[str], list[dict[str, str]]]:
-        """(columns, rows) for CSV/Excel and the app's grid: who, then per theme its
-        quotes, or "" for nothing."""
+    def table(self, max_chars: int = 0, coded_only: bool = False) -> tuple[list[str], list[dict[str, str]]]:
+        """(columns, rows) for CSV/Excel: who, then per theme its quotes, each marked
+        "✓" when the researcher coded it and "(proposed)" when nobody has reviewed it,
+        or "" for nothing. ``coded_only``: the coded quotes alone."""
         cols = ["interviewee", "role", "organisation", "case", "file", *[t.name for t in self.themes]]
         out = []
         for r in self.rows:
             row = {"interviewee": r.interviewee, "role": r.role, "organisation": r.organisation, "case": r.case, "file": r.doc_id}
             for t in self.themes:
-                quotes = [_clip(c.source.quote, max_chars) for c in r.cells.get(t.name, [])]
-                row[t.name] = "\n\n".join(f"\u201c{q}\u201d" for q in quotes)
+                cells = [c for c in r.cells.get(t.name, []) if c.status == "accepted" or not coded_only]
+                row[t.name] = "\n\n".join(
+                    f"\u2713 \u201c{_clip(c.source.quote, max_chars)}\u201d" if c.status == "accepted"
+                    else f"\u201c{_clip(c.source.quote, max_chars)}\u201d (proposed)" for c in cells)
             out.append(row)
         return cols, out
 

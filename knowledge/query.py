@@ -63,6 +63,20 @@ def canonical(question: str) -> str:
     return text[0].upper() + text[1:]
 
 
+_FOLLOW_UP = re.compile(
+    r"^(?:and|og|also|også|but|men|what about|how about|and what about|hvad med|hvad så med|og hvad med)\b",
+    re.IGNORECASE)
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that cannot stand alone: "and the barriers?", "hvad med økonomien?",
+    or two words or fewer. A complete question ("How did the volunteers get involved?")
+    is answered as it is asked: borrowing the previous question's words would rate
+    quotes for a question the user did not ask, with confidence."""
+    text = " ".join(question.split())
+    return bool(text) and (bool(_FOLLOW_UP.match(text)) or len(text.split()) <= 2)
+
+
 def core(question: str) -> str:
     """The question without its leading frame and final punctuation ("" when the frame
     is all there is, or there is none)."""

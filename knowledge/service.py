@@ -26,6 +26,7 @@ from knowledge.store import ModelMismatch, Store
 from knowledge.themes import ThemeBook
 from knowledge import matrix as _matrix
 from knowledge.matrix import PER_CELL, Matrix
+from knowledge.query import is_follow_up
 from knowledge.types import Answer, Source, Theme
 
 _log = logging.getLogger(__name__)
@@ -188,6 +189,10 @@ class Casebase:
         if mode == "llm" and model is None:
             notice = ans.FALLBACK_NOTICE.get(language, ans.FALLBACK_NOTICE["en"]).format(why="no LLM configured (CASEBASE_LLM)")
         query, extra = self._retrieval_queries(question, history, model, language)
+        if query.strip() != question.strip():
+            # the user should see what was actually searched for
+            follow = ans.FOLLOW_UP_NOTICE.get(language, ans.FOLLOW_UP_NOTICE["en"]).format(query=query)
+            notice = f"{notice} {follow}".strip()
         result, candidates = self.relevant(query, filters=filters, extra_queries=extra)
         calib = result.model
         chosen, weak = ans.choose(candidates, calib.threshold, calib.weak_threshold, k, calib.extra_threshold)
@@ -242,8 +247,8 @@ class Casebase:
                 query = complete(model, "condense", history=convo, question=question) or question
             except Exception:
                 query = question
-        elif prior and len(question.split()) <= 8:
-            # without a model: a short follow-up ("and the barriers?") borrows the previous question's words
+        elif prior and is_follow_up(question):
+            # without a model: an elliptical follow-up ("and the barriers?") borrows the previous question's words
             query = f"{prior[-1]} {question}"
         extra: tuple[str, ...] = ()
         if model is not None:

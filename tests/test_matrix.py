@@ -152,3 +152,25 @@ def test_weaker_matches_are_offered_only_for_empty_cells(casebase):
     as_json = m.to_dict()["interviews"]
     assert all(set(iv["possible"]) <= {"Svært"} for iv in as_json)
     assert all(not iv["cells"].get(name) for iv in as_json for name in iv["possible"])
+
+
+def test_export_an_ad_hoc_theme(knowledge_cli, tmp_path: Path):
+    out = tmp_path / "adhoc.csv"
+    res = knowledge_cli("export", "--csv", str(out), "--theme", "Kost=" + SEEDS.questions[0], "--proposed")
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows and {r["theme"] for r in rows} == {"Kost"} and {r["status"] for r in rows} == {"proposed"}
+
+
+def test_the_grid_marks_coded_and_proposed_quotes(casebase):
+    m = casebase.matrix([ESPORT])
+    top = _row(m, "havnestad").cells["E-sport"][0]
+    casebase.themes.add("E-sport", ESPORT.questions)
+    casebase.themes.code("E-sport", top.source)
+    m = casebase.matrix([ESPORT])
+    _, grid = m.table()
+    cell = next(g for g in grid if g["file"].startswith("havnestad"))["E-sport"]
+    assert cell.startswith("\u2713 \u201c" + top.source.quote)
+    _, coded = m.table(coded_only=True)
+    assert all("(proposed)" not in row["E-sport"] for row in coded)
+    assert next(g for g in coded if g["file"].startswith("havnestad"))["E-sport"].startswith("\u2713")

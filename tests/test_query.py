@@ -77,3 +77,23 @@ def test_the_model_sees_the_canonical_question(casebase) -> None:
     finally:
         del emb.embed_query
     assert "Hvad var svært i samarbejdet?" in seen and "hvad var svært i samarbejdet" not in seen
+
+
+@pytest.mark.parametrize("question, follow", [
+    ("and the barriers?", True), ("Og frivillige?", True), ("hvad med økonomien?", True), ("What about money?", True),
+    ("barriers?", True), ("How did the volunteers get involved?", False), ("Hvad fik partnerne ud af samarbejdet?", False),
+])
+def test_follow_ups_are_the_elliptical_ones(question: str, follow: bool) -> None:
+    from knowledge.query import is_follow_up
+
+    assert is_follow_up(question) is follow
+
+
+def test_a_complete_question_after_another_stands_alone(casebase) -> None:
+    first = "Hvorfor spiller de unge e-sport på biblioteket?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": "..."}]
+    alone = casebase.ask("Hvad var svært i samarbejdet?")
+    after = casebase.ask("Hvad var svært i samarbejdet?", history=history)
+    assert [s.chunk_id for s in after.sources] == [s.chunk_id for s in alone.sources] and not after.notice
+    elliptical = casebase.ask("og det svære?", history=history)
+    assert first in elliptical.notice  # says what it searched for

@@ -392,9 +392,19 @@ def test_cli_errors_are_one_line_exit_1(run, args, says):
     assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], res.stderr
 
 
-def test_cli_add_needs_a_question(run):
-    res = run("add", "Frø")
-    assert res.exit_code == 2 and "--question" in res.stderr
+def test_cli_add_without_a_question_searches_for_the_name(run):
+    res = run("add", "Frivillige")
+    assert res.exit_code == 0, res.output
+    out = json.loads(run("list", "--json").stdout)
+    assert [(t["name"], t["questions"]) for t in out["themes"]] == [("Frivillige", ["Frivillige"])]
+
+
+def test_cli_a_changed_decision_says_what_it_replaced(run, casebase):
+    assert run("add", "Frø", "-q", "seeds").exit_code == 0
+    chunk = casebase.find("seeds", mode="words").sources[0].chunk_id
+    assert "it was" not in run("code", "Frø", chunk).output
+    res = run("reject", "Frø", chunk)
+    assert res.exit_code == 0 and "(it was accepted before)" in res.output
 
 
 @pytest.mark.parametrize("cmd", [[], ["add"], ["list"], ["remove"], ["rename"], ["code"], ["reject"], ["unmark"], ["codings"]])

@@ -65,7 +65,8 @@ def answer_controls(settings: Settings, *, key: str = "chat") -> tuple[str, int 
             "Set `CASEBASE_LLM` (e.g. `ollama:llama3.1`) for written answers."
         )
     k = side.number_input(
-        "Most quotes per answer", min_value=0, max_value=100, value=0, step=1, key=f"{key}-k",
-        help="0: every interview with a relevant answer is quoted. A number caps the quotes.",
+        "Most quotes per answer", min_value=1, max_value=100, value=None, step=1, key=f"{key}-k",
+        placeholder="all relevant quotes",
+        help="Empty: every interview with a relevant answer is quoted. A number caps the quotes.",
     )
-    return str(mode), (int(k) or None)
+    return str(mode), (int(k) if k else None)

@@ -38,6 +38,15 @@ def _with_code(text: str) -> str:
     return re.sub(r"\\`(.+?)\\`", lambda m: "`" + re.sub(r"\\(.)", r"\1", m.group(1)).replace("`", "") + "`", escape_md(text))
 
 
+# under a refusal, in the language the refusal itself is in
+REFUSAL_HINT = {
+    "en": "Nothing in the interviews was close enough to cite. Try other words (Danish or English both work), "
+          "remove filters, or look through the Quote finder.",
+    "da": "Intet i interviewene var tæt nok på til at blive citeret. Prøv med andre ord (dansk og engelsk virker "
+          "begge), fjern filtre, eller søg i Quote finder.",
+}
+
+
 def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: bool = True,
                   actions: CardActions | None = None) -> None:
     """An assistant turn: the answer text with citation badges, its notices, then its sources."""
@@ -45,10 +54,7 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
         st.warning(escape_md(answer.notice), icon=":material/info:")
     if answer.refused:
         st.info(escape_md(answer.answer or "No passage in the interviews answers this."), icon=":material/search_off:")
-        st.caption(
-            "Nothing in the interviews was close enough to cite. Try other words (Danish or English both work), "
-            "remove filters, or look through the Quote finder."
-        )
+        st.caption(REFUSAL_HINT.get(answer.language, REFUSAL_HINT["en"]))
         return
     st.markdown(answer_markdown(answer.answer))
     if answer.flagged:

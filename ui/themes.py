@@ -313,7 +313,7 @@ def export_bytes(svc: Any, kind: str, proposed: bool) -> bytes:
     if kind == "csv":
         return csv_bytes(quotes_csv(codings))
     if kind == "xlsx":
-        cols, grid = svc.matrix(themes).table()
+        cols, grid = svc.matrix(themes).table(coded_only=not proposed)
         return xlsx_bytes({"Quotes": ([coding_row(c) for c in codings], QUOTE_COLUMNS), "Matrix": (grid, cols)})
     if kind == "md":
         return markdown_report(themes, codings).encode("utf-8")
