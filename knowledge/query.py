@@ -28,7 +28,7 @@ _SAY_DA = r"(?:siger|sagde|mener|fortæller|fortalte|tænker|synes|oplever|nævn
 
 FRAMES = [re.compile(p, re.IGNORECASE) for p in (
     rf"^(?:what|how)\s+(?:do|does|did)\s+{_WHO_EN}\s+{_SAY_EN}\s+(?:us\s+)?(?:about|of|on|regarding|concerning)\s+",
-    rf"^what\s+(?:is|was|gets)\s+(?:said|told)\s+(?:about|of|on)\s+",
+    r"^what\s+(?:is|was|gets)\s+(?:said|told)\s+(?:about|of|on)\s+",
     r"^(?:tell\s+me|tell\s+us)\s+(?:about|of)\s+",
     rf"^hvad\s+{_SAY_DA}\s+{_WHO_DA}\s+om\s+",
     r"^hvad\s+(?:bliver|blev)\s+der\s+(?:sagt|fortalt)\s+om\s+",
