@@ -310,6 +310,12 @@ def test_add_to_theme_from_a_chat_source_card(db: Path) -> None:
     # nothing chosen: a message, nothing coded
     ok(at.button(key="m1-1-theme-add").click().run())
     assert any("Choose a theme" in e.value for e in at.error)
+    # a quote can be turned down for a theme from its card too
+    last = answer.sources[-1]
+    at.selectbox(key=f"m1-{last.n}-theme-pick").set_value("Udfordringer")
+    ok(at.button(key=f"m1-{last.n}-theme-reject").click().run())
+    [rejected] = book.codings("Udfordringer", "rejected")
+    assert rejected.source.quote == last.quote and book.is_rejected("Udfordringer", last)
 
 
 def test_chat_cards_do_not_create_the_themes_file(db: Path) -> None:

@@ -109,9 +109,25 @@ class ThemeAdder:
                               placeholder=f"e.g. {EXAMPLE_NAME}")
                 if question.strip():
                     st.caption(f"A new theme searches for \u201c{escape_md(question.strip())}\u201d.")
-                st.form_submit_button("Add", type="primary", icon=":material/add:", key=f"{key}-theme-add",
-                                      on_click=self._add, args=(s, key, question.strip()))
+                with st.container(horizontal=True, gap="small"):
+                    st.form_submit_button("Add", type="primary", icon=":material/add:", key=f"{key}-theme-add",
+                                          on_click=self._add, args=(s, key, question.strip()))
+                    if names:
+                        # a decision too: the matrix never proposes it for that theme again
+                        st.form_submit_button("Not this theme", icon=":material/block:", key=f"{key}-theme-reject",
+                                              on_click=self._reject, args=(s, key, question.strip()),
+                                              help="Reject the quote for the chosen theme")
             show_problem(key)
+
+    def _reject(self, s: Source, key: str, question: str) -> None:
+        pick = st.session_state.get(f"{key}-theme-pick")
+        if not pick:
+            st.session_state[PROBLEM + key] = "Choose the theme this quote does not belong to."
+            return
+        ok, _ = attempt(key, lambda: self.svc.themes.reject(pick, s, found_by=question))
+        if ok:
+            _changed()
+            st.toast(f"Rejected for **{escape_md(pick)}**: not proposed for it again", icon=":material/block:")
 
     def _add(self, s: Source, key: str, question: str) -> None:
         pick = st.session_state.get(f"{key}-theme-pick")
