@@ -100,7 +100,9 @@ class LexicalIndex:
         nothing else: what the question asks, for matching the interviews' questions."""
         words = query.split()
         keep = [w for w in words if not (_WORD.search(w) and self.topical(_WORD.findall(w.lower())[0], share))]
-        if len(keep) == len(words) or not any(tokenize(w, "da") or tokenize(w, "en") for w in keep):
+        # what is left must say something in either language: "what do they say about the
+        # volunteers" without "volunteers" is "de"/"the", which embeds as noise
+        if len(keep) == len(words) or not any(tokenize(w, "da") and tokenize(w, "en") for w in keep):
             return None
         return " ".join(keep)
 

@@ -97,3 +97,14 @@ def test_a_complete_question_after_another_stands_alone(casebase) -> None:
     assert [s.chunk_id for s in after.sources] == [s.chunk_id for s in alone.sources] and not after.notice
     elliptical = casebase.ask("og det svære?", history=history)
     assert first in elliptical.notice  # says what it searched for
+
+
+def test_focus_is_what_the_question_asks_beyond_the_topic() -> None:
+    from knowledge.lexical import LexicalIndex
+
+    texts = [f"De frivillige på biblioteket hjalp med opgave {i}." for i in range(12)] + ["Budgettet var for lille."] * 3
+    index = LexicalIndex(texts, ["da"] * len(texts))
+    assert index.focus("Hvilke barrierer mødte de frivillige?") == "Hvilke barrierer mødte de"
+    # when the topic word is all the question asks about, nothing is left worth embedding
+    assert index.focus("de frivillige") is None
+    assert index.focus("Budgettet") is None  # not topical: nothing removed
