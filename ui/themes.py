@@ -164,7 +164,8 @@ def add_form(svc: Any, *, first: bool = False) -> None:
         st.text_area("Questions or search phrases, one per line (Danish or English)", key="theme-add-questions",
                      placeholder=f"e.g. {EXAMPLE_QUESTION}\nWhat gets in the way of partnerships?", height=100,
                      help="Each line is searched like a question in the chat; a quote answers the theme when it "
-                          "answers any of them. Leave empty to search for the name itself.")
+                          "answers any of them. Ask it in Danish and in English, and in the words the interviews "
+                          "use: each wording finds interviews the others miss. Leave empty to search for the name itself.")
         st.form_submit_button("Add theme", type="primary", icon=":material/add:", key="theme-add-go",
                               on_click=_add_theme, args=(svc,))
     show_problem("theme-add")
