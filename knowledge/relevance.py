@@ -52,9 +52,6 @@ FEATURES = (
     "focus",  # raw cosine of the question without the case base's topic words (see LexicalIndex.focus)
     "focus_q",  # the same against the interview's question
     "focus_q_doc_gap",  # the chunk's question vs the interview's best match for the focus
-    "dense_z",  # the dense cosine in standard deviations above the question's mean: does it stand out?
-    "focus_z",  # the same for the focus
-    "fused_z",  # the same for the fused ranking score
 )
 
 
@@ -106,14 +103,6 @@ def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.
     return best[codes]
 
 
-def _z(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Standard scores over the searched chunks: how far a chunk stands out from the rest
-    for this question, comparable between case bases whose cosines sit at other levels."""
-    sel = values[mask]
-    sd = float(sel.std()) if sel.size else 0.0
-    return (values - float(sel.mean())) / sd if sd > 1e-9 else np.zeros(len(values))
-
-
 def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
     """The feature matrix (one row per chunk of the snapshot, ``FEATURES`` order).
     Rows outside the filter mask are computed too but never used."""
@@ -137,9 +126,6 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
     f_q = q if legs.focus_q is None else legs.focus_q.astype(np.float64)
     f_q_doc_best = _per_doc_max(f_q, docs, mask)
     cols = {
-        "dense_z": _z(sims, mask),
-        "focus_z": _z(f_sims, mask),
-        "fused_z": _z(fused.astype(np.float64), mask),
         "dense": sims,
         "dense_rel": rescale(legs.dense[0], mask) if legs.dense else np.zeros(n),
         "dense_top": np.full(n, top),

@@ -106,15 +106,3 @@ def test_interviews_that_answer_in_their_own_words_are_quoted_with_the_real_mode
     assert all(s.relevance >= 0.3 for s in ans.sources)
     off = cb.ask("Hvad mener de om klimaforandringer og CO2-udledning?")
     assert off.refused and off.sources == []
-
-
-def test_standing_out_is_measured_over_the_searched_chunks_only():
-    from knowledge.relevance import _z
-
-    values = np.array([0.8, 0.8, 0.9, 0.5])
-    mask = np.array([True, True, True, False])  # the last chunk is filtered out
-    z = _z(values, mask)
-    sel = values[:3]
-    assert np.allclose(z[:3], (sel - sel.mean()) / sel.std())
-    assert z[2] > 1.0 > z[0]
-    assert not _z(np.full(4, 0.7), np.ones(4, bool)).any()  # nothing stands out: all zero
