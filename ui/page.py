@@ -35,3 +35,13 @@ def open_page(retry_key: str, *, facets: bool = False, error_title: str | None =
         show_error(err, retry_key=retry_key)
         return None
     return PageContext(settings, svc, stats, values)
+
+
+def has_interviews(page: PageContext, why: str = "") -> bool:
+    """False (after saying so, with a way to the Ingest page) when the case base is empty.
+    ``why`` says what the page would need them for."""
+    if page.stats.get("documents"):
+        return True
+    st.info(f"The case base is empty{why}. Ingest the sample on the Ask page, or upload interviews on the Ingest page.")
+    st.page_link("views/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
+    return False

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui.controls import sidebar_filters
 from ui.export import quotes_csv
-from ui.page import open_page
+from ui.page import has_interviews, open_page
 from ui.render import show_error, source_card
 from ui.state import AppError, call, interview_lookup
 from ui.themes import ThemeAdder
@@ -34,9 +34,7 @@ def main() -> None:
     settings, svc, stats = page.settings, page.svc, page.stats
 
     filters = sidebar_filters(stats, page.facets, key="quotes")
-    if not stats.get("documents"):
-        st.info("The case base is empty. Ingest the sample on the Ask page, or upload interviews on the Ingest page.")
-        st.page_link("views/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
+    if not has_interviews(page):
         return
 
     with st.form("quote-search", border=False):

@@ -11,7 +11,7 @@ import streamlit as st
 from knowledge.types import Coding, Theme
 from ui import themes as ut
 from ui.controls import sidebar_filters
-from ui.page import open_page
+from ui.page import has_interviews, open_page
 from ui.render import show_error
 from ui.state import AppError, call
 from ui.text import escape_md
@@ -34,10 +34,7 @@ def main() -> None:
         return
     settings, svc, stats = page.settings, page.svc, page.stats
     filters = sidebar_filters(stats, page.facets, key="themes")
-    if not stats.get("documents"):
-        st.info("The case base is empty: themes are found in interviews. Ingest the sample on the Ask page, "
-                "or upload interviews on the Ingest page.")
-        st.page_link("views/ingest.py", label="Go to Ingest", icon=":material/upload_file:")
+    if not has_interviews(page, ": themes are found in interviews"):
         return
     try:
         themes = ut.read(lambda: svc.themes.list())
