@@ -40,7 +40,7 @@ eval: venv
 # The hash embedder is for tests only: a bag of words, whose threshold only balances precision and coverage.
 fit: venv
 	$(PY) -m eval.fit
-	$(PY) -m eval.fit --embedder hash --refusal 0.0
+	$(PY) -m eval.fit --embedder hash --refusal 0.0 --no-per-language
 
 bench: venv
 	$(PY) -m bench.run

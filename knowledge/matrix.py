@@ -29,39 +29,47 @@ PER_CELL = 2  # quotes per cell: the best, and a second only when it clears the 
 
 @dataclass
 class ThemeScores:
-    """One theme over the snapshot: per chunk the best relevance over its questions and
-    which question gave it."""
+    """One theme over the snapshot: per chunk the best relevance over its questions, which
+    question gave it, and that question's thresholds (fitted per question language)."""
 
     theme: Theme
     rel: np.ndarray
     fused: np.ndarray
     by: np.ndarray  # index into theme.questions of the question that scored best
-    model: RelevanceModel
+    bar: np.ndarray  # the threshold an interview's best quote must reach
+    weak: np.ndarray  # the threshold of a weaker match
+    extra: np.ndarray  # the threshold of a second quote of the same interview
 
 
 def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg: RetrievalConfig = RetrievalConfig(),
                  store=None, model: RelevanceModel | None = None) -> ThemeScores:
     n = len(corpus)
     rel, fused, by = np.zeros(n), np.zeros(n), np.zeros(n, np.int64)
+    bar, weak, extra = np.ones(n), np.ones(n), np.ones(n)
+    margin = np.full(n, -np.inf)
     model = model or model_for(corpus.model)
     for j, q in enumerate(q for q in theme.questions if q.strip()):
         s = score(corpus, q, filters, cfg, store, model=model)
-        better = s.rel > rel
+        m = s.model  # with the thresholds of this question's language
+        # questions in different languages have different bars: the best is the one it clears most
+        better = (s.rel - m.threshold) > margin
+        margin = np.where(better, s.rel - m.threshold, margin)
         rel = np.where(better, s.rel, rel)
         fused = np.where(better, s.fused, fused)
         by = np.where(better, j, by)
-    return ThemeScores(theme, rel, fused, by, model)
+        bar = np.where(better, m.threshold, bar)
+        weak = np.where(better, m.weak_threshold, weak)
+        extra = np.where(better, max(m.threshold, m.extra_threshold), extra)
+    return ThemeScores(theme, rel, fused, by, bar, weak, extra)
 
 
 def cell_rows(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int = PER_CELL,
               skip: Callable[[int], bool] | None = None) -> dict[str, list[int]]:
     """Per interview, the rows of its cell, best first: its best quote at or above the
-    model's threshold, further ones only above the stricter per-interview bar (as in
+    threshold, further ones only above the stricter per-interview bar (as in
     ``answer.choose``). Interviews with nothing relevant are absent. ``skip(row)``
     leaves out quotes the researcher rejected for this theme."""
-    m = ts.model
-    extra = max(m.threshold, m.extra_threshold)
-    rows = np.flatnonzero(mask & (ts.rel >= m.threshold))
+    rows = np.flatnonzero(mask & (ts.rel >= ts.bar))
     rows = rows[np.lexsort((-ts.fused[rows], -ts.rel[rows]))]
     docs = corpus.columns["doc_id"]
     out: dict[str, list[int]] = {}
@@ -74,16 +82,15 @@ def cell_rows(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int =
             continue
         seen.add(key)
         got = out.setdefault(doc, [])
-        if len(got) < per_cell and (not got or ts.rel[r] >= extra):
+        if len(got) < per_cell and (not got or ts.rel[r] >= ts.extra[r]):
             got.append(r)
     return out
 
 
 def weaker(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, skip: Callable[[int], bool] | None = None) -> dict[str, int]:
-    """Per interview, its best quote between the model's weak threshold and its
-    threshold: a match too weak to stand as the interview's answer, but worth a look."""
-    m = ts.model
-    rows = np.flatnonzero(mask & (ts.rel >= m.weak_threshold) & (ts.rel < m.threshold))
+    """Per interview, its best quote between the weak threshold and the threshold: a
+    match too weak to stand as the interview's answer, but worth a look."""
+    rows = np.flatnonzero(mask & (ts.rel >= ts.weak) & (ts.rel < ts.bar))
     rows = rows[np.argsort(-ts.rel[rows], kind="stable")]
     docs = corpus.columns["doc_id"]
     out: dict[str, int] = {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +66,18 @@ class RelevanceModel:
     weak_threshold: float  # relevance from which a quote is offered as a weaker match
     fitted_for: str = ""
     extra_threshold: float = 0.0  # relevance a second or third quote of the same interview needs
+    # per question language, the threshold fitted for it: answering an English question from
+    # Danish interviews, the model is less sure of the same evidence, so the same precision
+    # comes at a lower relevance (eval/README.md)
+    by_language: dict[str, float] = field(default_factory=dict)
+
+    def for_language(self, language: str) -> "RelevanceModel":
+        """This model with the thresholds fitted for questions in ``language``."""
+        t = self.by_language.get(language)
+        if t is None or t == self.threshold:
+            return self
+        ratio = self.weak_threshold / self.threshold if self.threshold else 0.5
+        return replace(self, threshold=t, weak_threshold=round(t * ratio, 3), extra_threshold=max(self.extra_threshold, t))
 
     def predict(self, feats: np.ndarray) -> np.ndarray:
         if not len(feats):
@@ -84,6 +96,7 @@ class RelevanceModel:
             "weak_threshold": self.weak_threshold,
             "fitted_for": self.fitted_for,
             "extra_threshold": self.extra_threshold,
+            "by_language": dict(self.by_language),
         }
 
     @classmethod
@@ -93,7 +106,8 @@ class RelevanceModel:
             raise ValueError(f"{MODEL_FILE.name}: fitted on other features; refit with `python -m eval.fit`")
         return cls(names, np.asarray(d["mean"]), np.asarray(d["scale"]), np.asarray(d["coef"]), float(d["intercept"]),
                    float(d["threshold"]), float(d["weak_threshold"]), d.get("fitted_for", ""),
-                   float(d.get("extra_threshold", d["threshold"])))
+                   float(d.get("extra_threshold", d["threshold"])),
+                   {str(k): float(v) for k, v in (d.get("by_language") or {}).items()})
 
 
 def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -272,10 +272,12 @@ def score(
     n = len(corpus)
     if n == 0 or not mask.any():
         z = np.zeros(n)
-        return Scored(query, detect(query), mask, z, np.zeros((n, len(model.names))), z, model)
+        language = detect(query)
+        return Scored(query, language, mask, z, np.zeros((n, len(model.names))), z, model.for_language(language))
     legs, fused, feats = featurize(corpus, query, mask, cfg, store, filters, extra_queries)
     rel = np.where(mask, model.predict(feats), 0.0)
-    return Scored(query, legs.language, mask, fused, feats, rel, model)
+    # the thresholds fitted for questions in this language decide what answers
+    return Scored(query, legs.language, mask, fused, feats, rel, model.for_language(legs.language))
 
 
 def search(

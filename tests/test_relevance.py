@@ -106,3 +106,22 @@ def test_interviews_that_answer_in_their_own_words_are_quoted_with_the_real_mode
     assert all(s.relevance >= 0.3 for s in ans.sources)
     off = cb.ask("Hvad mener de om klimaforandringer og CO2-udledning?")
     assert off.refused and off.sources == []
+
+
+def test_thresholds_follow_the_question_language(casebase):
+    from dataclasses import replace as _replace
+
+    from knowledge.relevance import RelevanceModel, model_for
+
+    base = model_for(casebase.corpus().model)
+    model = _replace(base, by_language={"en": round(base.threshold / 2, 3)})
+    assert RelevanceModel.from_dict(model.to_dict()).by_language == model.by_language
+    en = model.for_language("en")
+    assert en.threshold == model.by_language["en"] and en.weak_threshold < en.threshold
+    assert model.for_language("da") is model  # no threshold of its own: the pooled one
+    from knowledge.retrieve import relevant
+
+    corpus = casebase.corpus()
+    res_en = relevant(corpus, "Why were the seed packets unreadable?", cfg=casebase.config, model=model)
+    res_da = relevant(corpus, "Hvorfor var parkeringspladserne et problem?", cfg=casebase.config, model=model)
+    assert res_en.model.threshold == model.by_language["en"] and res_da.model.threshold == base.threshold
