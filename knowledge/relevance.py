@@ -52,6 +52,7 @@ FEATURES = (
     "focus",  # raw cosine of the question without the case base's topic words (see LexicalIndex.focus)
     "focus_q",  # the same against the interview's question
     "focus_q_doc_gap",  # the chunk's question vs the interview's best match for the focus
+    "focus_found",  # the question has topic words to remove, so "focus" is not just "dense" again
 )
 
 
@@ -140,6 +141,7 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
     f_q = q if legs.focus_q is None else legs.focus_q.astype(np.float64)
     f_q_doc_best = _per_doc_max(f_q, docs, mask)
     cols = {
+        "focus_found": np.full(n, 0.0 if legs.focus_sims is None else 1.0),
         "dense": sims,
         "dense_rel": rescale(legs.dense[0], mask) if legs.dense else np.zeros(n),
         "dense_top": np.full(n, top),
