@@ -142,7 +142,7 @@ def export_set(svc, specs: list[str], proposed: bool):
     """(themes, codings) to export: the saved themes (or those named / defined by
     ``specs``) with their accepted codings, and with ``proposed`` the matrix's unreviewed
     quotes. The app's export buttons use the same function."""
-    saved = svc.themes.list() if svc.settings.themes_path.exists() else []
+    saved = svc.saved_themes()
     themes = svc.resolve_themes(specs) if specs else saved
     known = {t.name for t in saved}  # an ad-hoc theme has no codings, only proposals
     codings = [c for t in themes if t.name in known for c in svc.themes.codings(t.name, "accepted")]

@@ -116,6 +116,11 @@ class Row:
     # (like the chat's weaker matches: labelled, never counted as the interview's answer)
     possible: dict[str, list[Coding]] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, doc_id: str, meta: dict) -> "Row":
+        """A row from an interview record or a chunk's metadata (who was interviewed)."""
+        return cls(doc_id, *(str(meta.get(k, "")) for k in ("interviewee", "role", "organisation", "case")))
+
     def to_dict(self) -> dict:
         def dump(items: list[Coding]) -> list[dict]:
             return [{**c.source.to_dict(), "status": c.status, "found_by": c.found_by} for c in items]
@@ -178,15 +183,9 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
     mask = corpus.mask(filters)
     docs = corpus.columns["doc_id"]
     in_view = {str(d) for d in docs[mask]}
-    rows: dict[str, Row] = {}
-    for rec in interviews or []:
-        if rec.get("doc_id") in in_view:
-            rows[rec["doc_id"]] = Row(rec["doc_id"], str(rec.get("interviewee", "")), str(rec.get("role", "")),
-                                      str(rec.get("organisation", "")), str(rec.get("case", "")))
+    rows = {rec["doc_id"]: Row.of(rec["doc_id"], rec) for rec in interviews or [] if rec.get("doc_id") in in_view}
     for d in sorted(in_view - rows.keys()):
-        r = int(corpus.rows_of(d)[0])
-        meta = corpus.meta(r)
-        rows[d] = Row(d, str(meta.get("interviewee", "")), str(meta.get("role", "")), str(meta.get("organisation", "")), str(meta.get("case", "")))
+        rows[d] = Row.of(d, corpus.meta(int(corpus.rows_of(d)[0])))
     for theme in themes:
         accepted, rejected = decided(theme.name) if decided else ([], None)
         for c in accepted:
@@ -203,8 +202,9 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
             cell = rows[doc].cells.setdefault(theme.name, [])
             have = {c.source.quote.strip() for c in cell}
             for r in picked:
-                if corpus.texts[r].strip() not in have and source_of(r).quote.strip() not in have:
-                    cell.append(coding(r, "proposed"))
+                c = coding(r, "proposed")
+                if corpus.texts[r].strip() not in have and c.source.quote.strip() not in have:
+                    cell.append(c)
         for doc, r in weaker(corpus, ts, mask, skip).items():
             if not rows[doc].cells.get(theme.name):
                 rows[doc].possible[theme.name] = [coding(r, "possible")]

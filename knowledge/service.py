@@ -312,13 +312,19 @@ class Casebase:
                     self._themes = ThemeBook(self.settings.themes_path)
         return self._themes
 
+    @property
+    def has_themes(self) -> bool:
+        """Has anyone made a theme? Reading never creates the themes file: only a change does."""
+        return self._themes is not None or self.settings.themes_path.exists()
+
+    def saved_themes(self) -> list[Theme]:
+        return self.themes.list() if self.has_themes else []
+
     def source_of(self, chunk_id: str) -> Source | None:
         """The whole chunk as a quote with its citation (None: no such chunk now)."""
         corpus = self.corpus()
         row = corpus.row_of.get(chunk_id)
-        if row is None:
-            return None
-        return _source(1, Hit(row, chunk_id, corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
+        return None if row is None else _row_source(corpus, row, 1)
 
     def _reanchor_codings(self, corpus: Corpus) -> None:
         """Follow the codings to where their quotes are now, once per store version (a sync
@@ -328,7 +334,7 @@ class Casebase:
             return
         try:
             # no file yet: nobody made a theme, so nothing to anchor (and nothing to create)
-            if self._themes is None and not self.settings.themes_path.exists():
+            if not self.has_themes:
                 self._anchored = corpus.version
                 return
             if self.themes.has_codings():
@@ -352,10 +358,7 @@ class Casebase:
         """The theme matrix: every interview the filters select, and per theme its accepted
         quotes first, then the quotes relevance proposes (rejected ones never again)."""
         corpus = self.corpus()
-        book = self.themes if (self._themes is not None or self.settings.themes_path.exists()) else None
-
-        def source_of(row: int) -> Source:
-            return _source(0, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
+        book = self.themes if self.has_themes else None
 
         def decided(name: str):
             if book is None or book.get(name) is None:
@@ -363,13 +366,14 @@ class Casebase:
             accepted = [c for c in book.codings(name, "accepted") if c.anchor != "lost"]
             return accepted, book.rejection_test(name)
 
-        return _matrix.build(corpus, themes, source_of, filters, self.config, self.store, per_cell, decided, self.interviews())
+        return _matrix.build(corpus, themes, lambda row: _row_source(corpus, row), filters, self.config, self.store,
+                             per_cell, decided, self.interviews())
 
     def resolve_themes(self, specs: list[str]) -> list[Theme]:
         """Themes from the command line or a form: ``NAME=QUESTION`` (the same NAME again adds
         a question), the name of a saved theme, or a question (its own name)."""
         out: dict[str, Theme] = {}
-        saved = {t.name.casefold(): t for t in self.themes.list()} if self.settings.themes_path.exists() else {}
+        saved = {t.name.casefold(): t for t in self.saved_themes()}
         for spec in specs:
             name, sep, question = spec.partition("=")
             name, question = name.strip(), question.strip()
@@ -388,6 +392,11 @@ class Casebase:
 def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:
     """The words of the question, for choosing which sentences of a long passage to quote."""
     return {w.lower().strip("?.,!") for w in " ".join((query, *extra)).split()}
+
+
+def _row_source(corpus: Corpus, row: int, n: int = 0) -> Source:
+    """A chunk of the snapshot as a whole quote with its citation (themes, codings)."""
+    return _source(n, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
 
 
 def _source(n: int, hit: Hit, terms: set[str]) -> Source:

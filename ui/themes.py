@@ -92,8 +92,7 @@ class ThemeAdder:
     def names(self) -> list[str]:
         if self._names is None:
             try:
-                exists = self.svc.settings.themes_path.exists()
-                self._names = [t.name for t in self.svc.themes.list()] if exists else []
+                self._names = [t.name for t in self.svc.saved_themes()]
             except Exception:  # a card must render even when the themes file cannot be read
                 self._names = []
         return self._names
