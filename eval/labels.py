@@ -17,6 +17,8 @@ CORPUS_DIRS = [ROOT / "data" / "interviews", ROOT / "eval" / "corpus"]
 QUESTIONS = ROOT / "eval" / "questions.yaml"
 HELDOUT_DIRS = [ROOT / "eval" / "heldout" / "corpus"]
 HELDOUT_QUESTIONS = ROOT / "eval" / "heldout" / "questions.yaml"
+HELDOUT2_DIRS = [ROOT / "eval" / "heldout2" / "corpus"]
+HELDOUT2_QUESTIONS = ROOT / "eval" / "heldout2" / "questions.yaml"
 EXTENSIONS = {".txt", ".md", ".html", ".htm", ".docx", ".pdf"}
 
 
