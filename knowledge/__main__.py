@@ -130,9 +130,11 @@ def search(query: str, store: Path | None, k: int | None, mode: str, filters: tu
             more = f" (showing {len(hits)}; --k for more)" if found.total > len(hits) else ""
             click.echo(found.count_line() + more)
         elif not hits:
-            click.echo("No relevant quotes found.")
+            click.echo("The store has no quotes to search (or none the filters leave).")
         for h in hits:
-            click.echo(f"[{h.n}] ({h.score:.3f}) {h.citation()}")
+            # a meaning search ranks; how well each quote matches is its relevance, weak ones said so
+            rate = f"{h.relevance:.2f}{' weak' if h.weak else ''}" if found.mode == "meaning" else f"{h.score:.3f}"
+            click.echo(f"[{h.n}] ({rate}) {h.citation()}")
 
     _run(go)
 

@@ -22,18 +22,23 @@ from knowledge.types import Answer, Source
 
 MAX_QUOTE_CHARS = 420
 
+# The lead says what was found, never what was not seen: an interview without a quote
+# may have a weaker match (offered apart) or no match found, not "nothing on it".
 LEAD = {
-    "en": "{m} of the {total} interviews speak to this; the other {rest} say nothing on it. The best quote from each:",
-    "da": "{m} af de {total} interview taler om det; de øvrige {rest} siger intet om det. Det bedste citat fra hvert:",
+    "en": "{m} of the {total} interviews answer this{tail}. The best quote from each:",
+    "da": "{m} af de {total} interview svarer på det{tail}. Det bedste citat fra hvert:",
 }
 LEAD_ALL = {
-    "en": "All {total} interviews speak to this. The best quote from each:",
-    "da": "Alle {total} interview taler om det. Det bedste citat fra hvert:",
+    "en": "All {total} interviews answer this. The best quote from each:",
+    "da": "Alle {total} interview svarer på det. Det bedste citat fra hvert:",
 }
 LEAD_ONE = {
-    "en": "One of the {total} interviews speaks to this; the other {rest} say nothing on it:",
-    "da": "Et af de {total} interview taler om det; de øvrige {rest} siger intet om det:",
+    "en": "One of the {total} interviews answers this{tail}:",
+    "da": "Et af de {total} interview svarer på det{tail}:",
 }
+TAIL_WEAK = {"en": "; {w} more have weaker matches (below)", "da": "; {w} mere har svagere match (nedenfor)"}
+TAIL_WEAK_ONE = {"en": "; 1 more has a weaker match (below)", "da": "; 1 mere har et svagere match (nedenfor)"}
+TAIL_NONE = {"en": "; no match was found in {s}", "da": "; i {s} blev der ikke fundet noget match"}
 MORE = {"en": "more from this interview", "da": "mere fra dette interview"}
 REFUSAL = {
     "en": "I found nothing in the interviews that answers this question.",
@@ -96,37 +101,27 @@ def number_by_appearance(sources: list[Source]) -> list[Source]:
     return [s if s.n == i else replace(s, n=i) for i, s in enumerate(ordered, 1)]
 
 
-def choose(hits: list, threshold: float, weak_threshold: float, k: int | None = None,
-           extra_threshold: float | None = None, per_doc: int = 3, n_weak: int = 5) -> tuple[list, list]:
-    """(answer, weaker matches) from hits sorted by relevance. The answer goes through
-    the interviews: each interview's best quote at or above ``threshold`` (interviews in
-    order of their best), then its second and third best where they reach
-    ``extra_threshold`` (a stricter bar: an interview's further quotes are less often
-    answers); ``k`` caps the total. Weaker matches (``weak_threshold`` up to
-    ``threshold``) are offered apart, never mixed into the answer."""
-    extra = threshold if extra_threshold is None else max(threshold, extra_threshold)
-    by_doc: dict[str, list] = {}
-    for h in hits:
-        doc = _doc_of(h)
-        bar = threshold if doc not in by_doc else extra
-        if h.relevance >= bar and len(by_doc.get(doc, ())) < per_doc:
-            by_doc.setdefault(doc, []).append(h)
-    shown = [items[i] for i in range(per_doc) for items in by_doc.values() if i < len(items)]
-    if k is not None:
-        shown = shown[: max(k, 0)]
-    weak = [h for h in hits if weak_threshold <= h.relevance < threshold][:n_weak]
-    return shown, weak
+def lead(language: str, m: int, total: int, weaker: int = 0, silent: int = 0) -> str:
+    """How many interviews answer, how many more have weaker matches, and in how many no
+    match was found (the rest, when the caller does not say)."""
+    lang = language if language in LEAD else "en"
+    if m >= total:
+        return LEAD_ALL[lang].format(total=total) if total > 1 else ""
+    weaker = min(weaker, total - m)
+    silent = min(silent, total - m - weaker)
+    tail = ""
+    if weaker:
+        tail += (TAIL_WEAK_ONE if weaker == 1 else TAIL_WEAK)[lang].format(w=weaker)
+    if silent:
+        tail += TAIL_NONE[lang].format(s=silent)
+    return (LEAD_ONE if m == 1 else LEAD)[lang].format(m=m, total=total, tail=tail)
 
 
-def _doc_of(item) -> str:
-    """The interview of a retrieval Hit or of a Source."""
-    doc = getattr(item, "doc_id", None)
-    return str(doc if doc is not None else item.metadata.get("doc_id", ""))
-
-
-def extractive(question: str, language: str, sources: list[Source], refused: bool, interviews: int = 0) -> str:
-    """Lead sentence in the question's language (how many interviews speak to it and
-    how many say nothing), then per interview its best quote, with the others cited."""
+def extractive(question: str, language: str, sources: list[Source], refused: bool, interviews: int = 0,
+               weaker: int = 0, silent: int = 0) -> str:
+    """Lead sentence in the question's language (how many interviews answer, how many have
+    weaker matches, in how many no match was found), then per interview its best quote,
+    with the others cited."""
     if refused or not sources:
         return REFUSAL.get(language, REFUSAL["en"])
     lang = language if language in LEAD else "en"
@@ -135,13 +130,8 @@ def extractive(question: str, language: str, sources: list[Source], refused: boo
         groups.setdefault(s.doc_id, []).append(s)
     m = len(groups)
     total = max(interviews, m)
-    if m == total:
-        lead = LEAD_ALL[lang].format(total=total) if total > 1 else ""
-    elif m == 1:
-        lead = LEAD_ONE[lang].format(total=total, rest=total - 1)
-    else:
-        lead = LEAD[lang].format(m=m, total=total, rest=total - m)
-    lines = [lead, ""] if lead else []
+    first = lead(lang, m, total, weaker, silent)
+    lines = [first, ""] if first else []
     for items in groups.values():
         first = items[0]
         who = first.interviewee or first.doc_id
@@ -283,11 +273,14 @@ def stream_llm(
             yield out
 
 
-def fallback_answer(question: str, language: str, sources: list[Source], refused: bool, why: str, interviews: int = 0) -> Answer:
+def fallback_answer(question: str, language: str, sources: list[Source], refused: bool, why: str, interviews: int = 0,
+                    weak: list[Source] | None = None, silent: list[str] | None = None) -> Answer:
     notice = FALLBACK_NOTICE.get(language, FALLBACK_NOTICE["en"]).format(why=why)
     sources = number_by_appearance(sources)
-    text = extractive(question, language, sources, refused, interviews)
-    return Answer(question, language, "extractive", text, sources, refused, notice, interviews=interviews)
+    weak, silent = weak or [], silent or []
+    text = extractive(question, language, sources, refused, interviews, len({s.doc_id for s in weak}), len(silent))
+    return Answer(question, language, "extractive", text, sources, refused, notice, weak=weak, interviews=interviews,
+                  silent=list(silent))
 
 
 def flag_notice(language: str, k: int) -> str:

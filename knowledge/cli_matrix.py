@@ -68,7 +68,7 @@ def _exports(m, csv_out: Path | None, xlsx_out: Path | None) -> None:
 
 def _print(m) -> None:
     """One block per theme: the interviews that speak to it with their best quote, then
-    those that say nothing (the question a matrix answers at a glance)."""
+    those with only a weaker match or no match found (the question a matrix answers at a glance)."""
     n = len(m.rows)
     if not n:
         click.echo("The store has no interviews yet (or none match the filters). Add some with: python -m ingest PATH")
@@ -85,8 +85,10 @@ def _print(m) -> None:
                 quote = c.source.quote if len(c.source.quote) <= 160 else c.source.quote[:159] + "\u2026"
                 click.echo(f"   [{mark}] {who}: \u201c{quote}\u201d  ({c.source.chunk_id})")
         silent = m.silent(t.name)
-        if silent:
-            click.echo("   nothing on it: " + "; ".join(r.interviewee or r.doc_id for r in silent))
+        none = m.unmatched(t.name)
+        if none:
+            # what was seen, not a claim about the interview: "says nothing" is never known
+            click.echo("   no match found: " + "; ".join(r.interviewee or r.doc_id for r in none))
         maybe = [(r, r.possible[t.name][0]) for r in silent if r.possible.get(t.name)]
         if maybe:
             click.echo("   weaker matches there, to review (not counted as answers):")

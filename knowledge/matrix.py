@@ -2,8 +2,8 @@
 relevant quotes for the theme, or nothing.
 
 A cell is decided by the same calibrated relevance that decides what a chat answer
-shows (knowledge/relevance.py), so "this interview says nothing on it" in the matrix
-means the same as the answer's "the other N say nothing on it". A theme asked in
+shows (knowledge/decide.py), so an empty cell, its weaker match and "no match found"
+mean the same as in the answer. A theme asked in
 several questions (a Danish and an English wording, or two angles on it) takes, per
 quote, the best relevance over its questions: a quote answers the theme when it
 answers any of them, and each wording catches interviews the other misses.
@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 
 from knowledge.corpus import Corpus
+from knowledge.decide import Bars, Decision, decide
+from knowledge.evidence import Evidence, evidence
 from knowledge.relevance import RelevanceModel, model_for
 from knowledge.retrieve import RetrievalConfig, score
 from knowledge.types import Coding, Source, Theme
@@ -39,6 +41,13 @@ class ThemeScores:
     bar: np.ndarray  # the threshold an interview's best quote must reach
     weak: np.ndarray  # the threshold of a weaker match
     extra: np.ndarray  # the threshold of a second quote of the same interview
+    accept: np.ndarray | None = None  # the bar at which a question is answerable by meaning
+    floor: np.ndarray | None = None  # an interview's best quote is a weaker match from here
+    evidence: Evidence | None = None  # what the theme's words find (any of its questions)
+
+    def bars(self) -> Bars:
+        return Bars(self.bar if self.accept is None else self.accept, self.bar, self.extra,
+                    self.weak if self.floor is None else self.floor)
 
 
 def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg: RetrievalConfig = RetrievalConfig(),
@@ -46,11 +55,18 @@ def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg:
     n = len(corpus)
     rel, fused, by = np.zeros(n), np.zeros(n), np.zeros(n, np.int64)
     bar, weak, extra = np.ones(n), np.ones(n), np.ones(n)
+    accept, floor = np.ones(n), np.ones(n)
     margin = np.full(n, -np.inf)
     model = model or model_for(corpus.model)
+    ev = Evidence(carriers=np.zeros(n, bool))
     for j, q in enumerate(q for q in theme.questions if q.strip()):
         s = score(corpus, q, filters, cfg, store, model=model)
         m = s.model  # with the thresholds of this question's language
+        found = evidence(corpus, q, s.mask)
+        if found.found:
+            ev.names += found.names
+            ev.docs |= found.docs
+            ev.carriers |= found.carriers
         # questions in different languages have different bars: the best is the one it clears most
         better = (s.rel - m.threshold) > margin
         margin = np.where(better, s.rel - m.threshold, margin)
@@ -60,45 +76,16 @@ def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg:
         bar = np.where(better, m.threshold, bar)
         weak = np.where(better, m.weak_threshold, weak)
         extra = np.where(better, max(m.threshold, m.extra_threshold), extra)
-    return ThemeScores(theme, rel, fused, by, bar, weak, extra)
+        accept = np.where(better, m.accept_bar, accept)
+        floor = np.where(better, m.floor_bar, floor)
+    return ThemeScores(theme, rel, fused, by, bar, weak, extra, accept, floor, ev)
 
 
-def cell_rows(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int = PER_CELL,
-              skip: Callable[[int], bool] | None = None) -> dict[str, list[int]]:
-    """Per interview, the rows of its cell, best first: its best quote at or above the
-    threshold, further ones only above the stricter per-interview bar (as in
-    ``answer.choose``). Interviews with nothing relevant are absent. ``skip(row)``
-    leaves out quotes the researcher rejected for this theme."""
-    rows = np.flatnonzero(mask & (ts.rel >= ts.bar))
-    rows = rows[np.lexsort((-ts.fused[rows], -ts.rel[rows]))]
-    docs = corpus.columns["doc_id"]
-    out: dict[str, list[int]] = {}
-    seen: set[tuple[str, str]] = set()
-    for r in rows:
-        r = int(r)
-        doc = str(docs[r])
-        key = (doc, corpus.texts[r].strip())
-        if key in seen or (skip is not None and skip(r)):
-            continue
-        seen.add(key)
-        got = out.setdefault(doc, [])
-        if len(got) < per_cell and (not got or ts.rel[r] >= ts.extra[r]):
-            got.append(r)
-    return out
-
-
-def weaker(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, skip: Callable[[int], bool] | None = None) -> dict[str, int]:
-    """Per interview, its best quote between the weak threshold and the threshold: a
-    match too weak to stand as the interview's answer, but worth a look."""
-    rows = np.flatnonzero(mask & (ts.rel >= ts.weak) & (ts.rel < ts.bar))
-    rows = rows[np.argsort(-ts.rel[rows], kind="stable")]
-    docs = corpus.columns["doc_id"]
-    out: dict[str, int] = {}
-    for r in rows:
-        doc = str(docs[r])
-        if doc not in out and not (skip is not None and skip(int(r))):
-            out[doc] = int(r)
-    return out
+def decide_theme(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int = PER_CELL,
+                 skip: Callable[[int], bool] | None = None) -> Decision:
+    """The theme's cells as a chat answer would decide them (knowledge/decide.py): per
+    interview its quotes, or its best weaker match, or no match found."""
+    return decide(corpus, mask, ts.rel, ts.fused, ts.bars(), ts.evidence, per_cell, skip)
 
 
 @dataclass
@@ -121,13 +108,15 @@ class Row:
         """A row from an interview record or a chunk's metadata (who was interviewed)."""
         return cls(doc_id, *(str(meta.get(k, "")) for k in ("interviewee", "role", "organisation", "case")))
 
-    def to_dict(self) -> dict:
+    def to_dict(self, themes: list[str] | None = None) -> dict:
+        """``themes``: every theme of the matrix, so an empty cell is listed as ``[]``."""
         def dump(items: list[Coding]) -> list[dict]:
             return [{**c.source.to_dict(), "status": c.status, "found_by": c.found_by} for c in items]
 
+        names = list(themes) if themes is not None else list(self.cells)
         return {"doc_id": self.doc_id, "interviewee": self.interviewee, "role": self.role,
                 "organisation": self.organisation, "case": self.case,
-                "cells": {name: dump(items) for name, items in self.cells.items()},
+                "cells": {name: dump(self.cells.get(name, [])) for name in names},
                 "possible": {name: dump(items) for name, items in self.possible.items() if items}}
 
 
@@ -139,11 +128,15 @@ class Matrix:
 
     def to_dict(self) -> dict:
         return {"themes": [{"name": t.name, "questions": list(t.questions)} for t in self.themes],
-                "interviews": [r.to_dict() for r in self.rows]}
+                "interviews": [r.to_dict([t.name for t in self.themes]) for r in self.rows]}
 
     def silent(self, theme: str) -> list[Row]:
-        """The interviews with nothing on ``theme``."""
+        """The interviews with no quote for ``theme``: a weaker match or no match found."""
         return [r for r in self.rows if not r.cells.get(theme)]
+
+    def unmatched(self, theme: str) -> list[Row]:
+        """The interviews with neither a quote nor a weaker match for ``theme``: no match found."""
+        return [r for r in self.rows if not r.cells.get(theme) and not r.possible.get(theme)]
 
     def codings(self) -> list[Coding]:
         """Every quote in every cell, theme by theme (for the exports)."""
@@ -198,14 +191,15 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
             s = replace(source_of(r), relevance=round(float(ts.rel[r]), 3))
             return Coding(theme.name, status, s, questions[int(ts.by[r])] if questions else "")
 
-        for doc, picked in cell_rows(corpus, ts, mask, per_cell, skip).items():
+        decision = decide_theme(corpus, ts, mask, per_cell, skip)
+        for doc, picked in decision.answered.items():
             cell = rows[doc].cells.setdefault(theme.name, [])
             have = {c.source.quote.strip() for c in cell}
             for r in picked:
                 c = coding(r, "proposed")
                 if corpus.texts[r].strip() not in have and c.source.quote.strip() not in have:
                     cell.append(c)
-        for doc, r in weaker(corpus, ts, mask, skip).items():
+        for doc, r in decision.weaker.items():
             if not rows[doc].cells.get(theme.name):
                 rows[doc].possible[theme.name] = [coding(r, "possible")]
     ordered = sorted(rows.values(), key=lambda row: (row.organisation.lower(), row.interviewee.lower(), row.doc_id))

@@ -71,14 +71,36 @@ class RelevanceModel:
     # Danish interviews, the model is less sure of the same evidence, so the same precision
     # comes at a lower relevance (eval/README.md)
     by_language: dict[str, float] = field(default_factory=dict)
+    # Refusal is a question about the question, not about one quote: "does the case base
+    # hold anything on this?" A question is answerable by meaning when its best quote
+    # reaches ``accept`` (0: the answer threshold), which may sit below the answer
+    # threshold: a specific question's best quote is then shown alone (knowledge/decide.py).
+    accept: float = 0.0
+    accept_by_language: dict[str, float] = field(default_factory=dict)
+    # An interview's best quote below the threshold is still a weaker match from ``floor``;
+    # below it the interview is "no match found". Fitted so that almost no interview called
+    # that answers the question (eval/README.md).
+    floor: float = 0.0
+    floor_by_language: dict[str, float] = field(default_factory=dict)
 
     def for_language(self, language: str) -> "RelevanceModel":
         """This model with the thresholds fitted for questions in ``language``."""
+        out = self
         t = self.by_language.get(language)
-        if t is None or t == self.threshold:
-            return self
-        ratio = self.weak_threshold / self.threshold if self.threshold else 0.5
-        return replace(self, threshold=t, weak_threshold=round(t * ratio, 3), extra_threshold=max(self.extra_threshold, t))
+        if t is not None and t != self.threshold:
+            ratio = self.weak_threshold / self.threshold if self.threshold else 0.5
+            out = replace(out, threshold=t, weak_threshold=round(t * ratio, 3), extra_threshold=max(self.extra_threshold, t))
+        accept = self.accept_by_language.get(language, self.accept)
+        floor = self.floor_by_language.get(language, self.floor)
+        return out if (accept, floor) == (out.accept, out.floor) else replace(out, accept=accept, floor=floor)
+
+    @property
+    def accept_bar(self) -> float:
+        return min(self.accept or self.threshold, self.threshold)
+
+    @property
+    def floor_bar(self) -> float:
+        return min(self.floor or self.weak_threshold, self.threshold)
 
     def predict(self, feats: np.ndarray) -> np.ndarray:
         if not len(feats):
@@ -98,6 +120,10 @@ class RelevanceModel:
             "fitted_for": self.fitted_for,
             "extra_threshold": self.extra_threshold,
             "by_language": dict(self.by_language),
+            "accept": self.accept,
+            "accept_by_language": dict(self.accept_by_language),
+            "floor": self.floor,
+            "floor_by_language": dict(self.floor_by_language),
         }
 
     @classmethod
@@ -108,7 +134,9 @@ class RelevanceModel:
         return cls(names, np.asarray(d["mean"]), np.asarray(d["scale"]), np.asarray(d["coef"]), float(d["intercept"]),
                    float(d["threshold"]), float(d["weak_threshold"]), d.get("fitted_for", ""),
                    float(d.get("extra_threshold", d["threshold"])),
-                   {str(k): float(v) for k, v in (d.get("by_language") or {}).items()})
+                   {str(k): float(v) for k, v in (d.get("by_language") or {}).items()},
+                   float(d.get("accept", 0.0)), {str(k): float(v) for k, v in (d.get("accept_by_language") or {}).items()},
+                   float(d.get("floor", 0.0)), {str(k): float(v) for k, v in (d.get("floor_by_language") or {}).items()})
 
 
 def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ hits into ``Source`` objects and answers. Nothing here knows about Streamlit.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import replace
@@ -20,7 +21,8 @@ from knowledge import find as _find
 from knowledge.embeddings import model_id
 from knowledge.lang import detect, name as lang_name
 from knowledge.llm import complete, describe, make_chat_model
-from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, load_corpus, relevant as _relevant, search as _search
+from knowledge.decide import decide_question
+from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, hit, load_corpus, relevant as _relevant, search as _search
 from knowledge.settings import Settings, get_settings
 from knowledge.store import ModelMismatch, Store
 from knowledge.themes import ThemeBook
@@ -140,9 +142,14 @@ class Casebase:
         return result, [_source(i + 1, h, terms) for i, h in enumerate(result.hits)]
 
     def search(self, query: str, k: int = 10, filters: dict | None = None) -> list[Source]:
-        """Ranked verbatim quotes for ``query`` (empty when nothing is relevant)."""
+        """The best ``k`` quotes for ``query`` by meaning, each with its relevance (``weak``
+        when below the answer threshold). Finding is not deciding: it is never empty while
+        the searched interviews have quotes; whether they *answer* is the chat's call."""
+        if not re.search(r"\w", query):
+            return []  # nothing asked: no meaning to search for
         result, sources = self.retrieve(query, k=k, filters=filters)
-        return [] if result.refused else sources
+        bar = result.model.threshold
+        return [replace(s, weak=s.relevance < bar) for s in sources]
 
     def find(self, query: str, mode: str = "auto", k: int = 10, filters: dict | None = None) -> _find.FindResult:
         """The quote finder: quotes containing every word of ``query`` in any inflection
@@ -193,25 +200,33 @@ class Casebase:
             # the user should see what was actually searched for
             follow = ans.FOLLOW_UP_NOTICE.get(language, ans.FOLLOW_UP_NOTICE["en"]).format(query=query)
             notice = f"{notice} {follow}".strip()
-        result, candidates = self.relevant(query, filters=filters, extra_queries=extra)
-        calib = result.model
-        chosen, weak = ans.choose(candidates, calib.threshold, calib.weak_threshold, k, calib.extra_threshold)
-        if not chosen:
+        corpus = self.corpus()
+        scored, decision = decide_question(corpus, query, filters, self.config, self.store, extra, per_doc=3)
+        n_docs = _interviews_in(corpus, scored.mask)
+        if decision.refused:
             text = ans.REFUSAL.get(language, ans.REFUSAL["en"])
             yield text
-            yield Answer(question, language, mode if model else "extractive", text, [], True, notice, interviews=result.interviews)
+            yield Answer(question, language, mode if model else "extractive", text, [], True, notice, interviews=n_docs,
+                         silent=list(decision.silent))
             return
-        weak = [replace(s, n=0) for s in weak]  # not cited: no number
+        terms = _terms(query, extra)
+        chosen = [_source(0, hit(corpus, r, scored), terms) for r in decision.rows(k)]
+        # an interview's weaker match is offered apart and not cited (no number), strongest first
+        weak_rows = sorted(decision.weaker.values(), key=lambda r: -float(scored.rel[r]))
+        weak = [_source(0, hit(corpus, r, scored), terms) for r in weak_rows]
+        # interviews the ``k`` cap left out were not seen as silent: they count as answering
+        silent = list(decision.silent)
         if model is None:
             sources = ans.number_by_appearance(chosen)
-            text = ans.extractive(question, language, sources, False, result.interviews)
+            text = ans.extractive(question, language, sources, False, n_docs, len(weak), len(silent))
             yield text
-            yield Answer(question, language, "extractive", text, sources, False, notice, weak=weak, interviews=result.interviews)
+            yield Answer(question, language, "extractive", text, sources, False, notice, weak=weak, interviews=n_docs,
+                         silent=silent)
             return
         sources = [replace(s, n=i) for i, s in enumerate(chosen, 1)]  # the model cites them in this order
-        yield from self._llm_stream(model, question, language, sources, weak, result.interviews)
+        yield from self._llm_stream(model, question, language, sources, weak, n_docs, silent)
 
-    def _llm_stream(self, model, question, language, sources, weak, interviews) -> Iterator[str | Answer]:
+    def _llm_stream(self, model, question, language, sources, weak, interviews, silent) -> Iterator[str | Answer]:
         flagged: list[str] = []
         pieces: list[str] = []
         try:
@@ -220,21 +235,23 @@ class Casebase:
                 yield piece
         except Exception as exc:  # unreachable, timeout, refused connection, bad reply: fall back
             why = f"{type(exc).__name__}: {str(exc)[:120]}"
-            fb = ans.fallback_answer(question, language, sources, False, why, interviews)
+            fb = ans.fallback_answer(question, language, sources, False, why, interviews, weak, silent)
             yield ("\n\n" if pieces else "") + fb.answer
-            fb.flagged, fb.weak = flagged, weak
+            fb.flagged = flagged
             yield fb
             return
         text = ans._tidy("".join(pieces))
         if not text:  # nothing survived validation: the reply was garbage or all invented
-            fb = ans.fallback_answer(question, language, sources, False, "its answer had no verifiable citations", interviews)
-            fb.flagged, fb.weak = flagged, weak
+            fb = ans.fallback_answer(question, language, sources, False, "its answer had no verifiable citations", interviews,
+                                     weak, silent)
+            fb.flagged = flagged
             yield fb.answer
             yield fb
             return
         cited = {int(n) for n in ans._CITE.findall(text)}
         used = [s for s in sources if s.n in cited] or sources
-        yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged, weak, interviews)
+        yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged, weak, interviews,
+                     silent)
 
     def _retrieval_queries(self, question, history, model, language) -> tuple[str, tuple[str, ...]]:
         """The query to retrieve with (follow-ups made standalone) and extra queries
@@ -387,6 +404,13 @@ class Casebase:
             else:
                 raise ValueError(f"'{spec}' is not a theme: give NAME=QUESTION, a saved theme's name or a question")
         return list(out.values())
+
+
+def _interviews_in(corpus: Corpus, mask) -> int:
+    """How many interviews the filters leave to search."""
+    import numpy as np
+
+    return int(np.count_nonzero(np.bincount(corpus.doc_codes[mask]))) if mask.any() else 0
 
 
 def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:

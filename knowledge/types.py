@@ -24,6 +24,7 @@ class Source:
     language: str = ""
     speaker: str = ""  # who said the quote ("" for an intro or case description)
     relevance: float = 0.0  # calibrated: about this share of quotes so rated answer the question
+    weak: bool = False  # a meaning search's quote below the answer threshold: shown, marked as weak
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +62,9 @@ class Answer:
     flagged: list[str] = field(default_factory=list)  # removed/unsupported claims in LLM mode
     weak: list[Source] = field(default_factory=list)  # weaker matches: offered apart, never part of the answer
     interviews: int = 0  # interviews searched (after filters)
+    # the interviews with neither a quote in the answer nor a weaker match: "no match found",
+    # which is what was seen, not a claim that the interview says nothing on it
+    silent: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -74,6 +78,7 @@ class Answer:
             "flagged": self.flagged,
             "weak": [s.to_dict() for s in self.weak],
             "interviews": self.interviews,
+            "silent": list(self.silent),
         }
 
     @property

@@ -38,9 +38,12 @@ def test_extractive_quotes_are_verbatim_spans_of_the_source(casebase):
 def test_lead_sentence_in_the_question_language(casebase):
     da = casebase.ask("Hvorfor var parkeringspladserne et problem?")
     en = casebase.ask("Why were the seed packets unreadable? What about labelling?")
-    # the lead says how many of the searched interviews speak to it, in the question's language
-    assert da.language == "da" and re.match(r"(Et|\d+) af de 3 interview taler om det|Alle 3 interview", da.answer)
-    assert en.language == "en" and re.match(r"(One|\d+) of the 3 interviews speaks? to this|All 3 interviews", en.answer)
+    # the lead says how many of the searched interviews answer it, in the question's language
+    assert da.language == "da" and re.match(r"(Et|\d+) af de 3 interview svarer på det|Alle 3 interview", da.answer)
+    assert en.language == "en" and re.match(r"(One|\d+) of the 3 interviews answers? this|All 3 interviews", en.answer)
+    # it says what was found, never that an interview says nothing
+    for a in (da, en):
+        assert "nothing on it" not in a.answer and "siger intet" not in a.answer
     # grouped by interview: the interviewee's name appears as a heading
     assert "**Lone Damgaard**" in da.answer
 
@@ -49,11 +52,17 @@ def test_extractive_groups_by_interview():
     sources = [_src(1, "A one.", doc_id="a"), _src(2, "B one.", doc_id="b", interviewee="Bo"), _src(3, "A two.", doc_id="a")]
     text = extractive("q?", "en", sources, refused=False, interviews=5)
     assert text.index("[1]") < text.index("[3]") < text.index("**Bo**") < text.index("[2]")
-    assert text.startswith("2 of the 5 interviews speak to this; the other 3 say nothing on it.")
+    assert text.startswith("2 of the 5 interviews answer this. The best quote from each:")
+    honest = extractive("q?", "en", sources, refused=False, interviews=5, weaker=2, silent=1)
+    assert honest.startswith("2 of the 5 interviews answer this; 2 more have weaker matches (below); "
+                             "no match was found in 1. The best quote from each:")
+    da_lead = extractive("q?", "da", sources, refused=False, interviews=5, weaker=1, silent=2)
+    assert da_lead.startswith("2 af de 5 interview svarer på det; 1 mere har et svagere match (nedenfor); "
+                              "i 2 blev der ikke fundet noget match.")
     # an interview's best quote is quoted; its further quotes are cited after it
     assert "\u201cA one.\u201d [1]" in text and "\u201cA two.\u201d" not in text and "more from this interview: [3]" in text
     da = extractive("q?", "da", sources, refused=False, interviews=2)
-    assert da.startswith("Alle 2 interview taler om det.")
+    assert da.startswith("Alle 2 interview svarer på det.")
 
 
 def test_trim_quote_keeps_whole_sentences_verbatim():

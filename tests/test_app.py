@@ -245,7 +245,8 @@ def test_quote_finder_table_filters_and_export(filled: Settings) -> None:
     next(b for b in at.button if b.label == "Search").click().run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table.columns) == ["Quote", "Person", "Organisation", "Case", "Question", "File"]
+    assert list(table.columns) == ["Relevance", "Quote", "Person", "Organisation", "Case", "Question", "File"]
+    assert all(r.endswith("%") for r in table["Relevance"])
     assert len(table) >= 2 and {"Vejby Bibliotek", "Nordby Kulturhus"} <= set(table["Organisation"])
     assert any(b.label == "Export CSV" for b in at.get("download_button"))
 
@@ -260,10 +261,19 @@ def test_quote_finder_no_match(filled: Settings) -> None:
     at.text_input[0].set_value("zzzxq qqqzx")
     next(b for b in at.button if b.label == "Search").click().run()
     assert not at.exception
-    if at.dataframe:  # low-scoring hits may be listed, but only from the filtered interviewee
-        assert set(at.dataframe[0].value["Person"].str.split(",").str[0]) == {"Bo Berg"}
-    else:
-        assert at.info and "No quotes match" in at.info[0].value
+    # two words are a words search: no quote contains them, and it says so
+    assert not at.dataframe and at.info and "No quotes match" in at.info[0].value
+
+
+def test_a_meaning_search_always_finds_and_marks_weak_quotes(filled: Settings) -> None:
+    at = run_app("views/quotes.py")
+    at.sidebar.multiselect(key="quotes-interviewee").set_value(["Bo Berg"]).run()
+    quote_search(at, "zzzxq qqqzx wwwqz vvvxq", "meaning")
+    # finding is not deciding: the best quotes of the filtered interviews, every one marked weak
+    table = at.dataframe[0].value
+    assert len(table) >= 1 and set(table["File"]) == {"bo.txt"}
+    assert all(r.startswith("weak") for r in table["Relevance"])
+    assert any("weak matches" in c.value for c in at.caption)
 
 
 def quote_search(at: AppTest, query: str, mode: str | None = None) -> AppTest:

@@ -73,7 +73,9 @@ def test_chroma_backend_agrees_with_numpy(casebase):
 
 
 def test_refuses_when_nothing_is_relevant(casebase):
-    assert casebase.search("What is the capital of France?") == []
+    # the finder ranks and says the quotes are weak; only the chat decides there is no answer
+    found = casebase.search("What is the capital of France?")
+    assert found and all(s.weak for s in found)
     ans = casebase.ask("What is the capital of France?")
     assert ans.refused and ans.sources == [] and "nothing" in ans.answer
     da = casebase.ask("Hvad er hovedstaden i Frankrig?")
@@ -152,7 +154,7 @@ def test_cross_lingual_with_the_real_model(tmp_path: Path, knowledge_folder: Pat
     # Danish question, English answer: e5-small is weaker in this direction (see eval/README.md)
     assert any("four hundred households" in h.quote for h in ranked(cb, "Hvor mange husstande lånte frø?", k=3))
     # ranking is not answering: an off-topic question is refused by the calibrated relevance
-    assert cb.search("What is the capital of France?") == [] and cb.ask("What is the capital of France?").refused
+    assert all(s.weak for s in cb.search("What is the capital of France?")) and cb.ask("What is the capital of France?").refused
 
 
 def test_snapshot_without_vectors_uses_chroma_for_the_dense_leg(casebase):

@@ -25,7 +25,10 @@ PAGE = "views/themes.py"
 CHALLENGES = "Hvad er de største udfordringer ved partnerskaber?"
 START = "Hvordan startede samarbejdet?"
 ANNA_QUOTES = set(ANNA["qa"][CHALLENGES])
-NOTHING = "\u2014 nothing on it"
+VOLUNTEERS = "Hvordan startede samarbejdet med de frivillige?"
+NOTHING = "\u2014 no match found"
+MAYBE = "\u2014 weaker match to review"
+EMPTY = "\u2014"  # a cell without a quote: no match found, or a weaker match to review
 
 
 @pytest.fixture
@@ -82,7 +85,7 @@ def test_no_themes_shows_the_form_with_an_example(db: Path) -> None:
     assert "Barrierer" in at.text_input(key="theme-add-name").placeholder
     assert "Hvilke barrierer møder bibliotekerne?" in at.text_area(key="theme-add-questions").placeholder
     assert not at.tabs and not at.dataframe  # no matrix before there is a theme
-    assert "nothing on it" in all_text(at)  # what a matrix is, explained
+    assert "no match found" in all_text(at) and "nothing on it" not in all_text(at)  # what a matrix is, explained
 
 
 def test_adding_a_theme_through_the_form_lists_it(db: Path) -> None:
@@ -143,16 +146,16 @@ def test_matrix_has_a_row_per_interview_and_a_column_per_theme(two_themes: Theme
     assert list(table["org"]) == sorted(table["org"])  # by organisation, the default
     anna = table.iloc[row_of(at, "Anna Holm")]
     assert any(q.rstrip(".") in anna["t0"] for q in ANNA_QUOTES)
-    assert anna["t1"].startswith(NOTHING)  # Anna says nothing about how it started
+    assert anna["t1"].startswith(EMPTY)  # no quote of Anna's answers how it started
     assert "Vi mødtes til et frivilligmøde" in table.iloc[row_of(at, "Bo Berg")]["t1"]
     caption = all_text(at)
     assert re.search(r"matrix built in \d+\.\d\d s", caption)
-    assert "interviews with nothing on each theme: Udfordringer 0 · Start 2" in caption
+    assert re.search(r"interviews without a quote per theme \(of them, no match found\): Udfordringer 0 \(0 no match\) · Start 2 \([0-2] no match\)", caption)
 
-    # which interviews say nothing about Start, at one glance
+    # which interviews have no quote on Start, at one glance
     at.selectbox(key="themes-only").set_value("Start")
     ok(at.run())
-    assert sorted(grid(at)["who"]) == ["Anna Holm", "Eve Evil"] and all(c.startswith(NOTHING) for c in grid(at)["t1"])
+    assert sorted(grid(at)["who"]) == ["Anna Holm", "Eve Evil"] and all(c.startswith(EMPTY) for c in grid(at)["t1"])
     at.selectbox(key="themes-only").set_value("")
     at.selectbox(key="themes-sort").set_value("interviewee")
     ok(at.run())
@@ -160,7 +163,7 @@ def test_matrix_has_a_row_per_interview_and_a_column_per_theme(two_themes: Theme
     # the columns are the user's choice
     at.multiselect(key="themes-columns").set_value(["Start"])
     ok(at.run())
-    assert list(grid(at).columns) == ["who", "role", "org", "case", "t0"] and grid(at)["t0"].str.startswith(NOTHING).sum() == 2
+    assert list(grid(at).columns) == ["who", "role", "org", "case", "t0"] and grid(at)["t0"].str.startswith(EMPTY).sum() == 2
 
 
 def test_sidebar_filters_restrict_the_rows(two_themes: ThemeBook) -> None:
@@ -207,7 +210,7 @@ def test_a_selected_cell_shows_its_quotes(two_themes: ThemeBook, filled: Setting
     # a person's cell opens all of their cells, an empty one saying so
     at = select_cell(at, row_of(at, "Anna Holm"), "who")
     assert subheaders(at) >= {"Udfordringer · Anna Holm, Vejby Bibliotek", "Start · Anna Holm, Vejby Bibliotek"}
-    assert any("says nothing on Start" in i.value for i in at.info)
+    assert any("relevant enough to answer Start" in i.value and "not proof" in i.value for i in at.info)
 
 
 def test_accept_codes_the_quote_and_reject_removes_it(two_themes: ThemeBook, filled: Settings, hash_embeddings) -> None:
@@ -240,25 +243,29 @@ def test_an_empty_cell_offers_its_weaker_match_for_review(db: Path, filled: Sett
     from knowledge.types import Theme
 
     book = ThemeBook(db)
-    book.add("Frivillige", ["frivillige"])  # every case description mentions them, none answers it
-    m = Casebase(filled, hash_embeddings).matrix([Theme("Frivillige", ["frivillige"])])
+    book.add("Frivillige", [VOLUNTEERS])
+    m = Casebase(filled, hash_embeddings).matrix([Theme("Frivillige", [VOLUNTEERS])])
     offered = {r.interviewee: r.possible["Frivillige"][0] for r in m.rows if r.possible.get("Frivillige")}
-    assert offered and not any(r.cells.get("Frivillige") for r in m.rows)  # weaker matches only
+    answered = {r.interviewee for r in m.rows if r.cells.get("Frivillige")}
+    assert offered and answered  # one interview answers; the others offer their best weaker match
     at = themes_page()
     table = grid(at)
     for who, cell in zip(table["who"], table["t0"]):
-        assert cell == NOTHING + (" \u00b7 a weaker match to review" if who in offered else "")
-    assert "interviews with nothing on each theme: Frivillige 3" in all_text(at)  # not counted as answers
+        if who in answered:
+            assert cell.startswith("\u201c")
+        else:
+            assert cell == (MAYBE if who in offered else NOTHING)
+    assert f"(of them, no match found): Frivillige {3 - len(answered)} (" in all_text(at)  # not counted as answers
     who, match = sorted(offered.items())[0]
     at = select_cell(at, row_of(at, who), "t0")
     text = all_text(at)
-    assert any("says nothing on Frivillige" in i.value for i in at.info)
+    assert any("relevant enough to answer Frivillige" in i.value for i in at.info)
     assert ":orange-badge[weaker match]" in text and match.source.quote in text
     ok(buttons(at, "Accept")[0].click().run())
     [coded] = book.codings("Frivillige", "accepted")
     assert (coded.source.doc_id, coded.source.quote) == (match.source.doc_id, match.source.quote)
     assert grid(at).iloc[row_of(at, who)]["t0"].startswith("\u2713 ")  # now the cell's quote
-    assert "Frivillige 2" in all_text(at)
+    assert f"(of them, no match found): Frivillige {3 - len(answered) - 1} (" in all_text(at)  # one fewer without a quote
 
 
 def test_lost_codings_are_listed_with_a_warning(two_themes: ThemeBook) -> None:

@@ -84,7 +84,10 @@ def count_caption(found: Any) -> str:
     """What the table shows: how many quotes contain the words (all of them, not only
     those shown), or how many quotes a meaning search found."""
     if found.mode == "meaning":
-        return f"{len(found.sources)} quotes for \u201c{found.query}\u201d, best first"
+        weak = sum(1 for s in found.sources if s.weak)
+        tail = (f" · {weak} of them weak matches, which may not answer it (a chat answer would not quote them)"
+                if weak else "")
+        return f"{len(found.sources)} quotes for \u201c{found.query}\u201d, best first{tail}"
     line = found.count_line("\u201c\u201d") + (" in any form" if found.mode == "words" else "")
     shown = len(found.sources)
     return line + (f" · showing the best {shown}" if found.total > shown else ", best first")
@@ -105,6 +108,9 @@ def show_table(found: Any, svc: Any, settings: Any, stats: dict[str, Any]) -> No
     rows = [
         {
             **({"Match": match_snippet(s.quote, m)} if matched else {}),
+            # finding is not deciding: a meaning search shows its best quotes, each with how
+            # strongly it matches, the weak ones said to be weak
+            **({"Relevance": ("weak · " if s.weak else "") + f"{int(round(100 * s.relevance))}%"} if found.mode == "meaning" else {}),
             "Quote": s.quote,
             "Person": ", ".join(p for p in (s.said_by or f"({s.kind}) {s.interviewee}", s.role) if p),
             "Organisation": s.organisation,
@@ -129,6 +135,9 @@ def show_table(found: Any, svc: Any, settings: Any, stats: dict[str, Any]) -> No
             "Match": st.column_config.TextColumn(
                 width=MATCH_WIDTH, help=f"Where the quote matched, the matched words set {MATCH_OPEN}like this{MATCH_CLOSE}"
             ),
+            "Relevance": st.column_config.TextColumn(
+                width="small", help="The calibrated chance that a quote so rated answers the question; weak ones are below "
+                "the bar a chat answer uses"),
             "Quote": st.column_config.TextColumn(width=QUOTE_WIDTH),
             "Person": st.column_config.TextColumn(width="medium"),
             "Organisation": st.column_config.TextColumn(width="medium"),

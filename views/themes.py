@@ -19,8 +19,9 @@ from ui.text import escape_md
 GRID = "themes-grid"
 COLUMNS = "themes-columns"
 SORTS = {"organisation": "Organisation", "case": "Case", "interviewee": "Interviewee"}
-NOTHING = "\u2014 nothing on it"
-MAYBE = " \u00b7 a weaker match to review"  # after NOTHING: the cell offers its best weaker match
+# what was seen, never a claim about the interview: "no match found" is not "says nothing"
+NOTHING = "\u2014 no match found"
+MAYBE = "\u2014 weaker match to review"  # the cell has no quote that answers, but offers its best weaker match
 QUOTE_CHARS = 120  # a cell shows its best quote shortened to this
 THEME_WIDTH = 270  # px
 ROW_HEIGHT = 76  # px: three wrapped lines
@@ -66,7 +67,7 @@ def intro() -> None:
     st.markdown(
         "A **theme** is a topic you follow across the interviews: a name and the questions that find it, "
         "in Danish or English. The **matrix** then shows every interview as a row and every theme as a column: "
-        "each cell holds the interview's best quote on the theme, or says it has *nothing on it*. "
+        "each cell holds the interview's best quote on the theme, a *weaker match to review*, or *no match found*. "
         "Accept or reject the quotes it proposes, and export the coded quotes to ATLAS.ti, MAXQDA, NVivo, "
         "Excel or a report."
     )
@@ -94,7 +95,7 @@ def show_matrix(svc: Any, settings: Any, stats: dict[str, Any], themes: list[The
     if st.session_state.get("themes-only", "") not in ["", *chosen]:
         st.session_state["themes-only"] = ""
     only = c3.selectbox("Show", ["", *chosen], key="themes-only",
-                        format_func=lambda n: f"Only interviews with nothing on {n}" if n else "All interviews")
+                        format_func=lambda n: f"Only interviews with no quote on {n}" if n else "All interviews")
     if not chosen:
         st.info("Choose at least one theme to see the matrix.", icon=":material/view_column:")
         return
@@ -108,10 +109,10 @@ def show_matrix(svc: Any, settings: Any, stats: dict[str, Any], themes: list[The
     rows = sorted(m.rows, key=lambda r: (str(getattr(r, sort)).casefold(), r.interviewee.casefold(), r.doc_id))
     if only:
         rows = [r for r in rows if not r.cells.get(only)]
-    silent = " · ".join(f"{escape_md(t.name)} {len(m.silent(t.name))}" for t in picked)
-    shown = f"showing {len(rows)} with nothing on {escape_md(only)} · " if only else ""
+    silent = " · ".join(f"{escape_md(t.name)} {len(m.silent(t.name))} ({len(m.unmatched(t.name))} no match)" for t in picked)
+    shown = f"showing {len(rows)} with no quote on {escape_md(only)} · " if only else ""
     st.caption(f"{len(m.rows)} interviews · {shown}matrix built in {m.seconds:.2f} s · "
-               f"interviews with nothing on each theme: {silent}")
+               f"interviews without a quote per theme (of them, no match found): {silent}")
     if not rows:
         st.success(f"Every interview says something on {escape_md(only)}.", icon=":material/check_circle:")
         return
@@ -161,7 +162,7 @@ def cell_text(codings: list[Coding], possible: list[Coding] | None = None) -> st
     """A cell as the grid shows it: its best quote, shortened, or that there is nothing
     (and whether a weaker match waits for review)."""
     if not codings:
-        return NOTHING + (MAYBE if possible else "")
+        return MAYBE if possible else NOTHING
     quote = " ".join(codings[0].source.quote.split())
     if len(quote) > QUOTE_CHARS:
         quote = quote[: QUOTE_CHARS - 1].rstrip() + "\u2026"
@@ -192,8 +193,9 @@ def show_cell(svc: Any, row: Any, theme: Theme) -> None:
     st.subheader(f"{escape_md(theme.name)} · {escape_md(person)}", anchor=False)
     codings = row.cells.get(theme.name, [])
     if not codings:
-        st.info(f"{escape_md(person)} says nothing on {escape_md(theme.name)}: no quote is relevant enough "
-                "(quotes you rejected are not proposed again).", icon=":material/search_off:")
+        st.info(f"No quote of {escape_md(person)} is relevant enough to answer {escape_md(theme.name)} "
+                "(quotes you rejected are not proposed again). That is what the search saw, not proof that the "
+                "interview is silent on it: read the weaker match, or open the interview.", icon=":material/search_off:")
         codings = row.possible.get(theme.name, [])
         if codings:
             st.caption(":material/help_outline: Its best weaker match, for you to judge: it may not be about the "
