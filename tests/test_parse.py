@@ -624,3 +624,12 @@ def test_every_sample_names_its_interviewee_and_credits_its_answers() -> None:
                 assert a.speaker, (name, a.text)
                 assert a.text not in questions, (name, a.text)
 
+
+def test_sample_shapes_number_without_space_and_intro_without_role() -> None:
+    parsed = {p.name: iv for p, iv in sample_interviews()}
+    pdf = parsed["sundhedspartnerskab-fjordby.pdf"]
+    assert [q.number for q in pdf.qa] == [1, 2, 3, 4, 5, 6]
+    assert pdf.qa[3].question == "Hvor lang tid gik der, før I kunne se effekt?"
+    assert [a.text[:22] for a in pdf.qa[3].answers] == ["Det tog næsten to år. "]
+    html = parsed["musikskole-kulturhus.html"]
+    assert (html.interviewee, html.role, html.organisation) == ("Karim Haddad", "", "Bakkely Musikskole")
