@@ -128,7 +128,7 @@ Der var også en reel bekymring i foreningerne for at få et ansvar, de ikke kun
 Kommunen betaler trænerkurser og et fast tilskud pr. deltager til foreningerne, og jeg har selv omkring en dag om ugen til koordinering. Foreningerne bidrager med haltid og frivillige trænere, og lægerne bruger et par minutter ekstra på at henvise.
 Det lyder ikke af meget, men det er netop pointen: hver part bidrager med det, der er billigt for dem og dyrt for de andre.
 
-4. Hvor lang tid gik der, før I kunne se effekt?
+4.Hvor lang tid gik der, før I kunne se effekt?
 Det tog næsten to år. Det første år handlede om at få lægerne til at huske ordningen, og henvisningerne kom langsomt. Når en læge først havde set en patient komme glad tilbage fra et hold, begyndte henvisningerne at komme af sig selv.
 
 5. Hvilke resultater kan I pege på i dag?

@@ -43,7 +43,7 @@ class Person:
 
 @dataclass
 class QA:
-    number: int | None  # as numbered in the file, else the ordinal (1-based)
+    number: int | None  # as numbered in the file, else the ordinal (1-based); 0: unnumbered among numbered ones
     question: str
     question_span: Span | None
     answers: list[Span] = field(default_factory=list)  # bullets or paragraphs

@@ -14,13 +14,21 @@ from dataclasses import dataclass, field
 
 from .model import QA, Interview, Section, Span
 from .parse_lines import (
-    TERMINAL, Line, classify, clean_question, logical_lines, make_span, question_bounds,
+    EDITOR_SIGNED, TERMINAL, Line, classify, clean_question, logical_lines, make_span, question_bounds,
     resolve_questions, trim,
 )
 from .parse_people import LABEL_FIELDS, fill_people
 from .parse_turns import credit_turns, fill_turns, find_transcript
 
 __all__ = ["detect_language", "make_span", "parse_interview", "trim"]
+
+# A line wholly in brackets or parentheses among the answers ("(Interviewet er forkortet.)",
+# "[Red.: …]") is an editor's note, as is a line the editor signs (``EDITOR_SIGNED``).
+_BRACKETED = re.compile(r"^(?:\[[^\[\]]*\]|\([^()]*\))$")
+
+
+def _editor_note(line: str) -> bool:
+    return bool(_BRACKETED.match(line) or EDITOR_SIGNED.match(line))
 
 
 def parse_interview(
@@ -36,7 +44,7 @@ def parse_interview(
         # a dialogue transcript: the lines before the first turn are its title and intro
         preamble = [ln for ln in lines if ln.end <= transcript.first]
         for ln in preamble:
-            if ln.kind in ("question", "numbered"):
+            if ln.kind in ("question", "numbered", "continued"):
                 ln.kind = "text"
         scan = _scan(iv, text, preamble, Counter())
         if iv.sections:  # a heading in the preamble does not hold the turns
@@ -86,6 +94,7 @@ def _scan(iv: Interview, text: str, lines: list[Line], speakers: Counter) -> _Sc
     section, qa = "", None
     block: list[int] | None = None  # [start, end, last line length, longest line length]
     level = 0  # heading level of the current section
+    numbers = {ln.qnum for ln in lines if ln.kind == "question" and ln.qnum}
 
     def close() -> None:
         nonlocal block
@@ -117,9 +126,18 @@ def _scan(iv: Interview, text: str, lines: list[Line], speakers: Counter) -> _Sc
                 iv.sections[-1].end, section, level = ln.start, "", 0
             out.first_q = ln.start if out.first_q is None else out.first_q
             q = make_span(text, *question_bounds(text, *ln.qspan))
+            # unnumbered: its ordinal, unless a numbered question holds that number ("Interviewer:
+            # Og pengene?" between "1." and "2." is no second 2): then 0, none given
             number = ln.qnum if ln.qnum is not None else len(iv.qa) + 1
+            number = 0 if ln.qnum is None and number in numbers else number
             qa = QA(number, clean_question(q.text) if q else "", q, section=section)
             iv.qa.append(qa)
+        elif qa is not None and ln.kind == "text" and _editor_note(text[ln.start:ln.end]):
+            close()  # an editor's note among the answers is nobody's quote: it describes the case
+            if span := make_span(text, ln.start, ln.end):
+                orphans.append((span, False))
+        elif ln.kind == "continued":
+            continue  # the question above it goes on here
         elif ln.kind == "label" and out.first_q is None:
             close()
             labels.setdefault(LABEL_FIELDS.get(ln.label[0], ln.label[0]), ln.label[1])

@@ -27,9 +27,18 @@ _LABEL = re.compile(
     r"project|dato|date|sted|place|interviewer)\s*:\W{0,3}\s*(?P<value>\S.*)$",
     re.IGNORECASE,
 )
+# A line the editor signs ("Red.: …", "Redaktionen: …", "Editor's note: …"): nobody's quote.
+EDITOR_SIGNED = re.compile(
+    rf"(?i)^{_EM}(?:red\.?|redaktionen|redaktøren|redaktørens note|editor|editor['’]s note|ed\.)"
+    rf"{_EM}\s*:{_EM}\s*"
+)
 _ANSWER_LABEL = re.compile(rf"(?i)^{_EM}(?:svar|a|answer){_EM}\s*:{_EM}\s*")
 _SPEAKER = re.compile(rf"^{_EM}([{_UP}][\w.\-]*(?:\s+[{_UP}][\w.\-]*){{0,2}}){_EM}\s*:{_EM}\s+(?=\S)")
-_NUMBERED = re.compile(r"^(\d{1,2})\s*[.)]\s+(?=\S)")
+# "4. ", "4) ", "4 ) "; and, when a capital follows, "4.Hvad", "4)Hvad", "4:Hvad", "4: Hvad". A
+# digit after the mark is a number ("3.5 mio", "12.30", "1.000 kr", "12:30"), never a question
+# number; a lower-case word after no space is a date or an ordinal ("4.juni", "3.g").
+_NUMBER_MARK = rf"\s*(?:[.)]\s+|(?P<tight>[.):]\s*(?=[{_UP}])))"
+_NUMBERED = re.compile(rf"^(\d{{1,2}}){_NUMBER_MARK}(?=\S)")
 _BULLET = re.compile(r"^(?:[•●▪◦‣∙·]\s*|[-–—*+]\s+|[a-z]\)\s+)(?=\S)")
 # "## Heading"; "##Heading" too when a capital follows (sloppy markdown), never "#1"
 _MD_HEADING = re.compile(rf"^(?:>\s*)?(#{{1,6}})(?:\s+|(?=[{_UP}]))")
@@ -39,10 +48,11 @@ _GLYPHS = "•●▪◦‣∙·"
 _DASHES = "-–—*+"
 TERMINAL = ".!?…:;\"”’)"
 
+_BARE_MARK = _NUMBER_MARK.replace("?P<tight>", "?:")  # a second use of the pattern: no group name twice
 # What may sit around a question's words: heading marks, emphasis, labels, numbers.
 _Q_PREFIX = re.compile(
-    rf"(?i)^(?:>\s*|#{{1,6}}\s*|\d{{1,3}}\s*[.)]\s+|{_EM}(?:q|spørgsmål|spm\.?|sp\.|question|frage|"
-    rf"interviewer(?:en)?|int\.?|spørger|journalist|moderator)\s*\d{{0,3}}\s*{_EM}\s*[:.)\-–]{_EM}\s*)"
+    rf"^(?:>\s*|#{{1,6}}\s*|\d{{1,3}}{_BARE_MARK}|(?i:{_EM}(?:q|spørgsmål|spm\.?|sp\.|question|frage|"
+    rf"interviewer(?:en)?|int\.?|spørger|journalist|moderator)\s*\d{{0,3}}\s*{_EM}\s*[:.)\-–]{_EM}\s*))"
 )
 _Q_SUFFIX = re.compile(r"\s+#+$")
 _INNER_EM = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
@@ -52,7 +62,7 @@ _INNER_EM = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=[^\s*])([^
 class Line:
     start: int  # first non-space character
     end: int  # one past the last non-space character
-    kind: str = "text"  # blank rule heading question label bullet numbered text
+    kind: str = "text"  # blank rule heading question continued label bullet numbered text
     body: int = 0  # where answer text starts (after a glyph or speaker label)
     title: str = ""
     qnum: int | None = None
@@ -173,6 +183,40 @@ def ends_question(core: str) -> bool:
     return core.rstrip(" *_:”\"’)").endswith("?")
 
 
+# A question's first word: an interrogative, or the verb a yes/no question opens with.
+_ASK_WORDS = frozenset(
+    "hvad hvordan hvorfor hvilke hvilken hvilket hvem hvis hvor hvornår hvorledes hvorvidt "
+    "er var har havde kan kunne vil ville skal skulle bør burde må måtte gør gjorde får fik "
+    "what how why which who whom whose when where is are was were do does did have has had "
+    "can could will would should shall may might".split()
+)
+_LEAD_IN = frozenset("og and men but så so".split())  # "Og hvad så med pengene?"
+
+
+def asks(line: str) -> bool:
+    """Is line one interrogative sentence: a capital and a question word first ("Hvad …",
+    "Og hvordan …", "Did you …"), "?" at the end and no sentence ending before it?
+
+    A single sentence is what an interviewer types as a question; a line holding
+    a statement and then a question ("Vi tog den. Hvem ellers?") is someone talking.
+    """
+    line = line.strip(" *_")
+    if not line[:1].isupper() or len(line) > 200 or not ends_question(line):
+        return False
+    if re.search(r"[.!?…]\s", line.rstrip(" *_:”\"’)")[:-1]):
+        return False
+    words = re.findall(r"\w+", line.casefold())[:2]
+    return words[0] in _ASK_WORDS or (words[0] in _LEAD_IN and len(words) > 1 and words[1] in _ASK_WORDS)
+
+
+def numbered(core: str) -> re.Match[str] | None:
+    """A question number at the start of core: "4. ", "4) " always; the tight forms
+    ("4.Hvad", "4)Hvad", "4:Hvad", "4: Hvad") only on a line that asks something, since
+    without the space a capital after a number also opens "3.G'erne kom" or "4.Juni"."""
+    m = _NUMBERED.match(core)
+    return m if m and (not m.group("tight") or ends_question(core)) else None
+
+
 def classify(text: str, s: int, e: int) -> Line:
     line = Line(s, e, body=s)
     while s < e and text[s].isspace():
@@ -200,12 +244,12 @@ def classify(text: str, s: int, e: int) -> Line:
         line.kind, line.label = "label", (m.group("key").lower(), m.group("value").strip(" *_"))
         return line
     if heading or bold:
-        if (m := _NUMBERED.match(core)) or ends_question(core):
+        if (m := numbered(core)) or ends_question(core):
             num = int(m.group(1)) if m else None
             return _question(line, cs + (m.end() if m else 0), ce, num)
         line.kind, line.title = "heading", core
         return line
-    if m := _NUMBERED.match(raw):
+    if m := numbered(raw):
         line.kind, line.qnum, line.body = "numbered", int(m.group(1)), s + m.end()
         line.qspan = trim(text, s + m.end(), e)
         return line
@@ -217,7 +261,7 @@ def classify(text: str, s: int, e: int) -> Line:
         return line
     if m := _ANSWER_LABEL.match(raw):
         line.body = s + m.end()
-    elif m := _SPEAKER.match(raw):
+    elif (m := _SPEAKER.match(raw)) and not EDITOR_SIGNED.match(raw):  # "Red.:" is no speaker
         line.speaker, line.body = m.group(1), s + m.end()
     return line
 
@@ -257,6 +301,8 @@ def resolve_questions(text: str, lines: list[Line]) -> None:
             else:
                 ln.kind = "bullet"  # numbered sub-points of an answer
     if any(ln.kind == "question" for ln in lines):
+        _continued_questions(text, lines)
+        _unnumbered_questions(text, lines)
         return
     # No marked questions: fall back to short lines ending in "?" that open a block.
     prev = None
@@ -265,3 +311,66 @@ def resolve_questions(text: str, lines: list[Line]) -> None:
             if prev is None or prev.kind in ("blank", "rule", "heading", "question") or ln.speaker:
                 _question(ln, ln.body, ln.end, None)
         prev = ln
+
+
+def _continued_questions(text: str, lines: list[Line]) -> None:
+    """A question that leads in before it asks ("Interviewer: Det lyder dyrt." with
+    "Hvordan fik I råd?" on the line under it) goes on to the question its next line
+    asks: that line is the interviewer's, not the start of the answer."""
+    for ln, nxt in zip(lines, lines[1:]):
+        if (
+            ln.kind == "question" and not ends_question(text[ln.qspan[0]:ln.qspan[1]])
+            and nxt.kind == "text" and not nxt.speaker and nxt.body == nxt.start
+            and asks(text[nxt.start:nxt.end])
+        ):
+            ln.qspan = (ln.qspan[0], nxt.end)
+            nxt.kind = "continued"
+
+
+def _unnumbered_questions(text: str, lines: list[Line]) -> None:
+    """A question the interviewer typed without its number, among numbered ones.
+
+    In a document whose questions are plain numbered lines (no emphasis or heading
+    marks; an "Interviewer: …" follow-up may sit among them), most of them asking
+    ("3) Hvilke barrierer …?"), a line of the same shape minus the number is a
+    question too: one interrogative sentence (``asks``) on a line of its own,
+    after the previous question's answer (the line above is blank, a rule or an
+    answer bullet, so it is no line of a prose paragraph) and followed by answer
+    lines. An interviewee's own "Hvem skulle ellers gøre det?" inside a paragraph,
+    or directly under a line of it, stays in the answer; so does any such line in a
+    document whose questions are bold, headings or labels (a plain line is not
+    their shape). It takes the number the file skipped for it ("3", this, "5"),
+    else 0: the file gave it none.
+    """
+    marked = [ln for ln in lines if ln.kind == "question"]
+    numbered = [ln for ln in marked if ln.qnum]
+    # bare numbers, no emphasis or heading marks (an "Interviewer: …" follow-up may sit among them)
+    plain = all(not ln.level and text[ln.start] not in "*_#>" for ln in marked)
+    plain = plain and all(text[ln.start].isdigit() for ln in numbered)
+    asking = [ln for ln in marked if ends_question(text[ln.qspan[0]:ln.qspan[1]])]
+    if len(numbered) < 2 or not plain or 2 * len(asking) <= len(marked):
+        return
+    used = {ln.qnum for ln in marked}
+    last: Line | None = None
+    answered = False  # the last question has answer lines
+    for i, ln in enumerate(lines):
+        if ln.kind == "question":
+            last, answered = ln, False
+        elif ln.kind == "heading":
+            last = None  # a new section: the shape of what follows is not known
+        elif (
+            last is not None and answered and ln.kind == "text" and not ln.speaker
+            and ln.body == ln.start and lines[i - 1].kind in ("blank", "rule", "bullet")
+            and asks(text[ln.start:ln.end]) and _answer_follows(lines, i)
+        ):
+            num = last.qnum + 1 if last.qnum and last.qnum + 1 not in used else 0
+            _question(ln, ln.start, ln.end, num)
+            used.add(num)
+            last, answered = ln, False
+        elif ln.kind in ("text", "bullet"):
+            answered = True
+
+
+def _answer_follows(lines: list[Line], i: int) -> bool:
+    nxt = next((ln for ln in lines[i + 1:] if ln.kind not in ("blank", "rule")), None)
+    return nxt is not None and nxt.kind in ("text", "bullet")

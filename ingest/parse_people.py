@@ -141,8 +141,10 @@ def _score(role: str, org: str, split_prep: str = "") -> float:
     rw, ow = _words(role), _words(org)
     if not rw or rw[0] in _FUNCTION or (ow and ow[0] in _FUNCTION) or len(rw) > 8 or len(ow) > 10:
         return -1
+    if looks_like_org(role) and not looks_like_role(role):
+        return -1  # "Mette Holm, Åby Bibliotek, Åby Kommune": an organisation is no role
     score = 0.0
-    score += 3 if looks_like_role(role) else (-1 if looks_like_org(role) else 0)
+    score += 3 if looks_like_role(role) else 0
     if org:
         score += 3 if looks_like_org(org) else (-2 if looks_like_role(org) and not looks_like_org(org) else 0)
         score += 1
@@ -154,6 +156,22 @@ def _score(role: str, org: str, split_prep: str = "") -> float:
     if split_prep.lower() == "of":
         score -= 1
     return score
+
+
+# An intro may name the organisation and no role ("Ida Berg, Byens Bibliotek, har svaret",
+# "Ida Berg fra Byens Bibliotek", "Jane Doe, Riverside Library, answered"): that reading
+# scores below any with a role, so a role-and-organisation reading still wins.
+_ORG_ONLY = 0.5
+_FROM = re.compile(rf"[ \t]+(?:fra|from|hos|ved|på|at|of)[ \t]+(?=[{_UP}\d\"“'‘])")
+
+
+def _org_only(org: str) -> float:
+    """The score of a reading with an organisation and no role; below 0 when org is none."""
+    words = _words(org)
+    # a proper name and nothing after it: "Vestby Bibliotek fremlagde tal" says what someone did
+    if not words or not re.fullmatch(_CAP_PHRASE, org) or words[0] in _FUNCTION:
+        return -1
+    return _ORG_ONLY if looks_like_org(org) and not looks_like_role(org) else -1
 
 
 def _clause(region: str, pos: int) -> str:
@@ -212,6 +230,11 @@ def intro_candidates(region: str) -> list[_Candidate]:
             role, org = _tidy(paren.group("role")), _tidy(paren.group("org"))
             out.append(_Candidate(start, name, role, org, _score(role, org) + 1))
             continue
+        if frm := _FROM.match(region, pos):  # "Ida Berg fra Byens Bibliotek har svaret"
+            org = _tidy(_clause(region, frm.end()).split(",")[0])
+            if (score := _org_only(org)) >= 0:
+                out.append(_Candidate(start, name, pre_role, org, score + (3 if pre_role else 0)))
+            continue
         cop = _COPULA.match(region, pos)
         if cop and cop.end() > pos:
             pos = cop.end()
@@ -220,6 +243,8 @@ def intro_candidates(region: str) -> list[_Candidate]:
         else:
             continue
         clause = _clause(region, pos)
+        if not cop and not pre_role and (score := _org_only(org := _tidy(clause.split(",")[0]))) >= 0:
+            out.append(_Candidate(start, name, "", org, score))  # "Ida Berg, Byens Bibliotek, har svaret"
         if pre_role:  # "Projektleder Mette Lund, Odense Bibliotekerne, fortæller"
             org = _tidy(clause.split(",")[0])
             if looks_like_org(org):

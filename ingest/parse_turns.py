@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .model import QA, Interview, Person, Section, Span
-from .parse_lines import TERMINAL, Line, clean_question, ends_question, make_span
+from .parse_lines import EDITOR_SIGNED, TERMINAL, Line, clean_question, ends_question, make_span
 from .parse_people import _NAME, _name_at, intro_candidates
 
 _UP = "A-ZÀ-ÖØ-ÞÆØÅ"
@@ -124,8 +124,8 @@ def _match_turn(text: str, ln: Line) -> tuple[str, int, str] | None:
         if m is None or not (m.group("ts1") or m.group("ts2")):
             return None
     label = m.group("label").strip()
-    if not _is_label(label):
-        return None
+    if not _is_label(label) or EDITOR_SIGNED.match(raw):
+        return None  # "Red.: …" is the editor's note, no one's turn
     em1 = m.group("em1")
     closed = bool(m.groupdict().get("em2") or m.groupdict().get("em3"))
     drop = em1 if em1 and not closed else ""  # "**Mette: words**": the closer ends the line
@@ -225,8 +225,8 @@ def _turns(text: str, lines: list[Line], starts: dict[int, tuple[str, int, str]]
             section = ln.title
             tr.sections.append(Section(section, ln.start, len(text)))
             continue
-        if _NOTE.match(raw):
-            close_piece()
+        if _NOTE.match(raw) or EDITOR_SIGNED.match(raw):
+            close_piece()  # nobody's words
             continue
         if turn is None:
             continue  # after a heading, before the next turn: no one's words we can name, no quote

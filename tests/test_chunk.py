@@ -111,3 +111,47 @@ def test_any_text_parses_and_chunks_verbatim(text: str, max_chars: int) -> None:
         assert iv.text[chunk.start:chunk.end] == chunk.text
         assert chunk.text == chunk.text.strip()
         assert len(chunk.text) <= max_chars
+
+
+CREDITS = """Sofie Lind fra Havby Bibliotek har svaret på de 5 hurtige om Læsehjørnet.
+
+1) Hvad var formålet?
+• At nå flere læsere.
+2)Hvad var svært?
+• Pengene.
+Hvilke barrierer mødte I?
+• Ingen havde tid.
+Interviewer: Det lyder hårdt.
+Hvordan kom I videre?
+• Vi fik en frivillig.
+(Svarene er forkortet af redaktionen.)
+Red.: Den frivillige var pensionist.
+"""
+
+
+def test_only_the_interviewees_words_are_credited_to_her() -> None:
+    iv = parse(CREDITS)
+    chunks = chunk_interview(iv)
+    said = [c for c in chunks if c.kind == "answer"]
+    assert [(c.question_no, c.question, c.text) for c in said] == [
+        (1, "Hvad var formålet?", "At nå flere læsere."),
+        (2, "Hvad var svært?", "Pengene."),
+        (3, "Hvilke barrierer mødte I?", "Ingen havde tid."),
+        (4, "Det lyder hårdt. Hvordan kom I videre?", "Vi fik en frivillig."),
+    ]
+    assert {(c.interviewee, c.speaker, c.organisation) for c in said} == {("Sofie Lind", "Sofie Lind", "Havby Bibliotek")}
+    others = [c for c in chunks if c.kind != "answer"]
+    assert [c.text for c in others] == [
+        CREDITS.splitlines()[0], "(Svarene er forkortet af redaktionen.)", "Red.: Den frivillige var pensionist.",
+    ]
+    assert all(c.speaker == "" for c in others)
+
+
+def test_editors_line_in_a_transcript_is_no_ones_turn() -> None:
+    text = (
+        "I: Hvordan startede det?\nR: Med en kaffe.\nRed.: Kaffen var gratis.\n"
+        "I: Og så?\nR: Så kom der flere.\n"
+    )
+    iv = parse_interview(text, doc_id="t.txt", source_path="/x/t.txt", content_hash="a" * 64, meta={"interviewee": "Per Å"})
+    chunks = chunk_interview(iv)
+    assert [(c.speaker, c.text) for c in chunks] == [("Per Å", "Med en kaffe."), ("Per Å", "Så kom der flere.")]

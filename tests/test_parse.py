@@ -392,3 +392,244 @@ def test_person_organisation_and_role_heuristics() -> None:
         assert looks_like_role(role) and not looks_like_org(role), role
     for name in ("Mette Lund Sørensen", "Tom Adeyemi", "Birgitte Lund-Madsen"):
         assert is_person_name(name) and not looks_like_org(name), name
+
+
+# --- questions are questions (numbers without a space, unnumbered ones among numbered) ----
+
+SAMPLES = SEED.parent
+
+
+@pytest.mark.parametrize("mark", ["4)", "4.", "4 )", "4:", "4: ", "4 ) "])
+def test_question_number_without_a_space_is_a_question(mark: str) -> None:
+    text = (
+        "Lars Ravn, leder af Vesthavn Bibliotek, har svaret på de 5 hurtige.\n\n"
+        "3) Hvad tog længst tid?\n• At finde et lokale.\n"
+        f"{mark}Hvilke organisatoriske barrierer oplevede I?\n• Ingen ville eje projektet.\n"
+    )
+    iv = parse(text)
+    assert [(q.number, q.question) for q in iv.qa] == [
+        (3, "Hvad tog længst tid?"), (4, "Hvilke organisatoriske barrierer oplevede I?"),
+    ]
+    assert [a.text for a in iv.qa[0].answers] == ["At finde et lokale."]
+    assert [a.text for a in iv.qa[1].answers] == ["Ingen ville eje projektet."]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "3.5 mio. kr. kom fra fonden, resten fra kommunen.",
+        "12.30 mødtes vi med lærerne hver fredag.",
+        "1.000 kr. pr. klasse var prisen?",
+        "4.juni åbnede vi for alle.",
+        "4.Juni åbnede vi for alle.",  # a capital, but no question: no number, no question
+        "12:30 Hvem kom først?",
+    ],
+)
+def test_numbers_dates_and_times_at_a_line_start_stay_in_the_answer(line: str) -> None:
+    text = f"1. Hvordan gik det?\nDet gik godt.\n{line}\n\n2. Hvad nu?\nVi fortsætter.\n"
+    iv = parse(text)
+    assert [q.number for q in iv.qa] == [1, 2]
+    assert "".join(a.text for a in iv.qa[0].answers).endswith(line)
+
+
+FIVE_QUICK = """Karin Vestergaard, bibliotekar på Nordhavn Bibliotek, har svaret på de 5 hurtige.
+
+1) Hvad har I lært af samarbejdet?
+• At vi skal lytte mere.
+• At ting tager tid.
+2) Hvad var svært?
+• Økonomien.
+Hvilke barrierer mødte I i jeres egen organisation?
+• Ledelsen skiftede to gange.
+• Ingen havde tid i kalenderen.
+4) Hvad ville du gøre anderledes?
+• Skrive en aftale fra start.
+Og hvad med de frivillige?
+• De blev hængende.
+5) Hvad kan andre lære?
+• Start småt.
+"""
+
+
+def test_unnumbered_question_among_answer_bullets_is_a_question() -> None:
+    iv = parse(FIVE_QUICK)
+    assert [(q.number, q.question) for q in iv.qa] == [
+        (1, "Hvad har I lært af samarbejdet?"),
+        (2, "Hvad var svært?"),
+        (3, "Hvilke barrierer mødte I i jeres egen organisation?"),  # the number the file skipped
+        (4, "Hvad ville du gøre anderledes?"),
+        (0, "Og hvad med de frivillige?"),  # 5 is taken: the file gave it no number
+        (5, "Hvad kan andre lære?"),
+    ]
+    assert [a.text for a in iv.qa[1].answers] == ["Økonomien."]
+    assert [a.text for a in iv.qa[2].answers] == ["Ledelsen skiftede to gange.", "Ingen havde tid i kalenderen."]
+    assert [a.text for a in iv.qa[4].answers] == ["De blev hængende."]
+
+
+NUMBERED_PROSE = """Ole Sand, leder af Søby Kulturhus, har svaret.
+
+1. Hvad var svært?
+
+Vi havde ingen penge, og ingen ville tage ansvaret.
+Hvem skulle ellers gøre det?
+Så vi gjorde det selv.
+
+Vi tog opgaven. Hvem skulle ellers gøre det? Ingen meldte sig.
+
+Hvordan fik I så råd til det?
+
+Vi søgte en lokal fond.
+
+3. Hvad nu?
+
+Vi fortsætter med to nye skoler.
+"""
+
+
+def test_question_typed_without_number_vs_interviewees_own_question() -> None:
+    iv = parse(NUMBERED_PROSE)
+    assert [(q.number, q.question) for q in iv.qa] == [
+        (1, "Hvad var svært?"), (2, "Hvordan fik I så råd til det?"), (3, "Hvad nu?"),
+    ]
+    # the interviewee's own questions, inside a paragraph or directly under a line of it, are answer
+    assert [a.text for a in iv.qa[0].answers] == [
+        "Vi havde ingen penge, og ingen ville tage ansvaret.\nHvem skulle ellers gøre det?",
+        "Så vi gjorde det selv.",
+        "Vi tog opgaven. Hvem skulle ellers gøre det? Ingen meldte sig.",
+    ]
+    assert [a.text for a in iv.qa[1].answers] == ["Vi søgte en lokal fond."]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Hvem skulle ellers gøre det?",  # in a file whose questions are bold, a plain line is no question
+        "Det var dyrt. Hvem skulle betale?",  # a statement and a question: someone talking
+        "Skulle vi bare give op, spurgte vi os selv?",  # no question word, a verb opens it: still asks
+    ],
+)
+def test_own_line_question_in_a_bold_question_file_stays_in_the_answer(line: str) -> None:
+    text = (
+        "**Hvad var svært?**\n\nVi havde ingen penge.\n\n"
+        f"{line}\n\nSå vi gjorde det selv.\n\n**Hvad nu?**\n\nVi fortsætter.\n"
+    )
+    iv = parse(text)
+    assert [q.question for q in iv.qa] == ["Hvad var svært?", "Hvad nu?"]
+    assert [a.text for a in iv.qa[0].answers] == ["Vi havde ingen penge.", line, "Så vi gjorde det selv."]
+
+
+def test_unnumbered_question_needs_answer_lines_after_it() -> None:
+    text = "1. Hvad var svært?\n• Tiden.\n2. Hvad nu?\n• Videre.\n\nHvem ved?\n"
+    iv = parse(text)
+    assert [q.question for q in iv.qa] == ["Hvad var svært?", "Hvad nu?"]
+    assert [a.text for a in iv.qa[1].answers] == ["Videre.", "Hvem ved?"]
+
+
+# --- the interviewer's and the editor's words are never the interviewee's ------------------
+
+LEAD_IN = """Mette Holm, bibliotekar på Åby Bibliotek, har svaret.
+
+Interviewer: Det lyder dyrt.
+Hvordan fik I råd?
+Vi søgte en fond.
+
+Interviewer: Fortæl om jeres frivillige.
+Vi har tolv. Hvem skulle ellers gøre det?
+
+(Interviewet er forkortet af redaktionen.)
+
+Interviewer: Og til sidst?
+Vi fik støtte (fra kommunen) til det hele.
+Red.: Støtten var på 40.000 kr.
+"""
+
+
+def test_question_with_a_lead_in_and_editor_notes() -> None:
+    iv = parse(LEAD_IN)
+    assert [q.question for q in iv.qa] == [
+        "Det lyder dyrt. Hvordan fik I råd?", "Fortæl om jeres frivillige.", "Og til sidst?",
+    ]
+    assert [[a.text for a in q.answers] for q in iv.qa] == [
+        ["Vi søgte en fond."],
+        ["Vi har tolv. Hvem skulle ellers gøre det?"],  # no lone question line: the answer
+        ["Vi fik støtte (fra kommunen) til det hele."],
+    ]
+    assert [s.text for s in iv.case_description] == [
+        "(Interviewet er forkortet af redaktionen.)", "Red.: Støtten var på 40.000 kr.",
+    ]
+
+
+def test_editor_signed_lines_are_no_speaker() -> None:
+    text = "1. Hvad var svært?\nTiden.\nRed.: Se også side 4.\n\n2. Hvad nu?\nVidere.\nRed.: Tallene er fra 2023.\n"
+    iv = parse(text)
+    assert iv.interviewee == ""  # the editor signing twice is no one interviewed
+    assert [[a.text for a in q.answers] for q in iv.qa] == [["Tiden."], ["Videre."]]
+
+
+# --- intros that name no role ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("intro", "people"),
+    [
+        ("Ida Brandt, Byens Bibliotek har svaret på de 5 hurtige.", ("Ida Brandt", "", "Byens Bibliotek")),
+        ("Ida Brandt, Byens Bibliotek, har svaret på de 5 hurtige.", ("Ida Brandt", "", "Byens Bibliotek")),
+        ("Ida Brandt fra Byens Bibliotek har svaret på 5 hurtige om læseklubben.",
+         ("Ida Brandt", "", "Byens Bibliotek")),
+        ("Jane Doe, Riverside Library, answered five quick questions.", ("Jane Doe", "", "Riverside Library")),
+        ("Jane Doe from Riverside Library answered five quick questions.", ("Jane Doe", "", "Riverside Library")),
+        ("Interview med Emil Holt fra Bakkeby Musikskole om partnerskabet.",
+         ("Emil Holt", "", "Bakkeby Musikskole")),
+        # two organisations: neither is a role
+        ("Mette Skov, Åby Bibliotek, Åby Kommune, har svaret.", ("Mette Skov", "", "Åby Bibliotek")),
+        # a role still wins over a person named with an organisation only
+        ("Tina Poulsen, bibliotekar, fortæller om klubben, som hun driver med Ole Berg fra Byens Skole.",
+         ("Tina Poulsen", "bibliotekar", "")),
+        ("Projektleder Ida Brandt fra Byens Bibliotek har svaret.", ("Ida Brandt", "Projektleder", "Byens Bibliotek")),
+        # a place is no organisation, and "fra X did something" is a story, no intro
+        ("Vi mødte Ida Brandt fra Aarhus i toget.", ("", "", "")),
+        ("Dengang fremlagde Jens Riis fra Byens Bibliotek fremlagde tal for os.", ("", "", "")),
+    ],
+)
+def test_intro_without_a_role(intro: str, people: tuple[str, str, str]) -> None:
+    iv = parse(intro + "\n\n1) Hvad lærte I?\n- Meget.\n")
+    assert (iv.interviewee, iv.role, iv.organisation) == people
+    if people[0]:
+        assert iv.intro is not None and iv.intro.text == intro
+        assert [a.speaker for a in iv.qa[0].answers] == [people[0]]
+
+
+# --- the bundled sample --------------------------------------------------------------------
+
+
+def sample_interviews() -> list[tuple[Path, Interview]]:
+    return [
+        (p, parse(load_file(p)))
+        for p in sorted(SAMPLES.iterdir())
+        if p.suffix in {".txt", ".md", ".docx", ".pdf", ".html"} and not p.name.startswith("README")
+    ]
+
+
+def test_every_sample_names_its_interviewee_and_credits_its_answers() -> None:
+    parsed = sample_interviews()
+    assert len(parsed) >= 8
+    for path, iv in parsed:
+        name = path.name
+        assert iv.interviewee, name
+        if not path.with_suffix(".meta.yaml").exists():  # a sidecar gives the rest
+            assert iv.organisation, name
+        questions = {q.question for q in iv.qa}
+        for q in iv.qa:
+            for a in q.answers:
+                assert a.speaker, (name, a.text)
+                assert a.text not in questions, (name, a.text)
+
+
+def test_sample_shapes_number_without_space_and_intro_without_role() -> None:
+    parsed = {p.name: iv for p, iv in sample_interviews()}
+    pdf = parsed["sundhedspartnerskab-fjordby.pdf"]
+    assert [q.number for q in pdf.qa] == [1, 2, 3, 4, 5, 6]
+    assert pdf.qa[3].question == "Hvor lang tid gik der, før I kunne se effekt?"
+    assert [a.text[:22] for a in pdf.qa[3].answers] == ["Det tog næsten to år. "]
+    html = parsed["musikskole-kulturhus.html"]
+    assert (html.interviewee, html.role, html.organisation) == ("Karim Haddad", "", "Bakkely Musikskole")
