@@ -184,3 +184,23 @@ def test_oidc_signed_in_user_sees_the_pages(filled: Settings, network: str) -> N
     assert any("Ask the interviews" in t.value for t in at.title)
     captions = [re.sub(r"\\(.)", r"\1", c.value) for c in at.sidebar.caption]  # Markdown escapes undone
     assert "Signed in as researcher@example.org (editor)" in captions
+
+    at.user = {"is_logged_in": False}  # the identity cookie is gone (signed out elsewhere, expired)
+    at.run()
+    shows_nothing_private(at)
+    assert [b.label for b in at.button] == ["Sign in with your organisation"]
+
+
+def test_unreadable_secrets_file_keeps_the_app_closed(filled: Settings, tmp_path) -> None:
+    """Streamlit treats a secrets.toml that does not parse as absent; a password_hash in it
+    must not be dropped silently, so the app refuses until the file is fixed."""
+    broken = tmp_path / "secrets.toml"
+    broken.write_text('password_hash = "$argon2id$unterminated\n', encoding="utf-8")
+    before = config.get_option("secrets.files")
+    config.set_option("secrets.files", [str(broken)])
+    try:
+        at = start()
+    finally:
+        config.set_option("secrets.files", before)
+    shows_nothing_private(at)
+    assert any("is not valid TOML" in e.value for e in at.error)

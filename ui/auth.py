@@ -60,7 +60,10 @@ def _config() -> tuple[Access, str | None, str | None]:
 
 
 def _str(value: Any) -> str | None:
-    return str(value).strip() or None if value is not None else None
+    """A secret as text; an empty one counts as not set."""
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def _throttle_keys() -> tuple[str, str]:
@@ -85,8 +88,13 @@ def gate() -> None:
     if access.open:
         return
     signed = st.session_state.get(SIGNED_IN)
-    # a changed password signs everyone out who signed in with the old one
-    if signed and signed["how"] == "password" and signed["hashes"] != (team, editor):
+    # a changed password signs out everyone who signed in with the old one; an OIDC
+    # session lasts as long as Streamlit's identity cookie does
+    stale = signed and (
+        signed["how"] == "password" and signed["hashes"] != (team, editor)
+        or signed["how"] == "oidc" and not (access.oidc and st.user.get("is_logged_in", False))
+    )
+    if stale:
         st.session_state.pop(SIGNED_IN, None)
         signed = None
     if signed:
