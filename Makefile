@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# 127.0.0.1 unless ADDRESS=... or CASEBASE_ADDRESS (environment or .env) says otherwise;
+# the app refuses a network address without a sign-in (README, "Privacy and sign-in").
+ADDRESS ?= $(shell $(PY) -c 'from knowledge.settings import Settings; print(Settings().address)' 2>/dev/null || echo 127.0.0.1)
 
 .PHONY: run test eval fit bench venv browser ingest clean
 
@@ -18,7 +21,7 @@ ingest: venv
 	$(PY) -m ingest --if-empty
 
 run: venv ingest
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser).
 browser:

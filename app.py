@@ -4,7 +4,8 @@ This file only sets up the page and the navigation; each page lives in views/
 and calls the ``knowledge`` and ``ingest`` APIs through the helpers in ui/.
 (Not ``pages/``: Streamlit auto-discovers that folder and flashes its file names
 in the sidebar on every rerun before ``st.navigation`` replaces them.)
-Run with ``make run`` (or ``streamlit run app.py``).
+Run with ``make run`` (or ``streamlit run app.py``). Before any page runs, ui.auth.gate()
+decides whether this session may see the interviews at all (see README, "Privacy and sign-in").
 """
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ import streamlit as st
 
 # `streamlit run app.py` puts this folder on sys.path; AppTest and other runners may not.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ui.auth import account_controls, gate  # noqa: E402  (after the path is set)
+
+# Interview data is personal: nothing below runs, and no page or quote is sent to the
+# browser, until the gate lets this session through (it stops the run otherwise).
+gate()
 
 PAGES = [
     st.Page("views/chat.py", title="Ask", icon=":material/forum:", default=True),
@@ -31,4 +38,5 @@ st.set_page_config(
     page_icon=":material/forum:",
     layout="centered" if page.title == "Ask" else "wide",
 )
+account_controls()
 page.run()

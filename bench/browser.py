@@ -43,20 +43,25 @@ def app_env(store: Path, **extra: str) -> dict[str, str]:
 
 
 class Server:
-    """``streamlit run app.py`` headless on 127.0.0.1; returns once /_stcore/health answers.
-    ``started`` is the perf_counter() at launch, for cold-start timings."""
+    """``streamlit run app.py`` headless on ``address`` (None: whatever .streamlit/config.toml
+    says, as a plain ``streamlit run app.py`` does); returns once /_stcore/health answers.
+    The browser always goes to 127.0.0.1. ``started`` is the perf_counter() at launch,
+    for cold-start timings."""
 
-    def __init__(self, env: dict[str, str], log: Path, timeout: float = 90) -> None:
+    def __init__(self, env: dict[str, str], log: Path, timeout: float = 90, address: str | None = "127.0.0.1") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log.open("w")
         self.started = time.perf_counter()
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-            "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--server.port", str(self.port),
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         ]
+        if address is not None:
+            cmd += ["--server.address", address]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -1,4 +1,4 @@
-"""``python -m knowledge ask | search | list``: the question-answering CLI.
+"""``python -m knowledge ask | search | list | hash-password``: the question-answering CLI.
 
 Errors a user can fix (no store, wrong embedder, bad filter) print one line and
 exit 1; usage errors exit 2 (click's convention).
@@ -162,6 +162,8 @@ cli.add_command(themes)
 from knowledge.cli_matrix import export, matrix  # noqa: E402
 cli.add_command(matrix)
 cli.add_command(export)
+from knowledge.cli_auth import hash_password  # noqa: E402
+cli.add_command(hash_password)
 
 if __name__ == "__main__":
     cli(prog_name="python -m knowledge")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     max_file_chars: int = Field(default=2_000_000, gt=0)
     # the researcher's themes and codings (SQLite); default: themes_path
     themes_db: Path | None = None
+
+    # Privacy (knowledge/auth.py). The address `make run` serves on; anything but a loopback
+    # address needs a sign-in, which the app checks against the address it really listens on.
+    address: str = Field(default="127.0.0.1", min_length=1)
+    # argon2 hashes from `python -m knowledge hash-password` (SecretStr: kept out of logs and
+    # reprs, since a leaked hash can be attacked offline). The team password signs in; the
+    # editor password also allows upload, resync, rebuild and erase.
+    password_hash: SecretStr | None = None
+    editor_password_hash: SecretStr | None = None
 
     @property
     def server_mode(self) -> bool:

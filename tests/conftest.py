@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -16,6 +16,24 @@ from knowledge.embeddings import HashEmbeddings  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
 
 SAMPLE_DIR = ROOT / "data" / "interviews"
+
+
+@pytest.fixture(autouse=True)
+def no_sign_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts without a sign-in from the developer's environment, on a local
+    address whatever folder pytest runs from (Streamlit reads .streamlit/config.toml from
+    the working directory), with no sign-in failures counted."""
+    for key in ("CASEBASE_PASSWORD_HASH", "CASEBASE_EDITOR_PASSWORD_HASH", "CASEBASE_ADDRESS"):
+        monkeypatch.delenv(key, raising=False)
+    from streamlit import config
+
+    from knowledge.auth import THROTTLE
+
+    THROTTLE.reset()
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ with the default embedder, a question typed into the chat, cited sources checked
 screenshots saved under tests/artifacts/. (Timings of the same flow: `python -m bench.ui`.)"""
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -169,6 +170,106 @@ def test_hostile_interview_is_shown_as_text(tmp_path: Path, browser) -> None:
         assert page.locator('a[href^="javascript"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "hostile-interview.png"), full_page=True)
         assert not dialogs, dialogs
+        page.close()
+    finally:
+        server.stop()
+
+
+# -- privacy: where the server listens, and sign-in ------------------------------------------
+def listening(port: int) -> set[str]:
+    """The local addresses a socket listens on at ``port``, from the kernel's own tables."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(addr)
+                # the kernel prints each 32-bit word in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(str(ipaddress.ip_address(raw)) if width == 8 else str(ipaddress.IPv6Address(raw)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Two interviews ingested with the hash embedder (fast): the environment for the app."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = tmp_path_factory.mktemp("privacy")
+    folder = base / "interviews"
+    folder.mkdir()
+    (folder / "anna.txt").write_text(interview_text(name="Anna Holm", org="Vejby Bibliotek"), encoding="utf-8")
+    env = app_env(base / "store", CASEBASE_EMBEDDER="hash", CASEBASE_INTERVIEWS_DIR=str(folder))
+    done = subprocess.run([sys.executable, "-m", "ingest", str(folder), "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the kernel's socket tables (Linux)")
+def test_plain_streamlit_run_listens_on_this_machine_only(small_store: dict[str, str], browser) -> None:
+    """No --server.address: .streamlit/config.toml keeps the server on 127.0.0.1, and the
+    log offers no network URL."""
+    server = Server(small_store, ARTIFACTS / "streamlit-local.log", address=None)
+    try:
+        assert listening(server.port) == {"127.0.0.1"}
+        page = browser.new_page()
+        page.goto(server.url, wait_until="domcontentloaded")
+        page.locator(CHAT_INPUT).wait_for(timeout=120_000)  # open without sign-in on localhost
+        page.close()
+    finally:
+        server.stop()
+    log = server.log_path.read_text()
+    assert "Network URL" not in log and "External URL" not in log
+    assert f"http://127.0.0.1:{server.port}" in log
+
+
+def test_network_without_sign_in_is_refused_in_a_real_browser(small_store: dict[str, str], browser) -> None:
+    server = Server(small_store, ARTIFACTS / "streamlit-refused.log", address="0.0.0.0")
+    try:
+        page = browser.new_page()
+        page.goto(server.url, wait_until="domcontentloaded")
+        page.get_by_text("no sign-in is configured").wait_for(timeout=120_000)
+        settle(page)
+        html = page.content()
+        assert "Anna Holm" not in html and "Vejby" not in html
+        assert page.locator(CHAT_INPUT).count() == 0 and page.locator('[data-testid="stSidebarNav"]').count() == 0
+        assert "CASEBASE_PASSWORD_HASH" in page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+        page.screenshot(path=str(ARTIFACTS / "refused-on-network.png"))
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_password_sign_in_in_a_real_browser(small_store: dict[str, str], browser) -> None:
+    hashed = subprocess.run([sys.executable, "-m", "knowledge", "hash-password"], input="team secret\n", cwd=ROOT,
+                            env=small_store, capture_output=True, text=True, timeout=60)
+    assert hashed.returncode == 0, hashed.stderr
+    env = {**small_store, "CASEBASE_PASSWORD_HASH": hashed.stdout.strip()}
+    server = Server(env, ARTIFACTS / "streamlit-password.log", address="0.0.0.0")
+    try:
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(server.url, wait_until="domcontentloaded")
+        box = page.locator('input[type="password"]')
+        box.wait_for(timeout=120_000)
+        box.fill("not it")
+        box.press("Enter")
+        page.get_by_text("Wrong password").wait_for(timeout=60_000)
+        assert page.locator(CHAT_INPUT).count() == 0 and "Anna Holm" not in page.content()
+        page.screenshot(path=str(ARTIFACTS / "sign-in-wrong.png"))
+
+        box.fill("team secret")
+        page.get_by_role("button", name="Sign in").click()
+        page.locator(CHAT_INPUT).wait_for(timeout=120_000)
+        ask(page, "Hvad er de største udfordringer?")
+        assert "Anna Holm" in page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+        page.screenshot(path=str(ARTIFACTS / "signed-in-chat.png"))
+
+        # a new tab is a new session: it must sign in again
+        again = browser.new_page()
+        again.goto(server.url, wait_until="domcontentloaded")
+        again.locator('input[type="password"]').wait_for(timeout=120_000)
+        assert again.locator(CHAT_INPUT).count() == 0
+        again.close()
         page.close()
     finally:
         server.stop()

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 import streamlit as st
 
 from knowledge.types import Answer
+from ui.auth import EDIT_NOTE, can_edit
 from ui.controls import answer_controls, sidebar_filters
 from ui.export import conversation_markdown, describe_filters
 from ui.page import open_page
@@ -143,7 +144,9 @@ def onboarding(settings: Any) -> None:
     with st.container(border=True):
         st.markdown(f"**Start with the bundled interviews** ({len(files)} file{'s' if len(files) != 1 else ''})")
         st.caption(f"From {escape_md(str(folder))}")
-        if st.button("Ingest the sample", type="primary", icon=":material/download:", disabled=not files, key="ingest-sample"):
+        editing = can_edit()
+        if st.button("Ingest the sample", type="primary", icon=":material/download:", disabled=not files or not editing,
+                     key="ingest-sample", help=None if editing else EDIT_NOTE):
             try:
                 report = sync_folder(settings)
             except AppError as err:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ingest.loaders import SUPPORTED_EXTENSIONS
 from knowledge.settings import Settings
+from ui.auth import editor_unlock
 from ui.page import open_page
 from ui.render import show_error, show_stats
 from ui.state import LAST_SYNC, AppError, format_when, last_report
@@ -39,8 +40,10 @@ def main() -> None:
             with st.expander(f"Last sync ({format_when(stored.get('at'))})", icon=":material/history:"):
                 show_report({"report": stored, "seconds": 0.0, "rejected": []})
 
-    upload_section(page.settings)
-    folder_section(page.settings)
+    # with an editor password configured, readers see what happened but change nothing
+    if editor_unlock("ingest"):
+        upload_section(page.settings)
+        folder_section(page.settings)
 
 
 def upload_section(settings: Settings) -> None:
