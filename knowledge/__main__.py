@@ -160,6 +160,8 @@ cli.add_command(themes)
 from knowledge.cli_matrix import export, matrix  # noqa: E402
 cli.add_command(matrix)
 cli.add_command(export)
+from knowledge.cli_erase import erase  # noqa: E402
+cli.add_command(erase)
 
 if __name__ == "__main__":
     cli(prog_name="python -m knowledge")
