@@ -39,8 +39,8 @@ def erase(doc_id: str, store: Path | None, as_json: bool) -> None:
             _emit(report.to_dict())
             return
         click.echo(report.summary())
-        if report.compacted:
-            click.echo("The store folder and the themes database were rewritten: nothing of the interview is left in them.")
+        if report.rewritten():
+            click.echo(report.rewritten())
         for note in report.notices:
             click.echo(f"note: {note}", err=True)
 

@@ -13,7 +13,6 @@ says that a resync would bring the interview back unless they remove it.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ class EraseReport:
     deleted_files: list[str] = field(default_factory=list)  # Casebase's copies (uploads), deleted
     kept_file: str = ""  # the researcher's own file, left where it is
     compacted: bool = False  # the store folder was rewritten and vacuumed (embedded store only)
+    themes_vacuumed: bool = False  # themes.sqlite was rewritten (there is none until a theme is made)
     notices: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +50,15 @@ class EraseReport:
         parts = [_count(self.removed.get(k, 0), _LABELS[k]) for k in KINDS if self.removed.get(k)]
         who = f" ({self.interviewee})" if self.interviewee else ""
         return f"Erased {self.doc_id}{who}: " + (", ".join(parts) or "nothing was stored") + "."
+
+    def rewritten(self) -> str:
+        """What was rewritten so no deleted byte is left ("" when nothing could be)."""
+        done = [w for w, ok in (("the store folder", self.compacted), ("the themes database", self.themes_vacuumed)) if ok]
+        if not done:
+            return ""
+        many = len(done) > 1
+        return (f"{' and '.join(done).capitalize()} {'were' if many else 'was'} rewritten: "
+                f"nothing of the interview is left in {'them' if many else 'it'}.")
 
 
 def _count(n: int, noun: str) -> str:
@@ -198,7 +207,4 @@ def _forget_decisions(settings: Settings, doc_id: str, people: set[str], remaini
     # the interview's own code too: its key names the file
     report.removed["pseudonyms"] = PseudonymBook(path).forget((people - others) | {doc_id})
     vacuum_file(path)
-
-
-def erase_json(report: EraseReport) -> str:
-    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+    report.themes_vacuumed = True

@@ -55,6 +55,7 @@ def test_erase_leaves_no_byte_of_the_interview(casebase: Casebase, settings: Set
     assert report.removed["pseudonyms"] == 1  # Rasmus Friis; Lone Damgaard is in another interview
     assert report.removed["question_vectors"] >= 1
     assert report.compacted and "Erased havnestad-ungdomsskole.txt (Rasmus Friis)" in report.summary()
+    assert report.rewritten().startswith("The store folder and the themes database were rewritten")
     for needle in (GONE, b"Rasmus Friis", HAVNESTAD.encode()):
         assert holding(settings, needle) == [], needle
     # the researcher's own file stays, and the report says what a resync would do

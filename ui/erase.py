@@ -41,7 +41,7 @@ def _erase(settings: Settings, doc_id: str) -> None:
         show_error(err)
         return
     refresh_after_sync(settings)  # every cached view of the store (and of this interview) goes
-    st.session_state[ERASED] = report.to_dict() | {"summary": report.summary()}
+    st.session_state[ERASED] = report.to_dict() | {"summary": report.summary(), "rewritten": report.rewritten()}
     st.session_state.pop(f"iv-erase-confirm-{doc_id}", None)
     st.query_params.clear()
     st.rerun()
@@ -52,7 +52,7 @@ def show_erased() -> None:
     if not report:
         return
     st.success(escape_md(report["summary"]), icon=":material/delete_forever:")
-    if report.get("compacted"):
-        st.caption("The store folder and the themes database were rewritten: nothing of the interview is left in them.")
+    if report.get("rewritten"):
+        st.caption(escape_md(report["rewritten"]))
     for note in report.get("notices") or []:
         st.warning(escape_md(note), icon=":material/warning:")
