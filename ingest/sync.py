@@ -37,6 +37,7 @@ from ingest.loaders import LoadError
 from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash, read_interview
 from ingest.report import Progress, ProgressTracker, SyncProgress, SyncReport, describe_progress, duration
+from knowledge.compact import recover_store
 from knowledge.embeddings import EmbedderUnavailable, embed_array
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError
@@ -159,6 +160,7 @@ def sync_locked(
 def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> SyncReport:
     started = time.perf_counter()
     track = ProgressTracker(progress)
+    recover_store(settings)  # an erasure killed half-way: finish (or undo) it first
     store = Store(settings, embeddings, fresh=True)
     if rebuild:
         store.reset()

@@ -39,6 +39,7 @@ from typing import Any, Iterable
 
 from langchain_core.embeddings import Embeddings
 
+from ingest.copies import record_uploads
 from ingest.loaders import SUPPORTED_EXTENSIONS, human_size
 from ingest.jobs import Job
 from ingest.report import Progress, SyncProgress, SyncReport
@@ -189,6 +190,8 @@ def _upload(
             else:
                 result.saved.append(s.target.name)
         _fsync_dir(folder)
+        # the folder's copies of uploads are Casebase's: erasing an interview deletes them
+        record_uploads(folder, {s.target.name: s.digest for s in staged if s.target.name in result.saved})
         journal.finish()  # from here on the outcome stands; what is left is tidying
         _failpoint("upload-finished")
         for s in staged:

@@ -164,6 +164,8 @@ cli.add_command(matrix)
 cli.add_command(export)
 from knowledge.cli_auth import hash_password  # noqa: E402
 cli.add_command(hash_password)
+from knowledge.cli_erase import erase  # noqa: E402
+cli.add_command(erase)
 
 if __name__ == "__main__":
     cli(prog_name="python -m knowledge")

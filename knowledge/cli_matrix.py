@@ -106,30 +106,52 @@ def _print(m) -> None:
 @click.option("--markdown", type=click.Path(path_type=Path, dir_okay=False), help="A report: per theme, its quotes by interview.")
 @click.option("--theme", "theme_specs", multiple=True, metavar="THEME", help="Only these themes (saved names), or ad-hoc ones: " + THEME_HELP)
 @click.option("--proposed", is_flag=True, help="Also the matrix's quotes nobody has reviewed yet, marked as proposed.")
+@click.option("--pseudonymise", is_flag=True, help="Every person the metadata names becomes a stable code (P01, P02, ...) in "
+              "every output: metadata, citations, quotes, interview texts; interview files become I01, ... The key "
+              "(code -> name) is written apart, see --key.")
+@click.option("--pseudonymise-organisations", "pseudo_orgs", is_flag=True,
+              help="Organisations too (O01, ...); implies --pseudonymise.")
+@click.option("--key", "key_out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where a pseudonymised export writes its key (default: OUT.key.csv beside the first output).")
 @store_opt
 def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: Path | None, markdown: Path | None,
-           theme_specs: tuple[str, ...], proposed: bool, store: Path | None) -> None:
-    if not any((qdpx, qdc, csv_out, xlsx_out, markdown)):
+           theme_specs: tuple[str, ...], proposed: bool, pseudonymise: bool, pseudo_orgs: bool, key_out: Path | None,
+           store: Path | None) -> None:
+    outputs = [p for p in (qdpx, qdc, csv_out, xlsx_out, markdown) if p]
+    if not outputs:
         raise click.UsageError("give at least one of --qdpx, --qdc, --csv, --xlsx, --markdown")
+    pseudonymise = pseudonymise or pseudo_orgs
+    if key_out and not pseudonymise:
+        raise click.UsageError("--key is the key of a pseudonymised export: give --pseudonymise too")
+    key_path = (key_out or outputs[0].with_name(outputs[0].stem + ".key.csv")) if pseudonymise else None
+    if key_path is not None and key_path.resolve() in {p.resolve() for p in outputs}:
+        raise click.UsageError(f"the key {key_path} would overwrite an output: give --key another path")
 
     def go():
         from knowledge import refi
         from knowledge.exports import markdown_report, quotes_csv, quotes_xlsx
+        from knowledge import pseudonymise as pseudo
 
         svc = _service(store)
         themes, codings = export_set(svc, list(theme_specs), proposed)
         if not themes:
             raise ValueError("no themes to export: save one with `python -m knowledge themes add NAME --question Q`, or give --theme")
+        docs = documents(svc)
+        if key_path is not None:
+            themes, codings, docs, p = pseudo.export_set(svc.settings.themes_path, themes, codings, docs, pseudo_orgs)
         if qdc:
             refi.write_qdc(qdc, themes)
         if qdpx:
-            refi.write_qdpx(qdpx, themes, codings, documents(svc), proposed=proposed)
+            refi.write_qdpx(qdpx, themes, codings, docs, proposed=proposed)
         if csv_out:
             _write(csv_out, quotes_csv(codings))
         if xlsx_out:
             _write(xlsx_out, quotes_xlsx(codings))
         if markdown:
             _write(markdown, markdown_report(themes, codings))
+        if key_path is not None:
+            _write(key_path, pseudo.key_csv(p))
+            click.echo(f"pseudonymised; the key (code -> name) is in {key_path}: keep it apart from the export", err=True)
         coded = sum(c.status == "accepted" for c in codings)
         lost = sum(c.anchor == "lost" for c in codings)
         click.echo(f"exported {len(themes)} theme(s), {coded} coded quote(s)"
@@ -155,10 +177,15 @@ def export_set(svc, specs: list[str], proposed: bool):
 
 def documents(svc) -> dict[str, dict]:
     """Every interview's text and who was interviewed (the QDA project's sources and cases)."""
+    corpus = svc.corpus()
+    speakers: dict[str, list[str]] = {}  # who speaks in each interview: pseudonymised exports name them all
+    for doc_id, speaker in zip(corpus.columns["doc_id"], corpus.columns["speaker"]):
+        if speaker and speaker not in speakers.setdefault(doc_id, []):
+            speakers[doc_id].append(speaker)
     out = {}
     for rec in svc.interviews():
         body = svc.store.document_body(rec["doc_id"]) or {}
         out[rec["doc_id"]] = {"text": body.get("text", ""), "interviewee": rec.get("interviewee", ""), "role": rec.get("role", ""),
                               "organisation": rec.get("organisation", ""), "case": rec.get("case", ""),
-                              "source_path": rec.get("source_path", "")}
+                              "source_path": rec.get("source_path", ""), "speakers": speakers.get(rec["doc_id"], [])}
     return out

@@ -362,6 +362,7 @@ def _zip_add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     os.replace(tmp, path)

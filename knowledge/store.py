@@ -123,6 +123,10 @@ class Store:
         self._embeddings = embeddings
         self.client = make_client(settings, fresh=fresh)
         try:
+            # an erasure killed half-way through swapping in the rewritten collections
+            from knowledge.compact import recover_if_idle
+
+            recover_if_idle(self.client, settings)
             chunks = self.client.get_or_create_collection(
                 settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )

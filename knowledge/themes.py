@@ -301,6 +301,15 @@ class ThemeBook:
             rows = con.execute(sql + " ORDER BY t.id, c.doc_id, c.start, c.id", args).fetchall()
         return [Coding(r["name"], r["status"], _source(i, r), r["found_by"], r["anchor"]) for i, r in enumerate(rows, 1)]
 
+    def forget_document(self, doc_id: str) -> dict[str, int]:
+        """Drop every decision on the interview (its erasure): how many accepted, rejected."""
+        with self._tx(write=True) as con:
+            counts = dict.fromkeys(_STATUSES, 0)
+            for status, n in con.execute("SELECT status, COUNT(*) FROM codings WHERE doc_id = ? GROUP BY 1", (doc_id,)):
+                counts[status] = int(n)
+            con.execute("DELETE FROM codings WHERE doc_id = ?", (doc_id,))
+        return counts
+
     def has_codings(self) -> bool:
         """Whether there is anything to re-anchor (a cheap check before reading the store)."""
         with self._tx() as con:

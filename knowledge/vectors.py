@@ -131,6 +131,13 @@ def _persist(store, mid: str, questions: list[str], vecs: np.ndarray) -> None:
         log.info("question vectors not persisted: %s", exc)
 
 
+def forget_questions(keep: set[str]) -> None:
+    """Drop this process's vectors of questions not in ``keep`` (an erased interview's)."""
+    with _QLOCK:
+        for k in [k for k in _QCACHE if k[1].strip() not in keep]:
+            del _QCACHE[k]
+
+
 def query_vector(emb: Embeddings, text: str) -> np.ndarray:
     """The unit-length query vector of ``text``, from a small LRU when seen recently."""
     key = (model_id(emb), text)

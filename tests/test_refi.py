@@ -353,3 +353,60 @@ def test_documents_as_the_store_gives_them(coding: Callable[..., Coding], projec
     project_schema.assertValid(root)
     values = [vv.findtext("q:TextValue", namespaces=NS) for vv in root.iterfind(".//q:Case/q:VariableValue", NS)]
     assert values == ["Bo Berg", "formand", "Nordby Kulturhus", ""]
+
+
+# -- pseudonymised projects ------------------------------------------------------------------
+GRACE = ("Shelf Help, with Grace Obi and Tom Fenwick of Hollybrook Library.\n\n"
+         "Q: What worked?\n\nGrace Obi: Honestly, Tom made it work. GRACE OBI is me, grace obi too.\n")
+
+
+def pseudonymised(tmp_path: Path, documents: dict, codings: list[Coding], organisations: bool = True):
+    from knowledge.pseudonymise import export_set
+
+    return export_set(tmp_path / "themes.sqlite", THEMES, codings, documents, organisations)
+
+
+def test_pseudonymised_qdpx_has_no_names_and_selections_still_mark_their_quotes(
+        tmp_path: Path, documents: dict, codings: list[Coding], coding: Callable[..., Coding],
+        project_schema: etree.XMLSchema) -> None:
+    documents["grace.txt"] = doc(GRACE, "Grace Obi, Tom Fenwick", "librarian", "Hollybrook Library", "Shelf Help")
+    said = coding(THEMES[2].name, "grace.txt", "Honestly, Tom made it work.")
+    said.source = replace(said.source, speaker="Grace Obi")
+    themes, pcodings, pdocs, p = pseudonymised(tmp_path, documents, codings + [said])
+    root, files = parse_qdpx(write_qdpx(tmp_path / "p.qdpx", themes, pcodings, pdocs))
+    project_schema.assertValid(root)
+    blob = b"\n".join(files.values()).decode("utf-8").casefold()
+    for name in ("anna", "holm", "bo berg", "grace", "obi", "tom", "fenwick", "vejby", "nordby", "hollybrook", "æøå.txt"):
+        assert name not in blob, name
+    # every selection is its pseudonymised quote, which is the quote with the names replaced
+    key = {r["name"]: r["code"] for r in p.key_rows()}
+    grace, tom = key["Grace Obi"], key["Tom Fenwick"]
+    got = sorted(coded(root, files))
+    assert got == sorted((c.theme, c.source.doc_id, c.source.quote) for c in pcodings)
+    assert ("Netværk", p.interview("grace.txt"), f"Honestly, {tom} made it work.") in got  # a first name alone
+    assert [c.source.quote for c in pcodings[:2]] == [c.source.quote for c in codings[:2]]  # no names: verbatim
+    text = source_text(root.find(f".//q:TextSource[@name='{p.interview('grace.txt')}']", NS), files)
+    assert text.endswith(f"{grace}: Honestly, {tom} made it work. {grace} is me, {grace} too.\n")  # any case, whole words
+    cases = sorted(c.get("name") for c in root.iterfind(".//q:Case", NS))
+    assert cases == sorted([key["Anna Holm"], key["Bo Berg"], f"{grace}, {tom}"])
+    assert [k[0] for k in (grace, tom, key["Hollybrook Library"], key["grace.txt"])] == ["P", "P", "O", "I"]
+
+
+def test_pseudonym_codes_are_stable_across_exports(tmp_path: Path, documents: dict, codings: list[Coding]) -> None:
+    first = pseudonymised(tmp_path, {ANNA_ID: documents[ANNA_ID]}, codings[:3])[3].key_rows()
+    assert {r["name"]: r["code"] for r in first} == {"Anna Holm": "P01", "Vejby Bibliotek": "O01", ANNA_ID: "I01"}
+    # a later export that sees Bo first still calls Anna P01: the codes are kept in the themes database
+    both = pseudonymised(tmp_path, documents, codings)[3].key_rows()
+    assert {r["name"]: r["code"] for r in both} == {"Anna Holm": "P01", "Bo Berg": "P02", "Vejby Bibliotek": "O01",
+                                                    "Nordby Kulturhus": "O02", ANNA_ID: "I01", "bo.txt": "I02"}
+    again = pseudonymised(tmp_path, documents, codings)
+    assert again[3].key_rows() == both and again[1] == pseudonymised(tmp_path, documents, codings)[1]
+
+
+def test_an_ambiguous_first_name_is_left_alone(tmp_path: Path, coding: Callable[..., Coding]) -> None:
+    from knowledge.pseudonymise import export_set
+
+    docs = {"a.txt": doc("Anna Holm og Anna Berg.\n\n1) Hvem?\n\n • Anna sagde det til Anna Berg.\n", "Anna Holm, Anna Berg")}
+    c = coding("T", "a.txt", "Anna sagde det til Anna Berg.")
+    _, [pc], pdocs, _ = export_set(tmp_path / "t.sqlite", [Theme("T")], [c], docs)
+    assert pc.source.quote == "Anna sagde det til P02."  # "Anna" alone could be either of them

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.sync import sync_paths
+from ingest.copies import REGISTRY, is_upload
 from ingest.uploads import UploadRejected, check_upload, ingest_uploads, sanitize_filename
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError
@@ -64,8 +65,9 @@ def test_upload_is_saved_and_synced(settings: Settings, hash_embeddings) -> None
     assert (settings.interviews_dir / "Bo Berg.txt").read_bytes() == data
     assert result.report and result.report.added == ["Bo Berg.txt"]
     assert "Bo Berg.txt" in Store(settings, hash_embeddings).documents()
-    # nothing stray left in the folder (temp files, backups)
-    assert sorted(p.name for p in settings.interviews_dir.iterdir()) == ["Bo Berg.txt"]
+    # nothing stray left in the folder (temp files, backups); the upload is recorded as Casebase's copy
+    assert sorted(p.name for p in settings.interviews_dir.iterdir()) == [REGISTRY, "Bo Berg.txt"]
+    assert is_upload(settings.interviews_dir / "Bo Berg.txt")
 
 
 def test_refused_and_unreadable_files_leave_folder_and_store_unchanged(settings: Settings, hash_embeddings) -> None:
@@ -80,7 +82,8 @@ def test_refused_and_unreadable_files_leave_folder_and_store_unchanged(settings:
     reasons = {r["name"]: r["error"] for r in result.rejected}
     assert set(reasons) == {"junk.txt", "x.exe", "empty.md"}
     assert all(reason and "\n" not in reason for reason in reasons.values())
-    assert sorted(p.name for p in settings.interviews_dir.iterdir()) == ["ok.txt"]
+    assert sorted(p.name for p in settings.interviews_dir.iterdir()) == [REGISTRY, "ok.txt"]
+    assert "junk.txt" not in (settings.interviews_dir / REGISTRY).read_text(encoding="utf-8")
     assert set(Store(settings, hash_embeddings).documents()) == {"ok.txt"}
 
 
@@ -92,7 +95,7 @@ def test_failed_replacement_restores_the_previous_version(settings: Settings, ha
     assert result.saved == [] and result.rejected[0]["name"] == "anna.txt"
     assert (settings.interviews_dir / "anna.txt").read_bytes() == old
     assert Store(settings, hash_embeddings).documents()["anna.txt"].content_hash == before
-    assert sorted(p.name for p in settings.interviews_dir.iterdir()) == ["anna.txt"]
+    assert sorted(p.name for p in settings.interviews_dir.iterdir()) == [REGISTRY, "anna.txt"]
 
 
 def test_store_failure_rolls_back_every_file(settings: Settings, hash_embeddings, monkeypatch) -> None:
@@ -163,7 +166,8 @@ def agreement(settings: Settings) -> dict[str, str]:
 
     folder = settings.interviews_dir
     names = sorted(p.name for p in folder.iterdir())
-    hidden = [n for n in names if n.startswith(".")]
+    hidden = [n for n in names if n.startswith(".") and n != REGISTRY]
+    names = [n for n in names if n != REGISTRY]
     assert hidden == [], f"leftovers in the folder: {hidden}"
     store = Store(settings, HashEmbeddings())
     docs = store.documents()

@@ -313,23 +313,33 @@ EXPORTS = [  # kind, label, file name, mime
 ]
 
 
-def export_bytes(svc: Any, kind: str, proposed: bool) -> bytes:
-    """One export of every saved theme, as the CLI's ``export`` writes it."""
+def export_bytes(svc: Any, kind: str, proposed: bool, pseudonymise: bool = False, organisations: bool = False) -> bytes:
+    """One export of every saved theme, as the CLI's ``export`` writes it (with
+    ``pseudonymise``, as ``export --pseudonymise[-organisations]`` does; ``kind="key"``:
+    that export's key, a file of its own)."""
+    from knowledge import pseudonymise as pseudo
     from knowledge import refi
     from knowledge.cli_matrix import documents, export_set
     from knowledge.exports import QUOTE_COLUMNS, coding_row, csv_bytes, markdown_report, quotes_csv, xlsx_bytes
 
     themes, codings = export_set(svc, [], proposed)
+    asked, docs, p = themes, None, None
+    if pseudonymise or organisations or kind == "key":
+        themes, codings, docs, p = pseudo.export_set(svc.settings.themes_path, themes, codings, documents(svc), organisations)
+        if kind == "key":
+            return pseudo.key_csv(p)
     if kind == "qdc":
         return refi.codebook_xml(themes)
     if kind == "qdpx":
         with tempfile.TemporaryDirectory() as tmp:
-            path = refi.write_qdpx(Path(tmp) / "casebase.qdpx", themes, codings, documents(svc), proposed=proposed)
+            path = refi.write_qdpx(Path(tmp) / "casebase.qdpx", themes, codings, docs or documents(svc), proposed=proposed)
             return path.read_bytes()
     if kind == "csv":
         return csv_bytes(quotes_csv(codings))
     if kind == "xlsx":
-        cols, grid = svc.matrix(themes).table(coded_only=not proposed)
+        cols, grid = svc.matrix(asked).table(coded_only=not proposed)
+        if p is not None:
+            cols, grid = [p.text(c) for c in cols], pseudo.rows(p, grid)
         return xlsx_bytes({"Quotes": ([coding_row(c) for c in codings], QUOTE_COLUMNS), "Matrix": (grid, cols)})
     if kind == "md":
         return markdown_report(themes, codings).encode("utf-8")
@@ -342,11 +352,24 @@ def export_section(svc: Any, counts: dict[str, dict[str, int]]) -> None:
                 "(the sidebar filters and the matrix's columns do not apply).")
     proposed = st.checkbox("Include proposed quotes nobody has reviewed yet", key="themes-export-proposed",
                            help="The matrix's proposals, marked as proposed in every file")
+    pseudo = st.checkbox("Pseudonymise: every person becomes P01, P02, … (the same code in every export)",
+                         key="themes-export-pseudo",
+                         help="In the quotes, citations, case variables and interview texts; interview files become I01, …")
+    orgs = st.checkbox("…and every organisation O01, O02, …", key="themes-export-pseudo-orgs", disabled=not pseudo)
+    orgs = pseudo and orgs
     with st.container(horizontal=True, gap="small"):
         for kind, label, name, mime in EXPORTS:
+            if pseudo:
+                name = name.replace("casebase-", "casebase-pseudonymised-")
             # built when clicked, not on every rerun of the page
-            st.download_button(label, data=lambda kind=kind: export_bytes(svc, kind, proposed), file_name=name,
+            st.download_button(label, data=lambda kind=kind: export_bytes(svc, kind, proposed, pseudo, orgs), file_name=name,
                                mime=mime, icon=":material/download:", key=f"themes-export-{kind}", on_click="ignore")
+        if pseudo:
+            st.download_button("Key (code → name)", data=lambda: export_bytes(svc, "key", proposed, pseudo, orgs),
+                               file_name="casebase-pseudonymised.key.csv", mime="text/csv", icon=":material/key:",
+                               key="themes-export-key", on_click="ignore")
+    if pseudo:
+        st.caption("The key is never inside an export: keep it apart, and share the export without it.")
     st.caption("The REFI-QDA project (.qdpx) opens in ATLAS.ti, MAXQDA, NVivo and QualCoder: the interviews, "
                "their cases, the themes as codes and the coded quotes. The codebook (.qdc) holds the themes alone. "
                "CSV and Excel have one quote per row with its citation; the Excel also has the matrix.")

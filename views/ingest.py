@@ -91,7 +91,10 @@ def folder_section(settings: Settings) -> None:
             "Drops the store and embeds every interview again. Needed after changing the embedding model; "
             "takes longer than a resync."
         )
-        if st.button("Rebuild now", type="primary", key="rebuild"):
+        # dropping the store is not undone by anything but the long re-embedding: ask first
+        sure = st.checkbox("Yes, drop the store and embed every interview again", key="rebuild-confirm")
+        if st.button("Rebuild now", type="primary", key="rebuild", disabled=not sure):
+            st.session_state.pop("rebuild-confirm", None)
             run_folder_sync(settings, rebuild=True)
 
 

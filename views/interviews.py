@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from ui.erase import erase_section, show_erased
 from ui.page import open_page
 from ui.render import show_error, show_stats
 from ui.state import AppError, call, format_when, last_report
@@ -29,6 +30,7 @@ def main() -> None:
         return
 
     show_failures(last_report(svc))
+    show_erased()
     if not interviews:
         st.info("No interviews yet. Ingest the sample on the Ask page, or upload files on the Ingest page.")
         return
@@ -73,6 +75,7 @@ def main() -> None:
         st.warning("This interview is no longer in the store; it may have been removed by a sync.")
         return
     show_interview(body, by_id[doc_id], focus=_focus(doc_id))
+    erase_section(settings, doc_id, by_id[doc_id])
 
 
 def show_interview(body: dict[str, Any], summary: dict[str, Any], focus: tuple[int, int] | None) -> None:
