@@ -33,8 +33,9 @@ test: venv browser
 	$(PY) -m pytest -q
 
 eval: venv
-	$(PY) -m eval.run --cv
-	$(PY) -m eval.run --heldout
+	$(PY) -m eval.run --cv --alone
+	$(PY) -m eval.run --heldout --alone
+	$(PY) -m eval.run --heldout2 --alone
 	$(PY) -m eval.themes --cv
 	$(PY) -m eval.themes --heldout
 	$(PY) -m eval.codings

@@ -86,25 +86,31 @@ def reliability(pred: np.ndarray, y: np.ndarray, bins=(0, 0.1, 0.25, 0.4, 0.55, 
 
 def simulate(pred, y, qidx, questions, docs, threshold: float, extra: float) -> tuple[float, float, float]:
     """(precision, coverage, off-topic refusal in the language that refuses least) of the
-    answers ``knowledge.answer.choose`` makes from the held-out relevances at these
-    thresholds: a threshold must refuse off-topic questions in Danish and in English."""
+    answers ``knowledge.decide.decide`` makes from the held-out relevances at these
+    thresholds, by meaning alone (the word evidence is the same at every threshold): a
+    threshold must refuse off-topic questions in Danish and in English."""
+    from types import SimpleNamespace
+
     from eval.labels import answering_docs
-    from knowledge.answer import choose
-    from knowledge.retrieve import Hit
+    from knowledge.decide import Bars, decide
 
     n = len(docs)
+    # what decide reads of a snapshot: each row's interview, and a text per row (it drops duplicates)
+    snap = SimpleNamespace(columns={"doc_id": np.array(docs, dtype=object)}, texts=[str(r) for r in range(n)])
+    bars = Bars(threshold, threshold, max(threshold, extra), threshold / 2)
+    everywhere = np.ones(n, bool)
     shown_grades, covs, refused = [], [], {}
     for i, q in enumerate(questions):
         p, g = pred[qidx == i], y[qidx == i]
-        hits = [Hit(int(r), "", "", {"doc_id": docs[r]}, 0.0, float(p[r])) for r in np.argsort(-p)[:n]]
-        shown, _ = choose(hits, threshold, threshold / 2, None, extra)
+        decision = decide(snap, everywhere, p, p, bars)
+        shown = decision.rows()
         if q.get("gold"):
-            shown_grades += [g[h.row] for h in shown]
+            shown_grades += [g[r] for r in shown]
             direct = answering_docs(q)
             if direct:
-                covs.append(len(direct & {docs[h.row] for h in shown if g[h.row] > 0}) / len(direct))
+                covs.append(len(direct & {docs[r] for r in shown if g[r] > 0}) / len(direct))
         else:
-            refused.setdefault(q.get("lang", ""), []).append(not shown)
+            refused.setdefault(q.get("lang", ""), []).append(decision.refused)
     prec = float(np.mean(np.array(shown_grades) > 0)) if shown_grades else 0.0
     return prec, float(np.mean(covs)) if covs else 0.0, min((float(np.mean(r)) for r in refused.values()), default=1.0)
 
@@ -191,7 +197,12 @@ def main(embedder: str, folds: int, l2: float, precision: float, refusal: float,
                    f"{answer_precision} and refusing >= {refusal} off-topic): {by_language}")
     mean, scale, coef, b = fit_logistic(x, (y > 0).astype(float), l2=l2)
     family = embedder.split(":")[0]
-    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra, by_language)
+    old = (json.loads(MODEL_FILE.read_text(encoding="utf-8")) if MODEL_FILE.exists() else {"models": {}})["models"].get(family, {})
+    # the acceptance bar and the floor are chosen on what `ask` shows (python -m eval.run, eval/README.md),
+    # not on single quotes: a refit keeps them
+    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra, by_language,
+                           float(old.get("accept", 0.0)), dict(old.get("accept_by_language") or {}),
+                           float(old.get("floor", 0.0)), dict(old.get("floor_by_language") or {}))
     click.echo("weights (log-odds per standard deviation):")
     for name, c in sorted(zip(FEATURES, coef), key=lambda kv: -abs(kv[1])):
         click.echo(f"  {name:<10} {c:+.2f}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,23 @@ def run_casebase(corpus, questions, files, cfg: RetrievalConfig, models: dict[st
     return outs
 
 
+def run_alone(corpus, questions, files, cfg: RetrievalConfig) -> dict[str, dict[str, float]]:
+    """Each interview as if it were the whole case base (the search filtered to it): for every
+    answerable question and every interview that answers it directly, is the question
+    refused, and does the answer quote a right passage? Relevance must hold at any size: a
+    feature relative to the case base must not turn a right passage into a refusal when the
+    case base is one interview."""
+    docs = {Path(str(d)).name: str(d) for d in set(corpus.columns["doc_id"])}
+    out: dict[str, list[tuple[bool, bool]]] = {}
+    for q in questions:
+        for name in sorted(answering_docs(q) & docs.keys()):
+            _, decision = decide_question(corpus, q["q"], filters={"doc_id": docs[name]}, cfg=cfg)
+            right = any(grade(docs[name], corpus.texts[r], q, files) > 0 for r in decision.rows())
+            out.setdefault(q["lang"], []).append((decision.refused, right))
+    return {lang: {"pairs": len(v), "refused": statistics.mean(r for r, _ in v), "right": statistics.mean(g for _, g in v)}
+            for lang, v in sorted(out.items())}
+
+
 def run_baseline(emb, questions, files) -> list[Outcome]:
     """The naive LangChain RAG: 1000/200 character chunks, same embedder, Chroma
     similarity_search, top 4 shown; it never refuses."""
@@ -186,8 +203,17 @@ def _rows(name: str, s: dict) -> list[str]:
 @click.option("--cv", is_flag=True, help="Eval set: answer each question with a model fitted without its group.")
 @click.option("--variants", "show_variants", is_flag=True, help="Also measure ranking variants.")
 @click.option("--details", is_flag=True, help="Per question: shown quotes with their grades, refusals, misses.")
-def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, show_variants: bool, details: bool) -> None:
+@click.option("--alone", is_flag=True, help="Also each interview searched alone, as a one-interview case base.")
+@click.option("--accept", "accept_spec", default="", help="Try other acceptance bars, e.g. da=0.3,en=0.2 (the model file is not changed).")
+def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, show_variants: bool, details: bool, alone: bool,
+         accept_spec: str) -> None:
     """Answer quality (precision, coverage, refusal) and search ranking on labelled questions."""
+    if accept_spec:
+        import knowledge.relevance as rel
+
+        bars = {k: float(v) for k, v in (p.split("=") for p in accept_spec.split(","))}
+        rel._CACHE.clear()
+        rel._CACHE.update({name: replace(m, accept_by_language=bars) for name, m in rel.load_models().items()})
     dirs, qfile = (HELDOUT_DIRS, HELDOUT_QUESTIONS) if heldout else (CORPUS_DIRS, QUESTIONS)
     if heldout2:
         dirs, qfile, heldout = HELDOUT2_DIRS, HELDOUT2_QUESTIONS, True
@@ -216,6 +242,10 @@ def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, show_variants: 
     times = sorted(o.seconds for o in default)
     click.echo(f"\nanswer selection latency over {len(times)} questions: p50 {1000 * times[len(times) // 2]:.1f} ms, "
                f"p95 {1000 * times[max(int(len(times) * 0.95) - 1, 0)]:.1f} ms")
+    if alone:
+        click.echo("\neach interview searched alone (a one-interview case base), questions it answers directly:")
+        for lang, r in run_alone(corpus, questions, files, cfg).items():
+            click.echo(f"  {lang}: {r['pairs']} pairs, refused {r['refused']:.2f}, a right passage quoted {r['right']:.2f}")
     if details:
         for o in default:
             docs = {Path(d).name for d, g in o.shown if g > 0}

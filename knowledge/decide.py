@@ -64,9 +64,23 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
     """Decide the answer of one question (or theme) over the ``mask`` rows. ``skip(row)``
     leaves out quotes the researcher rejected."""
     docs = corpus.columns["doc_id"]
-    in_view = list(dict.fromkeys(str(d) for d in docs[mask]))
     rows = np.flatnonzero(mask)
     rows = rows[np.lexsort((-fused[rows], -rel[rows]))]
+    # each interview's best quote: the first of its rows in that order (vectorised: a case base
+    # of 25,000 quotes is one sort, not a Python loop over every quote)
+    codes = getattr(corpus, "doc_codes", None)
+    codes = codes[rows] if codes is not None else np.unique(docs[rows].astype(str), return_inverse=True)[1]
+    _, first = np.unique(codes, return_index=True)
+    best: dict[str, int] = {str(docs[r]): int(r) for r in rows[np.sort(first)]}
+    if skip is not None:
+        for doc, r in list(best.items()):
+            if skip(r):
+                rest = [int(x) for x in rows[codes == codes[np.flatnonzero(rows == r)[0]]] if not skip(int(x))]
+                if rest:
+                    best[doc] = rest[0]
+                else:
+                    del best[doc]
+    in_view = list(dict.fromkeys(str(d) for d in docs[rows[np.sort(first)]]))
     accept = np.asarray(bars.accept) if isinstance(bars.accept, np.ndarray) else None
     by_meaning = bool(rows.size) and (bool((rel[rows] >= accept[rows]).any()) if accept is not None
                                       else float(rel[rows[0]]) >= float(bars.accept))
@@ -74,25 +88,25 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
     if not (by_meaning or by_words):
         return Decision(True, "", silent=in_view)
     out = Decision(False, "meaning" if by_meaning else "words")
+    # only quotes at or above the lowest answer bar can be in an answer
+    low = float(np.min(bars.answer[rows])) if isinstance(bars.answer, np.ndarray) else float(bars.answer)
     seen: set[tuple[str, str]] = set()
-    best: dict[str, int] = {}  # each interview's best quote, answered or not
-    for r in rows:
+    for r in rows[rel[rows] >= low]:
         r = int(r)
         doc = str(docs[r])
         key = (doc, corpus.texts[r].strip())
         if key in seen or (skip is not None and skip(r)):
             continue
         seen.add(key)
-        best.setdefault(doc, r)
         got = out.answered.get(doc)
         if got is None:
-            if rel[r] >= _at(bars.answer, r) and best[doc] == r:
+            if rel[r] >= _at(bars.answer, r) and best.get(doc) == r:
                 out.answered[doc] = [r]
         elif len(got) < per_doc and rel[r] >= max(_at(bars.answer, r), _at(bars.extra, r)):
             got.append(r)
     if ev is not None and ev.found:
         # the passages that carry the question's words answer for their interviews
-        carriers = [int(r) for r in rows if ev.carriers[r] and not (skip is not None and skip(int(r)))]
+        carriers = [int(r) for r in rows[ev.carriers[rows]] if not (skip is not None and skip(int(r)))]
         for r in carriers:
             doc = str(docs[r])
             if doc not in out.answered:

@@ -30,11 +30,16 @@ from knowledge.lexical import STOPWORDS, tokenize
 from knowledge.query import canonical, core
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
-# the verbs and nouns that frame a question about interviews: in every question, in no answer
+# the words that frame a question rather than say what it is about: question words, modal and
+# light verbs, and the verbs and nouns of asking about interviews (in every question, in no answer)
 _FRAME = frozenset(
     """say says said think thinks thought tell told mention mentioned describe described interviewee interviewees
     interviewed respondents participants informants people according siger sagde mener fortæller fortalte nævner
-    beskriver interviewede interviewpersonerne informanterne deltagerne ifølge""".split()
+    beskriver interviewede interviewpersonerne informanterne deltagerne ifølge
+    what which who whom whose when where why how can could would should will shall may might must get got gets make
+    made makes does did done have has had was were been being are anything something much many
+    hvad hvilke hvilken hvilket hvem hvornår hvor hvorfor hvordan kan kunne skal skulle vil ville må måtte får fik
+    fået gør gjorde gjort blev bliver været noget nogen meget mange""".split()
 )
 
 

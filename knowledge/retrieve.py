@@ -25,6 +25,7 @@ query embedding plus a few vector products.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
@@ -121,6 +122,7 @@ class Legs:
     # the question without the case base's topic words (see LexicalIndex.focus): what it asks
     focus_sims: np.ndarray | None = None  # raw cosine focus~chunk
     focus_q: np.ndarray | None = None  # raw cosine focus~the chunk's interview question (NaN: none)
+    lex_share: np.ndarray | None = None  # per chunk, the share of the question's content words it holds (by stem)
 
 
 # -- legs -------------------------------------------------------------------------------
@@ -197,6 +199,7 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
             lex, kw = lexical_leg(corpus, q, cfg)
             legs.lexical.append(lex)
             legs.keyword.append(kw)
+    legs.lex_share = word_share(corpus, queries[0], mask)
     if focus:
         fv = query_vector(corpus.embeddings, focus)
         legs.focus_sims = corpus.vectors @ fv
@@ -204,6 +207,24 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
             qs = corpus.q_vectors @ fv
             legs.focus_q = np.where(corpus.q_index >= 0, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
     return legs
+
+
+def word_share(corpus: Corpus, query: str, mask: np.ndarray) -> np.ndarray:
+    """Per chunk, the share of the question's content words (stop words aside) it holds, in
+    any inflection and either language's stemming: the same number in any size of case base."""
+    from knowledge.lexical import STOPWORDS, tokenize
+
+    words = {w for w in re.findall(r"[^\W_]+", query.lower()) if len(w) > 2 and w not in STOPWORDS["da"] and w not in STOPWORDS["en"]}
+    out = np.zeros(len(corpus), np.float32)
+    if not words:
+        return out
+    for w in words:
+        has = np.zeros(len(corpus), bool)
+        for stem in {t for lang in ("da", "en") for t in tokenize(w, lang)}:
+            if stem in corpus.lexical.vocab:
+                has |= corpus.lexical.scores([stem]) > 0
+        out += has
+    return out / len(words)
 
 
 # -- fusion -----------------------------------------------------------------------------
@@ -296,6 +317,11 @@ def search(
     only needed for the Chroma backend."""
     s = score(corpus, query, filters, cfg, store, extra_queries, model)
     picked = diversify(ranked(s.fused, s.mask), corpus, k, cfg.per_doc_cap)
+    # the quotes the calibrated relevance says answer lead, most relevant first; the rest keep
+    # the fused order. In a small case base the fused legs, each rescaled over a few passages,
+    # can put a clear answer fourth (a seed's own bullet, relevance 0.8, under three weak ones)
+    bar = s.model.threshold
+    picked = sorted(picked, key=lambda r: (0, -float(s.rel[r])) if s.rel[r] >= bar else (1, 0.0))
     return _result(corpus, s, [hit(corpus, r, s) for r in picked])
 
 

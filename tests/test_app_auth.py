@@ -11,16 +11,10 @@ from streamlit.testing.v1 import AppTest
 from knowledge.auth import THROTTLE, hash_password
 from knowledge.settings import Settings
 from tests.test_app import ANNA, APP, TIMEOUT, all_text, app_env, ask, filled  # noqa: F401  (fixtures)
+from tests.test_auth import OIDC
 
 TEAM_PW, EDITOR_PW = "team pass 1", "editor pass 2"
 INTERVIEW_TEXT = ("Anna Holm", "Vejby Bibliotek", "Læsecaféen", "Bo Berg", "anna.txt")
-OIDC = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-secret-for-the-cookie",
-    "client_id": "casebase",
-    "client_secret": "xyz",
-    "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
-}
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,10 @@ def test_weaker_matches_are_offered_only_for_empty_cells(casebase):
     offered = [(r, r.possible["Svært"][0]) for r in m.rows if r.possible.get("Svært")]
     for r, c in offered:
         assert not r.cells.get("Svært") and c.status == "possible"
-        assert model.weak_threshold <= c.source.relevance < model.threshold
+        assert model.floor_bar <= c.source.relevance < model.threshold
+    # an interview with neither a quote nor a weaker match is "no match found": its best is below the floor
+    for r in m.unmatched("Svært"):
+        assert casebase.relevant(theme.questions[0], filters={"doc_id": r.doc_id})[0].relevance < model.floor_bar
     as_json = m.to_dict()["interviews"]
     assert all(set(iv["possible"]) <= {"Svært"} for iv in as_json)
     assert all(not iv["cells"].get(name) for iv in as_json for name in iv["possible"])

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from knowledge.settings import Settings
+from ui.auth import editor_unlock
 from ui.render import show_error
 from ui.state import AppError, call, refresh_after_sync
 from ui.text import escape_md
@@ -24,6 +25,9 @@ def erase_section(settings: Settings, doc_id: str, summary: dict[str, Any]) -> N
             "no other interview names, and Casebase's copy of an uploaded file. The store is then rewritten so "
             "nothing of it is left on disk. A file you keep in the interviews folder is not deleted."
         )
+        # erasing is an editor's act, like upload, resync and rebuild (ui/auth.py)
+        if not editor_unlock(f"iv-erase-{doc_id}"):
+            return
         typed = st.text_input(f"Type the file name, {doc_id}, to confirm", key=f"iv-erase-confirm-{doc_id}")
         if st.button("Erase for good", type="primary", icon=":material/delete_forever:", key=f"iv-erase-{doc_id}",
                      disabled=typed.strip() != doc_id):
