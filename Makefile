@@ -38,6 +38,7 @@ eval: venv
 	$(PY) -m eval.run --heldout2 --alone
 	$(PY) -m eval.themes --cv
 	$(PY) -m eval.themes --heldout
+	$(PY) -m eval.themes --heldout2
 	$(PY) -m eval.codings
 
 # refit the relevance model on the labelled eval set (writes knowledge/relevance_model.json).

