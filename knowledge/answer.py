@@ -36,8 +36,8 @@ LEAD_ONE = {
     "en": "One of the {total} interviews answers this{tail}:",
     "da": "Et af de {total} interview svarer på det{tail}:",
 }
-TAIL_WEAK = {"en": "; {w} more have weaker matches (below)", "da": "; {w} mere har svagere match (nedenfor)"}
-TAIL_WEAK_ONE = {"en": "; 1 more has a weaker match (below)", "da": "; 1 mere har et svagere match (nedenfor)"}
+TAIL_WEAK = {"en": "; {w} more have weaker matches (below)", "da": "; {w} andre har svagere match (nedenfor)"}
+TAIL_WEAK_ONE = {"en": "; 1 more has a weaker match (below)", "da": "; 1 andet har et svagere match (nedenfor)"}
 TAIL_NONE = {"en": "; no match was found in {s}", "da": "; i {s} blev der ikke fundet noget match"}
 MORE = {"en": "more from this interview", "da": "mere fra dette interview"}
 REFUSAL = {

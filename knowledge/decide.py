@@ -82,8 +82,8 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
                     del best[doc]
     in_view = list(dict.fromkeys(str(d) for d in docs[rows[np.sort(first)]]))
     accept = np.asarray(bars.accept) if isinstance(bars.accept, np.ndarray) else None
-    by_meaning = bool(rows.size) and (bool((rel[rows] >= accept[rows]).any()) if accept is not None
-                                      else float(rel[rows[0]]) >= float(bars.accept))
+    by_meaning = bool(rows.size) and (ev is None or ev.readable) and (
+        bool((rel[rows] >= accept[rows]).any()) if accept is not None else float(rel[rows[0]]) >= float(bars.accept))
     by_words = ev is not None and ev.found
     if not (by_meaning or by_words):
         return Decision(True, "", silent=in_view)

@@ -53,6 +53,9 @@ class Evidence:
     carriers: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     # interviews holding every distinctive word between their passages (integer doc codes)
     docs: set[int] = field(default_factory=set)
+    # the question has a word of Danish or English, or of the interviews: "zzq xqv wwqz"
+    # embeds somewhere too, and across languages the model reads such a cosine as a match
+    readable: bool = True
 
     @property
     def found(self) -> bool:
@@ -135,6 +138,8 @@ def evidence(corpus: Corpus, question: str, mask: np.ndarray | None = None) -> E
     if n == 0:
         return ev
     ev.words = distinctive(corpus, question)
+    tokens = _WORD.findall(question.lower())
+    ev.readable = any(_stop(w) or any(s in corpus.lexical.vocab for s in _stems(w)) for w in tokens)
     codes = corpus.doc_codes
     rows = [_rows_with(corpus, w) & mask for w in ev.words]
     # one everyday word ("formålet", "økonomien") in an interview is no sign that it answers:

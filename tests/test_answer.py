@@ -57,7 +57,7 @@ def test_extractive_groups_by_interview():
     assert honest.startswith("2 of the 5 interviews answer this; 2 more have weaker matches (below); "
                              "no match was found in 1. The best quote from each:")
     da_lead = extractive("q?", "da", sources, refused=False, interviews=5, weaker=1, silent=2)
-    assert da_lead.startswith("2 af de 5 interview svarer på det; 1 mere har et svagere match (nedenfor); "
+    assert da_lead.startswith("2 af de 5 interview svarer på det; 1 andet har et svagere match (nedenfor); "
                               "i 2 blev der ikke fundet noget match.")
     # an interview's best quote is quoted; its further quotes are cited after it
     assert "\u201cA one.\u201d [1]" in text and "\u201cA two.\u201d" not in text and "more from this interview: [3]" in text

@@ -98,3 +98,15 @@ def test_a_single_everyday_word_is_no_evidence(casebase):
                  key=lambda kv: kv[1])[0]
     # a word in many passages, asked about alone, does not make a question answerable
     assert not evidence(corpus, f"Hvad med {common}?").found
+
+
+def test_a_question_in_no_language_is_refused(casebase):
+    corpus = casebase.corpus()
+    assert not evidence(corpus, "zzq xqv wwqz pplk").readable
+    assert evidence(corpus, "Hvad med frivillige?").readable
+    # gibberish embeds somewhere too; it is never answered, and the finder says its quotes are weak
+    assert casebase.ask("zzq xqv wwqz pplk").refused
+    assert all(s.weak for s in casebase.search("zzq xqv wwqz pplk"))
+    # the same rule in decide: no meaning acceptance without a readable word
+    d = _run(["a"], [0.9], ev=Evidence(readable=False, carriers=np.zeros(1, bool)))
+    assert d.refused

@@ -87,7 +87,7 @@ def count_caption(found: Any) -> str:
         weak = sum(1 for s in found.sources if s.weak)
         tail = (f" · {weak} of them weak matches, which may not answer it (a chat answer would not quote them)"
                 if weak else "")
-        return f"{len(found.sources)} quotes for \u201c{found.query}\u201d, best first{tail}"
+        return f"{len(found.sources)} quotes for \u201c{found.query}\u201d: the ones that answer first, by relevance, then the closest in meaning{tail}"
     line = found.count_line("\u201c\u201d") + (" in any form" if found.mode == "words" else "")
     shown = len(found.sources)
     return line + (f" · showing the best {shown}" if found.total > shown else ", best first")
