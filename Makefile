@@ -9,10 +9,13 @@ ADDRESS ?= $(shell $(PY) -c 'from knowledge.settings import Settings; print(Sett
 
 .PHONY: run test eval fit bench venv browser ingest clean
 
-$(VENV)/.installed: requirements.txt
+# requirements.txt pins every version (runtime and dev tools); the project itself is then
+# installed editable with its dev extra, constrained to those pins (nothing new is resolved).
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -e '.[dev]' -c requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed

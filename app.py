@@ -9,15 +9,11 @@ decides whether this session may see the interviews at all (see README, "Privacy
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import streamlit as st
 
-# `streamlit run app.py` puts this folder on sys.path; AppTest and other runners may not.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ui.auth import account_controls, gate  # noqa: E402  (after the path is set)
+# `ui`, `knowledge` and `ingest` are installed (make: `pip install -e .`); `streamlit run
+# app.py` also puts this folder on sys.path.
+from ui.auth import account_controls, gate
 
 # Interview data is personal: nothing below runs, and no page or quote is sent to the
 # browser, until the gate lets this session through (it stops the run otherwise).

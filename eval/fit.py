@@ -15,7 +15,6 @@ cases; ``weak_threshold`` half of it.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +22,6 @@ import click
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import grade, interview_files, load_questions  # noqa: E402

@@ -12,7 +12,6 @@ the interview's best-scoring passage answers.
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +19,6 @@ import click
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import CORPUS_DIRS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, grade, interview_files, load_questions  # noqa: E402

@@ -17,7 +17,6 @@ ask every labelled question, and print, per language, next to a naive LangChain 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +25,6 @@ from typing import Any
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import (CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, answers, grade,  # noqa: E402

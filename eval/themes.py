@@ -17,14 +17,12 @@ Cells are counted over all (theme, interview) pairs, as a researcher reads the m
 """
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, grade, interview_files, load_questions  # noqa: E402

@@ -3,17 +3,15 @@ factories that write interview files the way users hand them to Casebase."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from knowledge.embeddings import HashEmbeddings
+from knowledge.settings import Settings
 
-from knowledge.embeddings import HashEmbeddings  # noqa: E402
-from knowledge.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SAMPLE_DIR = ROOT / "data" / "interviews"
 
