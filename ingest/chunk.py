@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .model import Chunk, ChunkKind, Interview, Span
 from .parse import trim
-from .sentences import sentence_spans
+from knowledge.sentences import sentence_spans
 
 _LABELS = {
     "da": {"question": "Spørgsmål", "case": "Om casen", "intro": "Introduktion"},

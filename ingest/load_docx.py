@@ -13,7 +13,7 @@ import io
 import re
 from pathlib import Path
 
-from .loaders import LoadError, human_size
+from .load_errors import LoadError, human_size
 
 __all__ = ["check_zip_expansion", "docx_text"]
 

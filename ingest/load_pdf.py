@@ -14,7 +14,7 @@ import io
 import re
 from pathlib import Path
 
-from .loaders import LoadError
+from .load_errors import LoadError
 
 __all__ = ["pdf_text"]
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.load_errors import LoadError, human_size
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_CHARS",
@@ -42,27 +44,6 @@ _MAX_CONTROL_RATIO = 0.02
 # (cp1250 decodes æøå as ćřĺ with the same "chaos" score); the case base is
 # Western European, so on a tie cp1252 wins.
 _PREFERRED_8BIT = ("cp1252", "latin_1", "iso8859_15")
-
-
-class LoadError(Exception):
-    """A file that cannot be turned into interview text; str() is one line."""
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = " ".join(str(reason).split())  # keep the message on one line
-        super().__init__(f"cannot load '{self.path}': {self.reason}")
-
-
-def human_size(n: int) -> str:
-    """A byte count for a message: "812 bytes", "1.0 KiB", "50.0 MiB"."""
-    if n < 1024:
-        return f"{n} bytes"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB"):
-        value /= 1024
-        if value < 1024 or unit == "GiB":
-            break
-    return f"{value:.1f} {unit}"
 
 
 def normalise_text(text: str) -> str:

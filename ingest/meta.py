@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .loaders import LoadError
+from .load_errors import LoadError
 
 SIDECAR_SUFFIXES: tuple[str, ...] = (".meta.yaml", ".meta.yml")
 KNOWN_KEYS = ("interviewee", "role", "organisation", "case", "language")

@@ -19,18 +19,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
-from filelock import FileLock, Timeout
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunk import chunk_interview
+from ingest.failpoints import failpoint as _failpoint
+from ingest.journal import recover_uploads
 from ingest.discover import Discovery, Target, check_file, discover
 from ingest.jobs import Job, running_jobs, wait_for_jobs
 from ingest.loaders import LoadError
@@ -39,6 +37,7 @@ from ingest.pipeline import content_hash, read_interview
 from ingest.report import Progress, ProgressTracker, SyncProgress, SyncReport, describe_progress, duration
 from knowledge.compact import recover_store
 from knowledge.embeddings import EmbedderUnavailable, embed_array
+from knowledge.lock import SyncBusy, holding_lock, lock_for
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError
 
@@ -66,54 +65,6 @@ __all__ = [
 
 EMBED_BATCH = 64  # unique texts per embedder call: progress moves within a long file
 _MEMO_LIMIT = 50_000  # vectors kept for reuse across the files of one sync (~75 MB at 384 dims)
-
-
-def _failpoint(name: str) -> None:
-    """Crash-test hook: CASEBASE_FAILPOINT=NAME[:N] kills this process (SIGKILL) the Nth
-    time NAME is reached, so tests can prove recovery from a kill at every step."""
-    spec = os.environ.get("CASEBASE_FAILPOINT")
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
-    _FAIL_HITS[name] = _FAIL_HITS.get(name, 0) + 1
-    if _FAIL_HITS[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-_FAIL_HITS: dict[str, int] = {}
-
-
-class SyncBusy(RuntimeError):
-    """Another sync holds the store's lock."""
-
-
-# -- the lock ---------------------------------------------------------------------------
-def lock_for(settings: Settings) -> FileLock:
-    if settings.server_mode:
-        # A file lock only guards one machine; a shared server wants one ingest host.
-        key = f"casebase-{settings.chroma_host}-{settings.chroma_port}-{settings.collection}.lock"
-        return FileLock(str(Path(tempfile.gettempdir()) / key))
-    settings.store.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(settings.store / f".{settings.collection}.ingest.lock"))
-
-
-@contextmanager
-def holding_lock(settings: Settings) -> Iterator[None]:
-    """The store's ingest lock, or SyncBusy after ``settings.lock_timeout`` seconds."""
-    lock = lock_for(settings)
-    try:
-        lock.acquire(timeout=settings.lock_timeout)
-    except Timeout as exc:
-        raise SyncBusy(
-            f"Another ingest is writing to {settings.describe_store()} (lock {lock.lock_file}); "
-            "try again when it has finished."
-        ) from exc
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def sync_paths(
@@ -355,8 +306,6 @@ def _doc_body(iv: Interview) -> str:
 
 def _recover_uploads(folder: Path) -> None:
     """Undo uploads into ``folder`` that a killed process left half-done (see uploads.py)."""
-    from ingest.uploads import recover_uploads
-
     recover_uploads(folder)
 
 

@@ -24,26 +24,30 @@ An upload never loses a file, whatever happens to whoever asked for it:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
-import socket
 import stat
-import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.copies import record_uploads
-from ingest.loaders import SUPPORTED_EXTENSIONS, human_size
+from ingest.failpoints import failpoint as _failpoint
 from ingest.jobs import Job
+from ingest.journal import Journal as _Journal
+from ingest.journal import Staged as _Staged
+from ingest.journal import digest_of as _digest_of
+from ingest.journal import fsync_dir as _fsync_dir
+from ingest.journal import recover_uploads  # noqa: F401  (re-exported)
+from ingest.loaders import SUPPORTED_EXTENSIONS, human_size
 from ingest.report import Progress, SyncProgress, SyncReport
-from ingest.sync import _failpoint, holding_lock, sync_locked
+from ingest.sync import sync_locked
+from knowledge.copies import record_uploads
+from knowledge.lock import holding_lock
 from knowledge.settings import Settings
 
 MAX_NAME_CHARS = 120
@@ -129,14 +133,6 @@ def start_uploads(files: Iterable[tuple[str, bytes]], settings: Settings, *, emb
     return Job("upload", _upload, files=batch, settings=settings, embeddings=embeddings)
 
 
-@dataclass
-class _Staged:
-    target: Path
-    backup: Path | None  # hidden hard link to the version it replaces; None for a new file
-    digest: str  # sha256 of the uploaded bytes
-    tmp: Path
-
-
 def _upload(
     files: list[tuple[str, bytes]],
     settings: Settings,
@@ -199,116 +195,6 @@ def _upload(
                 s.backup.unlink(missing_ok=True)
         journal.close()
     return result
-
-
-# -- the journal: what a killed upload left half-done ---------------------------------------
-JOURNAL_PREFIX = ".casebase-upload-"
-_LIVE_JOURNALS: set[Path] = set()  # this process's uploads under way
-
-
-class _Journal:
-    """A hidden file in the folder naming every file an upload batch is about to touch.
-    Written (and flushed to disk) before the first one is; marked finished once the
-    outcome stands; removed when the batch is done."""
-
-    def __init__(self, folder: Path, token: str, staged: list[_Staged]) -> None:
-        self.path = folder / f"{JOURNAL_PREFIX}{token}.json"
-        self.record: dict[str, Any] = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "created": time.time(),
-            "finished": False,
-            "files": [
-                {"target": str(s.target), "backup": str(s.backup) if s.backup else None, "digest": s.digest, "tmp": str(s.tmp)}
-                for s in staged
-            ],
-        }
-        _LIVE_JOURNALS.add(self.path)
-        self._write()
-
-    def _write(self) -> None:
-        tmp = self.path.with_suffix(".json.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(self.record, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
-
-    def finish(self) -> None:
-        self.record["finished"] = True
-        self._write()
-
-    def close(self) -> None:
-        self.path.unlink(missing_ok=True)
-        _LIVE_JOURNALS.discard(self.path)
-
-
-def recover_uploads(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Roll back upload batches a killed process left in ``folder``: the files restored
-    to their previous version, and the new files removed. Call with the store's lock
-    held; the caller then syncs those paths (a folder sync does so by itself)."""
-    restored: list[Path] = []
-    removed: list[Path] = []
-    try:
-        journals = sorted(Path(folder).glob(f"{JOURNAL_PREFIX}*.json"))
-    except OSError:
-        return restored, removed
-    for path in journals:
-        if path in _LIVE_JOURNALS:
-            continue
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            path.unlink(missing_ok=True)
-            continue
-        if _alive(record):
-            continue  # another process's upload under way (it holds another store's lock)
-        for entry in record.get("files", []):
-            target = Path(entry["target"])
-            backup = Path(entry["backup"]) if entry.get("backup") else None
-            Path(entry["tmp"]).unlink(missing_ok=True)
-            if record.get("finished"):  # the outcome stood; only tidying was left
-                if backup is not None:
-                    backup.unlink(missing_ok=True)
-                continue
-            if backup is not None:
-                if os.path.lexists(backup):
-                    os.replace(backup, target)
-                    restored.append(target)
-                # else: killed before the old version was linked, so it was never replaced
-            elif _digest_of(target) == entry.get("digest"):
-                target.unlink()
-                removed.append(target)
-        _fsync_dir(Path(folder))
-        path.unlink(missing_ok=True)
-    for stray in Path(folder).glob(f"{JOURNAL_PREFIX}*.json.tmp"):
-        stray.unlink(missing_ok=True)
-    return restored, removed
-
-
-def _alive(record: dict[str, Any]) -> bool:
-    if record.get("host") != socket.gethostname():
-        return time.time() - float(record.get("created", 0)) < 24 * 3600  # can't tell; give it a day
-    pid = int(record.get("pid", 0))
-    if pid <= 0 or pid == os.getpid():
-        return False  # ours, and not among our live journals: left by a failure in this process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _digest_of(path: Path) -> str | None:
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _repair_after_recovery(changed: tuple[list[Path], list[Path]], settings: Settings, embeddings: Embeddings | None) -> None:
@@ -374,19 +260,6 @@ def _roll_back_all(staged: list[_Staged]) -> tuple[list[Path], list[Path]]:
         _roll_back(s)
         (removed if s.backup is None else restored).append(s.target)
     return restored, removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from ingest.sentences import sentence_spans
+from knowledge.sentences import sentence_spans
 from knowledge.llm import load_prompt, _text
 from knowledge.types import Answer, Source
 
@@ -62,7 +62,7 @@ FLAG_NOTICE = {
 def trim_quote(text: str, terms: set[str], max_chars: int = MAX_QUOTE_CHARS) -> tuple[int, int]:
     """(start, end) of the part of ``text`` to quote: the whole text when short,
     else the window of whole sentences with the most query words. Sentences are
-    the ones chunking uses (``ingest.sentences``), so "bl.a.", "e.g." or
+    the ones chunking uses (``knowledge.sentences``), so "bl.a.", "e.g." or
     "d. 5. maj" never end a window. Always a verbatim slice, so offsets into the
     source stay valid."""
     if len(text) <= max_chars:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from knowledge.cli_themes import _emit, json_opt, store_opt
+from knowledge.cli_common import _emit, _run, json_opt, store_opt
 
 
 @click.command(help="Erase the interview DOC_ID completely: its quotes, vectors, record, cached question vectors, "
@@ -22,11 +22,10 @@ from knowledge.cli_themes import _emit, json_opt, store_opt
 @store_opt
 @json_opt
 def erase(doc_id: str, store: Path | None, as_json: bool) -> None:
-    from knowledge.__main__ import _run
     from knowledge.settings import settings_with
 
     def go():
-        from ingest.sync import SyncBusy
+        from knowledge.lock import SyncBusy
         from knowledge.erase import erase_interview
         from knowledge.themes import ThemeBookError
 

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import click
 
-from knowledge.cli_themes import _emit, _go, _service, json_opt, store_opt
+from knowledge.cli_common import _emit, _filters, _go, _service, json_opt, store_opt
+from knowledge.theme_export import documents, export_set
 
 FILTER_HELP = "Only interviews with KEY=VALUE (organisation, interviewee, case, doc_id, language); repeatable."
 THEME_HELP = "NAME=QUESTION, a saved theme's name, or a question. Repeat NAME=... to give a theme several wordings."
-
-
-def _filters(pairs: tuple[str, ...]) -> dict[str, list[str]]:
-    from knowledge.__main__ import _filters
-
-    return _filters(pairs)
 
 
 def _write(path: Path, data: bytes | str) -> None:
@@ -160,32 +155,3 @@ def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: 
                    + " to " + ", ".join(str(p) for p in (qdpx, qdc, csv_out, xlsx_out, markdown) if p))
 
     _go(go)
-
-
-def export_set(svc, specs: list[str], proposed: bool):
-    """(themes, codings) to export: the saved themes (or those named / defined by
-    ``specs``) with their accepted codings, and with ``proposed`` the matrix's unreviewed
-    quotes. The app's export buttons use the same function."""
-    saved = svc.saved_themes()
-    themes = svc.resolve_themes(specs) if specs else saved
-    known = {t.name for t in saved}  # an ad-hoc theme has no codings, only proposals
-    codings = [c for t in themes if t.name in known for c in svc.themes.codings(t.name, "accepted")]
-    if proposed:
-        codings += [c for c in svc.matrix(themes).codings() if c.status == "proposed"]
-    return themes, codings
-
-
-def documents(svc) -> dict[str, dict]:
-    """Every interview's text and who was interviewed (the QDA project's sources and cases)."""
-    corpus = svc.corpus()
-    speakers: dict[str, list[str]] = {}  # who speaks in each interview: pseudonymised exports name them all
-    for doc_id, speaker in zip(corpus.columns["doc_id"], corpus.columns["speaker"]):
-        if speaker and speaker not in speakers.setdefault(doc_id, []):
-            speakers[doc_id].append(speaker)
-    out = {}
-    for rec in svc.interviews():
-        body = svc.store.document_body(rec["doc_id"]) or {}
-        out[rec["doc_id"]] = {"text": body.get("text", ""), "interviewee": rec.get("interviewee", ""), "role": rec.get("role", ""),
-                              "organisation": rec.get("organisation", ""), "case": rec.get("case", ""),
-                              "source_path": rec.get("source_path", ""), "speakers": speakers.get(rec["doc_id"], [])}
-    return out

@@ -6,43 +6,11 @@ of the CLI.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-# The helpers of knowledge/__main__ are imported when a command runs, not here: under
-# `python -m knowledge` that file runs as __main__ and registers this group as it ends, so
-# importing it from here would load it a second time, which would import this half-made
-# module again. The two options are the same as there.
-store_opt = click.option("--store", type=click.Path(path_type=Path), default=None, help="Store directory (default: CASEBASE_STORE).")
-json_opt = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-
-
-def _service(store: Path | None):
-    from knowledge.__main__ import _service
-
-    return _service(store)
-
-
-def _emit(obj: dict) -> None:
-    from knowledge.__main__ import _emit
-
-    _emit(obj)
-
-
-def _go(fn) -> None:
-    from knowledge.__main__ import _run
-    from knowledge.themes import ThemeBookError
-
-    def guarded():
-        try:
-            return fn()
-        except ThemeBookError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    _run(guarded)
+from knowledge.cli_common import _emit, _go, _service, json_opt, store_opt  # noqa: F401  (_go, _emit re-exported)
 
 
 def _fresh(svc) -> None:

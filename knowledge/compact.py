@@ -102,7 +102,7 @@ def recover_store(settings: Settings) -> None:
     """``recover`` for a writer holding the store's lock, before it opens the store."""
     if settings.server_mode or not journal_path(settings.store).exists():
         return
-    from knowledge.store import make_client
+    from knowledge.chroma_client import make_client
 
     recover(make_client(settings, fresh=True), settings.store)
 
@@ -114,7 +114,7 @@ def recover_if_idle(client: ClientAPI, settings: Settings) -> None:
         return
     from filelock import Timeout
 
-    from ingest.sync import lock_for
+    from knowledge.lock import lock_for
 
     lock = lock_for(settings)
     try:

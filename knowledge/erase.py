@@ -72,7 +72,7 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
     """Remove the interview ``doc_id`` from everything Casebase keeps (see the module doc).
     UnknownInterview when there is none; SyncBusy when a sync holds the store's lock.
     The other interviews stay as they were."""
-    from ingest.sync import holding_lock
+    from knowledge.lock import holding_lock
     from knowledge.compact import recover_store
 
     with holding_lock(settings):  # no sync or upload may write while records are copied
@@ -170,7 +170,7 @@ def _drop_questions(store, name: str, asked: set[str]) -> int:
 def _forget_files(path: Path, report: EraseReport) -> None:
     """Delete Casebase's copies of the file (an upload, and what an interrupted upload
     kept of it); a file the researcher put in the folder stays theirs."""
-    from ingest.copies import forget_upload, is_upload, leftovers
+    from knowledge.copies import forget_upload, is_upload, leftovers
 
     for extra in leftovers(path):
         extra.unlink(missing_ok=True)

@@ -17,89 +17,18 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from knowledge.chroma_client import ModelMismatch, StoreError, _GuardedCollection, _unreachable, make_client
+from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
 from knowledge.settings import Settings
 
-if TYPE_CHECKING:  # both are imported where used, only when needed
-    from chromadb.api import ClientAPI
+if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
+
+__all__ = ["META_ID", "DocRecord", "ModelMismatch", "Store", "StoreError", "make_client"]
 
 META_ID = "__casebase_meta__"
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used; the message says what to check."""
-
-
-class ModelMismatch(StoreError):
-    """The store was built with another embedding model."""
-
-
-def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
-    """A Chroma client. ``fresh`` drops this process's cached view of an embedded store:
-    Chroma caches one system per path, and its in-memory vector segment does not see
-    writes made by another process (a CLI sync while the app runs). Writers always
-    start fresh; readers start fresh when the store's version moved."""
-    import chromadb
-    from chromadb.api.client import SharedSystemClient
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    try:
-        if settings.server_mode:
-            return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
-        settings.store.mkdir(parents=True, exist_ok=True)
-        if fresh:
-            # the old system stays alive for whoever still holds it; new clients get a new one
-            SharedSystemClient._identifier_to_system.pop(str(settings.store), None)
-        return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
-    except Exception as exc:  # chromadb raises a zoo of types for "can't reach / can't open"
-        raise StoreError(_unreachable(settings, exc)) from exc
-
-
-def _unreachable(settings: Settings, exc: BaseException) -> str:
-    if settings.server_mode:
-        return (
-            f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
-            f"({type(exc).__name__}: {exc}). Check that `chroma run` is up and CHROMA_HOST/CHROMA_PORT are right."
-        )
-    return f"Cannot open the store at {settings.store} ({type(exc).__name__}: {exc}). Check the path, its write permission and free disk space; what was stored before is intact."
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    import httpx
-
-    return isinstance(exc, (httpx.TransportError, ConnectionError)) or "Could not connect" in str(exc)
-
-
-class _GuardedCollection:
-    """A Chroma collection whose connection failures surface as StoreError.
-
-    A server that stops mid-session otherwise shows up as a bare httpx error deep
-    inside a query; every caller (CLI, app, sync) already knows how to explain a
-    StoreError."""
-
-    def __init__(self, collection: Any, settings: Settings) -> None:
-        self._collection = collection
-        self._settings = settings
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._collection, name)
-        if not callable(attr):
-            return attr
-
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except Exception as exc:
-                if _is_connection_error(exc):
-                    raise StoreError(_unreachable(self._settings, exc)) from exc
-                raise
-
-        return guarded
 
 
 @dataclass
@@ -124,8 +53,6 @@ class Store:
         self.client = make_client(settings, fresh=fresh)
         try:
             # an erasure killed half-way through swapping in the rewritten collections
-            from knowledge.compact import recover_if_idle
-
             recover_if_idle(self.client, settings)
             chunks = self.client.get_or_create_collection(
                 settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ingest.sentences as sentences
+import knowledge.sentences as sentences
 from ingest.chunk import split_span
 from ingest.model import Span
-from ingest.sentences import sentence_spans
+from knowledge.sentences import sentence_spans
 from knowledge.answer import trim_quote
 
 # every abbreviation the issue names, as written in running text

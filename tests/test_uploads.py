@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.sync import sync_paths
-from ingest.copies import REGISTRY, is_upload
+from knowledge.copies import REGISTRY, is_upload
 from ingest.uploads import UploadRejected, check_upload, ingest_uploads, sanitize_filename
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError

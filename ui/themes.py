@@ -319,7 +319,7 @@ def export_bytes(svc: Any, kind: str, proposed: bool, pseudonymise: bool = False
     that export's key, a file of its own)."""
     from knowledge import pseudonymise as pseudo
     from knowledge import refi
-    from knowledge.cli_matrix import documents, export_set
+    from knowledge.theme_export import documents, export_set
     from knowledge.exports import QUOTE_COLUMNS, coding_row, csv_bytes, markdown_report, quotes_csv, xlsx_bytes
 
     themes, codings = export_set(svc, [], proposed)

@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from knowledge.lang import detect
+
 # Abbreviations (lowercase, without the final period) after which a sentence
 # never ends, even before a capital letter.
 NEVER_END = frozenset(
@@ -62,8 +64,6 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, language: 
     """
     end = len(text) if end is None else end
     if language not in ("da", "en"):
-        from knowledge.lang import detect
-
         language = detect(text[start:min(end, start + 3000)], default="da")
     spans: list[tuple[int, int]] = []
     for m in _LINE.finditer(text, start, end):

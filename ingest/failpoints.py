@@ -1,0 +1,21 @@
+"""Crash-test hook shared by sync and uploads."""
+from __future__ import annotations
+
+import os
+import signal
+
+_FAIL_HITS: dict[str, int] = {}
+
+
+def failpoint(name: str) -> None:
+    """CASEBASE_FAILPOINT=NAME[:N] kills this process (SIGKILL) the Nth time NAME is
+    reached, so tests can prove recovery from a kill at every step."""
+    spec = os.environ.get("CASEBASE_FAILPOINT")
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    _FAIL_HITS[name] = _FAIL_HITS.get(name, 0) + 1
+    if _FAIL_HITS[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
