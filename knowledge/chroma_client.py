@@ -6,7 +6,8 @@ folder) both open clients here, so neither imports the other for it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 from knowledge.settings import Settings
 
@@ -20,6 +21,11 @@ class StoreError(RuntimeError):
 
 class ModelMismatch(StoreError):
     """The store was built with another embedding model."""
+
+
+class StoreUnreachable(StoreError):
+    """The store cannot be opened (embedded) or reached (server); Chroma's and httpx's
+    connection failures become this at the boundary."""
 
 
 def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
@@ -43,7 +49,7 @@ def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
             SharedSystemClient._identifier_to_system.pop(str(settings.store), None)
         return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
     except Exception as exc:  # chromadb raises a zoo of types for "can't reach / can't open"
-        raise StoreError(_unreachable(settings, exc)) from exc
+        raise StoreUnreachable(_unreachable(settings, exc)) from exc
 
 
 def _unreachable(settings: Settings, exc: BaseException) -> str:
@@ -56,9 +62,49 @@ def _unreachable(settings: Settings, exc: BaseException) -> str:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
+    """A failure to reach the store: the transport (httpx, sockets) or Chroma's own error
+    for it (chromadb turns a refused connection into a ValueError raised from an
+    httpx.ConnectError, so the cause is what tells)."""
     import httpx
 
-    return isinstance(exc, (httpx.TransportError, ConnectionError)) or "Could not connect" in str(exc)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (httpx.TransportError, ConnectionError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _is_chroma_error(exc: BaseException) -> bool:
+    from chromadb.errors import ChromaError
+
+    return isinstance(exc, ChromaError)
+
+
+def as_store_error(exc: BaseException, settings: Settings) -> StoreError | None:
+    """The Casebase error for a failure of Chroma or of the way to it; None for any other."""
+    if isinstance(exc, StoreError):
+        return exc
+    if _is_connection_error(exc):
+        return StoreUnreachable(_unreachable(settings, exc))
+    if _is_chroma_error(exc):  # Chroma's own failures (disk, internal) are the store's
+        if settings.server_mode:
+            return StoreError(f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} failed "
+                              f"({type(exc).__name__}: {exc}).")
+        return StoreError(_unreachable(settings, exc))  # embedded: a disk, permission or space problem
+    return None
+
+
+@contextmanager
+def chroma_errors(settings: Settings) -> Iterator[None]:
+    """Raise Chroma's and the connection's failures inside as StoreErrors; others as they are."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = as_store_error(exc, settings)
+        if mapped is None or mapped is exc:
+            raise
+        raise mapped from exc
 
 
 class _GuardedCollection:
@@ -78,11 +124,7 @@ class _GuardedCollection:
             return attr
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
+            with chroma_errors(self._settings):
                 return attr(*args, **kwargs)
-            except Exception as exc:
-                if _is_connection_error(exc):
-                    raise StoreError(_unreachable(self._settings, exc)) from exc
-                raise
 
         return guarded

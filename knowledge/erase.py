@@ -72,8 +72,9 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
     """Remove the interview ``doc_id`` from everything Casebase keeps (see the module doc).
     UnknownInterview when there is none; SyncBusy when a sync holds the store's lock.
     The other interviews stay as they were."""
-    from knowledge.lock import holding_lock
+    from knowledge.chroma_client import chroma_errors
     from knowledge.compact import recover_store
+    from knowledge.lock import holding_lock
 
     with holding_lock(settings):  # no sync or upload may write while records are copied
         recover_store(settings)
@@ -95,7 +96,8 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
         others = [d.metadata for d in store.documents().values()]
         asked = {str(m.get("question", "")).strip() for m in remaining} - {""}
         # the store's collections are rewritten here: ``store`` points at dropped ones after it
-        report.removed["question_vectors"] = _forget_questions(store, settings, asked, report)
+        with chroma_errors(settings):  # the rewrite talks to Chroma's client directly
+            report.removed["question_vectors"] = _forget_questions(store, settings, asked, report)
         _forget_files(Path(rec.source_path), report)
         _forget_decisions(settings, doc_id, people, remaining + others, report)
         return report

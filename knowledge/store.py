@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from knowledge.chroma_client import ModelMismatch, StoreError, _GuardedCollection, _unreachable, make_client
+from knowledge.chroma_client import ModelMismatch, StoreError, StoreUnreachable, _GuardedCollection, _unreachable, make_client
 from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
 from knowledge.settings import Settings
@@ -25,7 +25,7 @@ from knowledge.settings import Settings
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
 
-__all__ = ["META_ID", "DocRecord", "ModelMismatch", "Store", "StoreError", "make_client"]
+__all__ = ["META_ID", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client"]
 
 META_ID = "__casebase_meta__"
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
@@ -60,7 +60,7 @@ class Store:
             # The manifest holds no meaningful vectors; Chroma still wants one per record.
             docs = self.client.get_or_create_collection(settings.collection + "__docs", embedding_function=None)
         except Exception as exc:
-            raise StoreError(_unreachable(settings, exc)) from exc
+            raise StoreUnreachable(_unreachable(settings, exc)) from exc
         self.chunks = _GuardedCollection(chunks, settings)
         self.docs = _GuardedCollection(docs, settings)
 

