@@ -33,7 +33,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: venv browser
-	$(PY) -m pytest -q
+	CASEBASE_REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 eval: venv
 	$(PY) -m eval.run --cv --alone

@@ -4,6 +4,7 @@ screenshots saved under tests/artifacts/. (Timings of the same flow: `python -m 
 from __future__ import annotations
 
 import ipaddress
+import os
 import json
 import re
 import subprocess
@@ -19,10 +20,14 @@ from tests.conftest import ROOT, SAMPLE_DIR, interview_text
 ARTIFACTS = ROOT / "tests" / "artifacts"
 QUESTION = "what are the barriers to library partnerships?"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="Debian chromium is not installed (apt-get install chromium; `make browser` does it)",
-)
+MISSING = "Debian chromium is not installed (apt-get install chromium; `make browser` does it)"
+# CI and `make test` install Chromium first (make browser), so there a missing browser is a
+# failure; a bare `pytest` on a machine without it skips this module, and says so.
+REQUIRED = os.environ.get("CI", "").lower() == "true" or os.environ.get("CASEBASE_REQUIRE_BROWSER") == "1"
+if not Path(CHROMIUM).exists():
+    if REQUIRED:
+        pytest.fail(MISSING, pytrace=False)
+    pytestmark = pytest.mark.skip(reason=MISSING)
 
 
 @pytest.fixture(scope="module")

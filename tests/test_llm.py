@@ -143,6 +143,9 @@ def test_make_chat_model(settings):
     except ImportError:
         with pytest.raises(LLMUnavailable, match="pip install langchain-ollama"):
             make_chat_model(settings)
+    else:  # installed: an Ollama chat model for that name (building it does not call the server)
+        model = make_chat_model(settings)
+        assert isinstance(model, langchain_ollama.ChatOllama) and model.model == "llama3"
     settings.llm = "bogus:x"
     with pytest.raises(LLMUnavailable):
         make_chat_model(settings)

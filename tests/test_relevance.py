@@ -39,11 +39,14 @@ def test_shipped_models_match_the_features_and_fall_back_for_unknown_embedders(t
 
 
 def test_answers_quote_only_relevant_sources_and_refuse_off_topic(casebase):
-    ans = casebase.ask("Hvorfor var parkeringspladserne et problem for de ældre borgere?")
+    q = "Hvorfor var parkeringspladserne et problem for de ældre borgere?"
+    ans = casebase.ask(q)
     assert not ans.refused and ans.sources
-    bar = casebase.relevant("x")[0].model.threshold
-    assert ans.sources[0].relevance >= bar
-    assert all(s.relevance < bar for s in ans.weak)
+    # the bar of this question's language, and the weaker matches really there: the two
+    # checks below compare against something the answer did not choose, and are not vacuous
+    bar = casebase.relevant(q)[0].model.threshold
+    assert ans.weak, "the fixture has an interview with only a weaker match"
+    assert min(s.relevance for s in ans.sources[:1]) >= bar > max(s.relevance for s in ans.weak)
     # one weaker match per interview without an answer, never one of the answer's interviews
     assert len({s.doc_id for s in ans.weak}) == len(ans.weak)
     assert {s.doc_id for s in ans.weak}.isdisjoint({s.doc_id for s in ans.sources})
@@ -99,6 +102,7 @@ def test_thresholds_follow_the_question_language(casebase):
 
     base = model_for(casebase.corpus().model)
     model = _replace(base, by_language={"en": round(base.threshold / 2, 3)})
+    assert model.by_language["en"] != base.threshold  # else the checks below hold whichever bar is used
     assert RelevanceModel.from_dict(model.to_dict()).by_language == model.by_language
     en = model.for_language("en")
     assert en.threshold == model.by_language["en"] and en.weak_threshold < en.threshold

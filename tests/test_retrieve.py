@@ -89,7 +89,7 @@ def test_diversity_draws_from_several_interviews(casebase):
     per_doc = {}
     for h in hits:
         per_doc[h.doc_id] = per_doc.get(h.doc_id, 0) + 1
-    assert max(per_doc.values()) <= RetrievalConfig().per_doc_cap or len(per_doc) == 3
+    assert max(per_doc.values()) <= RetrievalConfig().per_doc_cap
 
 
 def test_snapshot_is_cached_per_store_version(casebase, knowledge_folder, settings, hash_embeddings):

@@ -165,12 +165,17 @@ def test_queries_during_an_ingest_see_a_consistent_store(settings, cli_env, writ
     try:
         while proc.poll() is None or asked == 0:
             cb = Casebase(settings, HashEmbeddings())
-            committed = {d: r.content_hash for d, r in cb.store.documents().items() if r.content_hash}
-            for src in cb.search("netværk i kommunen", k=20):
+            before = {d: r.content_hash for d, r in cb.store.documents().items() if r.content_hash}
+            hits = cb.search("netværk i kommunen", k=20)
+            after = {d: r.content_hash for d, r in cb.store.documents().items() if r.content_hash}
+            for src in hits:
+                assert src.quote
                 meta = cb.store.chunks.get(ids=[src.chunk_id], include=["metadatas"])["metadatas"]
-                # a hit may vanish after the search (its version was replaced), never be half-written
-                if meta and meta[0]["doc_id"] in committed and committed[meta[0]["doc_id"]] == meta[0]["content_hash"]:
-                    assert src.quote
+                if not meta:
+                    continue  # a hit may vanish after the search (its version was replaced)
+                # ... but never be half-written: its version was committed when the search ran
+                doc, version = meta[0]["doc_id"], meta[0]["content_hash"]
+                assert version in (before.get(doc), after.get(doc)), (doc, version, before.get(doc), after.get(doc))
             ids = [s.chunk_id for s in cb.search("netværk", k=50)]
             assert len(ids) == len(set(ids))
             asked += 1
