@@ -6,9 +6,10 @@ so every piece is still a verbatim slice of ``Interview.text``.
 """
 from __future__ import annotations
 
+from knowledge.sentences import sentence_spans
+
 from .model import Chunk, ChunkKind, Interview, Span
 from .parse import trim
-from knowledge.sentences import sentence_spans
 
 _LABELS = {
     "da": {"question": "Spørgsmål", "case": "Om casen", "intro": "Introduktion"},

@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 
 from .model import QA, Interview, Section, Span
 from .parse_lines import (
-    EDITOR_SIGNED, TERMINAL, Line, classify, clean_question, logical_lines, make_span, question_bounds,
-    resolve_questions, trim,
+    EDITOR_SIGNED,
+    TERMINAL,
+    Line,
+    classify,
+    clean_question,
+    logical_lines,
+    make_span,
+    question_bounds,
+    resolve_questions,
+    trim,
 )
 from .parse_people import LABEL_FIELDS, fill_people
 from .parse_turns import credit_turns, fill_turns, find_transcript

@@ -27,10 +27,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunk import chunk_interview
-from ingest.failpoints import failpoint as _failpoint
-from ingest.journal import recover_uploads
 from ingest.discover import Discovery, Target, check_file, discover
+from ingest.failpoints import failpoint as _failpoint
 from ingest.jobs import Job, running_jobs, wait_for_jobs
+from ingest.journal import recover_uploads
 from ingest.loaders import LoadError
 from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash, read_interview

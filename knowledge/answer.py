@@ -16,8 +16,8 @@ from typing import Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from knowledge.llm import _text, load_prompt
 from knowledge.sentences import sentence_spans
-from knowledge.llm import load_prompt, _text
 from knowledge.types import Answer, Source
 
 MAX_QUOTE_CHARS = 420

@@ -25,8 +25,8 @@ def erase(doc_id: str, store: Path | None, as_json: bool) -> None:
     from knowledge.settings import settings_with
 
     def go():
-        from knowledge.lock import SyncBusy
         from knowledge.erase import erase_interview
+        from knowledge.lock import SyncBusy
         from knowledge.themes import ThemeBookError
 
         try:

@@ -123,9 +123,9 @@ def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: 
         raise click.UsageError(f"the key {key_path} would overwrite an output: give --key another path")
 
     def go():
+        from knowledge import pseudonymise as pseudo
         from knowledge import refi
         from knowledge.exports import markdown_report, quotes_csv, quotes_xlsx
-        from knowledge import pseudonymise as pseudo
 
         svc = _service(store)
         themes, codings = export_set(svc, list(theme_specs), proposed)

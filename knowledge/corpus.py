@@ -51,7 +51,7 @@ class Columns:
             self.int[k].append(int(meta.get(k) or 0))
 
     @classmethod
-    def of(cls, metadatas: Sequence[dict], texts: Sequence[str]) -> "Columns":
+    def of(cls, metadatas: Sequence[dict], texts: Sequence[str]) -> Columns:
         cols = cls()
         for m, t in zip(metadatas, texts):
             cols.add(m or {}, t)

@@ -143,7 +143,7 @@ class WordIndex:
         return m
 
 
-_INDEXES: "weakref.WeakKeyDictionary[Corpus, WordIndex]" = weakref.WeakKeyDictionary()
+_INDEXES: weakref.WeakKeyDictionary[Corpus, WordIndex] = weakref.WeakKeyDictionary()
 _INDEX_LOCK = threading.Lock()
 
 

@@ -104,7 +104,7 @@ class Row:
     possible: dict[str, list[Coding]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, doc_id: str, meta: dict) -> "Row":
+    def of(cls, doc_id: str, meta: dict) -> Row:
         """A row from an interview record or a chunk's metadata (who was interviewed)."""
         return cls(doc_id, *(str(meta.get(k, "")) for k in ("interviewee", "role", "organisation", "case")))
 

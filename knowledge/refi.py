@@ -16,7 +16,7 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -333,7 +333,7 @@ def _color(theme: Theme) -> str:
 
 def _stamp(created: datetime | None) -> str:
     # a naive time is taken as local time
-    return created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if created else ""
+    return created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if created else ""
 
 
 def _q(ns: str, tag: str) -> str:

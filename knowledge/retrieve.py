@@ -35,9 +35,9 @@ from knowledge.corpus import FILTER_KEYS, Corpus, load_corpus  # noqa: F401  (re
 from knowledge.dense_chroma import chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
+from knowledge.query import canonical, core, question_vector, views
 from knowledge.relevance import RelevanceModel, features, model_for
 from knowledge.scoring import blend_siblings, center_by_language, group_mean, rescale
-from knowledge.query import canonical, core, question_vector, views
 from knowledge.vectors import query_vector
 
 

@@ -18,17 +18,20 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from knowledge import answer as ans
 from knowledge import find as _find
-from knowledge.embeddings import model_id
-from knowledge.lang import detect, name as lang_name
-from knowledge.llm import complete, describe, make_chat_model
+from knowledge import matrix as _matrix
 from knowledge.decide import decide_question
-from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, hit, load_corpus, relevant as _relevant, search as _search
+from knowledge.embeddings import model_id
+from knowledge.lang import detect
+from knowledge.lang import name as lang_name
+from knowledge.llm import complete, describe, make_chat_model
+from knowledge.matrix import PER_CELL, Matrix
+from knowledge.query import is_follow_up
+from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, hit, load_corpus
+from knowledge.retrieve import relevant as _relevant
+from knowledge.retrieve import search as _search
 from knowledge.settings import Settings, get_settings
 from knowledge.store import ModelMismatch, Store
 from knowledge.themes import ThemeBook
-from knowledge import matrix as _matrix
-from knowledge.matrix import PER_CELL, Matrix
-from knowledge.query import is_follow_up
 from knowledge.types import Answer, Source, Theme
 
 _log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ _LRU_LOCK = threading.Lock()
 
 def question_key(mid: str, question: str) -> str:
     """Record id of a question vector: the model and the text, hashed."""
-    return hashlib.sha256(f"{mid}\x00{question}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{mid}\x00{question}".encode()).hexdigest()
 
 
 def question_vectors(emb: Embeddings, questions: Sequence[str], store=None) -> np.ndarray:

@@ -80,7 +80,8 @@ def gate() -> None:
     try:
         access, team, editor = _config()
     except AppError as err:
-        _stop_with(lambda: show_error(err))
+        problem = err  # `err` is unbound after the except block; the lambda may run later
+        _stop_with(lambda: show_error(problem))
         return
     st.session_state[ACCESS] = access
     if access.refusal:

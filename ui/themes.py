@@ -251,7 +251,7 @@ def quote_card(svc: Any, c: Coding, *, key: str) -> None:
         if s.case:
             meta.append(f":material/work: {escape_md(s.case)}")
         if s.question:
-            meta.append(f":material/help: {'Q%d. ' % s.question_no if s.question_no else ''}{escape_md(s.question)}")
+            meta.append(f":material/help: {f'Q{s.question_no}. ' if s.question_no else ''}{escape_md(s.question)}")
         if c.found_by:
             meta.append(f":material/search: found by \u201c{escape_md(c.found_by)}\u201d")
         if meta:
@@ -319,8 +319,8 @@ def export_bytes(svc: Any, kind: str, proposed: bool, pseudonymise: bool = False
     that export's key, a file of its own)."""
     from knowledge import pseudonymise as pseudo
     from knowledge import refi
-    from knowledge.theme_export import documents, export_set
     from knowledge.exports import QUOTE_COLUMNS, coding_row, csv_bytes, markdown_report, quotes_csv, xlsx_bytes
+    from knowledge.theme_export import documents, export_set
 
     themes, codings = export_set(svc, [], proposed)
     asked, docs, p = themes, None, None

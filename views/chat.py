@@ -15,8 +15,8 @@ from ui.page import open_page
 from ui.render import render_answer, show_error
 from ui.state import AppError, explain, interview_lookup, messages, new_chat
 from ui.syncing import interview_files, sync_folder
-from ui.themes import ThemeAdder
 from ui.text import escape_md
+from ui.themes import ThemeAdder
 
 EXAMPLES = [
     "What are the barriers to library partnerships?",

@@ -13,8 +13,8 @@ from ui.export import quotes_csv
 from ui.page import has_interviews, open_page
 from ui.render import show_error, source_card
 from ui.state import AppError, call, interview_lookup
-from ui.themes import ThemeAdder
 from ui.text import MATCH_CLOSE, MATCH_OPEN, escape_md, match_snippet
+from ui.themes import ThemeAdder
 
 RESULTS = "quotes-results"
 MODES = {"auto": "Auto", "words": "Words", "phrase": "Phrase", "meaning": "Meaning"}
