@@ -55,7 +55,7 @@ def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bo
         shown["at"] = now
         width = max(20, shutil.get_terminal_size().columns - 1)
         line = describe_progress(p)[:width]
-        sys.stderr.write("\r" + line.ljust(shown["width"]))
+        sys.stderr.write("\r" + line.ljust(int(shown["width"])))
         sys.stderr.flush()
         shown["width"] = len(line)
 
@@ -75,7 +75,7 @@ def main(paths: tuple[Path, ...], store: Path | None, rebuild: bool, as_json: bo
         sys.exit(1)
     finally:
         if shown["width"]:
-            sys.stderr.write("\r" + " " * shown["width"] + "\r")
+            sys.stderr.write("\r" + " " * int(shown["width"]) + "\r")
             sys.stderr.flush()
 
     if as_json:

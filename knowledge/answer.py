@@ -130,8 +130,8 @@ def extractive(question: str, language: str, sources: list[Source], refused: boo
         groups.setdefault(s.doc_id, []).append(s)
     m = len(groups)
     total = max(interviews, m)
-    first = lead(lang, m, total, weaker, silent)
-    lines = [first, ""] if first else []
+    opening = lead(lang, m, total, weaker, silent)
+    lines = [opening, ""] if opening else []
     for items in groups.values():
         first = items[0]
         who = first.interviewee or first.doc_id

@@ -41,7 +41,7 @@ def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
     try:
         if settings.server_mode:
             return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                host=str(settings.chroma_host), port=settings.chroma_port, settings=chroma_settings
             )
         settings.store.mkdir(parents=True, exist_ok=True)
         if fresh:

@@ -140,9 +140,11 @@ def _copy(client: ClientAPI, name: str, staged: str, keep: Keep | None) -> tuple
         ids = list(got["ids"])
         if not ids:
             break
-        metas = got.get("metadatas") or [None] * len(ids)
-        docs = got.get("documents") or [None] * len(ids)
-        vecs = got["embeddings"]
+        # Chroma's typed results are unions of list and array forms; these are plain per-row lists
+        none: list[Any] = [None] * len(ids)
+        metas: list[Any] = list(got.get("metadatas") or none)
+        docs: list[Any] = list(got.get("documents") or none)
+        vecs: Any = got["embeddings"]
         rows = [i for i, _id in enumerate(ids) if keep is None or keep(_id, dict(metas[i] or {}), docs[i] or "")]
         seen += len(ids)
         if rows:
@@ -150,7 +152,7 @@ def _copy(client: ClientAPI, name: str, staged: str, keep: Keep | None) -> tuple
                 ids=[ids[i] for i in rows],
                 embeddings=[vecs[i] for i in rows],
                 documents=[docs[i] if docs[i] is not None else "" for i in rows],
-                metadatas=_metadatas([metas[i] for i in rows]),
+                metadatas=_metadatas([metas[i] for i in rows]),  # type: ignore[arg-type]
             )
             kept += len(rows)
         if len(ids) < _PAGE:

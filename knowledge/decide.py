@@ -121,9 +121,9 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
     for doc in in_view:
         if doc in out.answered:
             continue
-        r = best.get(doc)
-        if r is not None and rel[r] >= _at(bars.floor, r):
-            out.weaker[doc] = r
+        top = best.get(doc)
+        if top is not None and rel[top] >= _at(bars.floor, top):
+            out.weaker[doc] = top
         else:
             out.silent.append(doc)
     return out

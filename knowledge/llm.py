@@ -40,12 +40,13 @@ def make_chat_model(settings: Settings) -> BaseChatModel | None:
         raise LLMUnavailable(f"CASEBASE_LLM='{spec}' needs a model name, e.g. '{kind}:MODEL'.")
     if kind == "openai":
         from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
 
         return ChatOpenAI(
             model=name,
             base_url=settings.llm_base_url,
             # local OpenAI-compatible servers accept any key; the client insists on one
-            api_key=settings.llm_api_key or "not-needed",
+            api_key=SecretStr(settings.llm_api_key or "not-needed"),
             timeout=settings.llm_timeout,
             max_retries=0,  # a dead server should fall back fast, not retry for minutes
             temperature=0,

@@ -106,7 +106,8 @@ class Row:
     @classmethod
     def of(cls, doc_id: str, meta: dict) -> Row:
         """A row from an interview record or a chunk's metadata (who was interviewed)."""
-        return cls(doc_id, *(str(meta.get(k, "")) for k in ("interviewee", "role", "organisation", "case")))
+        who, role, org, case = (str(meta.get(k, "")) for k in ("interviewee", "role", "organisation", "case"))
+        return cls(doc_id, who, role, org, case)
 
     def to_dict(self, themes: list[str] | None = None) -> dict:
         """``themes``: every theme of the matrix, so an empty cell is listed as ``[]``."""

@@ -148,7 +148,7 @@ def question_leg(corpus: Corpus, qv: np.ndarray, raw_dense: np.ndarray | None, m
     raw = np.where(has_q, qs[np.maximum(corpus.q_index, 0)], np.nan).astype(np.float32)
     if not sel.any():
         return raw, raw, 0.0
-    per_chunk = raw
+    per_chunk: np.ndarray = raw
     if cfg.q_evidence and raw_dense is not None and not corpus.partial:
         d = raw_dense
         if cfg.lang_center:
@@ -375,7 +375,10 @@ def diversify(order: list[int], corpus: Corpus, k: int, cap: int) -> list[int]:
     quotes; top up from the overflow when fewer interviews than needed match."""
     if k <= 0:
         return []
-    picked, overflow, per_doc, seen = [], [], {}, set()
+    picked: list[int] = []
+    overflow: list[int] = []
+    per_doc: dict[str, int] = {}
+    seen: set[str] = set()
     for r in order:
         text = corpus.texts[r].strip()
         if text in seen:

@@ -170,9 +170,10 @@ def _vet(text: str, a: int, b: int, cuts: list[int]) -> list[int]:
     for cut in cuts:
         while cut < b and text[cut].isspace():
             cut += 1
-        cut = _keep_closers(text, cut, b)
-        if cut is None or cut <= (kept[-1] if kept else a):
+        closed = _keep_closers(text, cut, b)
+        if closed is None or closed <= (kept[-1] if kept else a):
             continue
+        cut = closed
         if _is_real_end(text, kept[-1] if kept else a, cut):
             kept.append(cut)
     return kept

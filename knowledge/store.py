@@ -201,7 +201,7 @@ class Store:
         """Every visible chunk (its document committed at this chunk's version)."""
         committed = {d.doc_id: d.content_hash for d in self.documents().values() if d.content_hash}
         for _id, meta, doc in self._iter(self.chunks, include=list(include)):
-            if committed.get(meta.get("doc_id")) == meta.get("content_hash"):
+            if committed.get(str(meta.get("doc_id"))) == meta.get("content_hash"):
                 yield _id, meta, doc
 
     def _iter(self, coll, include: list[str]) -> Iterator[tuple[str, dict, str]]:

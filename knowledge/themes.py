@@ -10,6 +10,7 @@ a CLI may write at the same time, and SQLite (WAL, busy timeout) serialises them
 """
 from __future__ import annotations
 
+import builtins  # ThemeBook.list shadows the builtin inside the class
 import json
 import re
 import sqlite3
@@ -287,12 +288,13 @@ class ThemeBook:
             con.executemany("DELETE FROM codings WHERE id = ?", [(i,) for i in ids])
             return len(ids)
 
-    def codings(self, theme: str | None = None, status: str | None = None) -> list[Coding]:
+    def codings(self, theme: str | None = None, status: str | None = None) -> builtins.list[Coding]:
         """Decisions, by theme (in theme order), interview and position. Each Source's
         ``n`` is its 1-based place in this list."""
         if status is not None and status not in _STATUSES:
             raise ValueError(f"status must be one of {', '.join(_STATUSES)}")
-        sql, args = "SELECT c.*, t.name FROM codings c JOIN themes t ON t.id = c.theme_id WHERE 1", []
+        sql = "SELECT c.*, t.name FROM codings c JOIN themes t ON t.id = c.theme_id WHERE 1"
+        args: builtins.list[object] = []
         with self._tx() as con:
             if theme is not None:
                 sql, args = sql + " AND c.theme_id = ?", [self._id(con, theme)]
@@ -332,7 +334,7 @@ class ThemeBook:
         """One Source against the theme's rejects (see ``rejection_test`` for many)."""
         return self.rejection_test(theme)(source)
 
-    def decisions(self) -> list[dict]:
+    def decisions(self) -> builtins.list[dict]:
         """Every accepted or rejected quote with its theme's questions: labelled data for eval."""
         questions = {t.name: t.questions for t in self.list()}
         return [{"theme": c.theme, "questions": list(questions.get(c.theme, [])), "doc_id": c.source.doc_id,
@@ -363,7 +365,7 @@ class ThemeBook:
             else:
                 spans = _spans(text, quote, start) if text is not None else []
                 free = [s for s in spans if s == (start, end) or (r["theme_id"], doc, *s) not in taken]
-                if free:
+                if free and text is not None:
                     taken.discard((r["theme_id"], doc, start, end))
                     (start, end), anchor = free[0], "moved"
                     taken.add((r["theme_id"], doc, start, end))

@@ -9,6 +9,7 @@ as an AppError, and both are shown on the next run by ``show_problem``.
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -137,7 +138,7 @@ class ThemeAdder:
 
         def go() -> tuple[str, bool]:
             book = self.svc.themes
-            name, created = pick, False
+            name, created = str(pick or ""), False
             if new:
                 known = book.get(new)
                 if known is None:
@@ -362,7 +363,7 @@ def export_section(svc: Any, counts: dict[str, dict[str, int]]) -> None:
             if pseudo:
                 name = name.replace("casebase-", "casebase-pseudonymised-")
             # built when clicked, not on every rerun of the page
-            st.download_button(label, data=lambda kind=kind: export_bytes(svc, kind, proposed, pseudo, orgs), file_name=name,
+            st.download_button(label, data=partial(export_bytes, svc, kind, proposed, pseudo, orgs), file_name=name,
                                mime=mime, icon=":material/download:", key=f"themes-export-{kind}", on_click="ignore")
         if pseudo:
             st.download_button("Key (code → name)", data=lambda: export_bytes(svc, "key", proposed, pseudo, orgs),
