@@ -31,7 +31,7 @@ from eval.labels import (CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT
                          interview_files, load_questions, overlaps)
 from knowledge.decide import decide_question  # noqa: E402
 from knowledge.relevance import RelevanceModel, model_for  # noqa: E402
-from knowledge.retrieve import RetrievalConfig, config_for, search, variant  # noqa: E402
+from knowledge.retrieve import RetrievalConfig, config_for, search  # noqa: E402
 
 K = 10
 BASELINE_K = 4  # the naive RAG's top-4 (LangChain's default k)
@@ -233,7 +233,7 @@ def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, show_variants: 
         rows["Casebase, cross-validated model"] = run_casebase(corpus, questions, files, cfg, cv_models(corpus, questions, files, cfg))
     if show_variants:
         for name, changes in VARIANTS.items():
-            rows[name] = run_casebase(corpus, questions, files, variant(cfg, **changes))
+            rows[name] = run_casebase(corpus, questions, files, replace(cfg, **changes))
     for name, outs in rows.items():
         click.echo("\n".join(_rows(name, summarise(outs))))
     default = rows["Casebase"]

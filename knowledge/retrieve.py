@@ -394,6 +394,3 @@ def diversify(order: list[int], corpus: Corpus, k: int, cap: int) -> list[int]:
             break
     return (picked + overflow)[:k]
 
-
-def variant(cfg: RetrievalConfig, **changes: Any) -> RetrievalConfig:
-    return replace(cfg, **changes)
