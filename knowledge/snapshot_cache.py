@@ -20,8 +20,8 @@ Safety:
   the version did not move while the snapshot was read;
 * loading checks the manifest's key, format and every count and shape; anything
   unexpected logs a warning, removes the folder and the caller builds from the store;
-* writing a version removes the older ones; erasing an interview removes the folder
-  (it holds interview text).
+* the first load of a new version removes the older ones (so does writing it); erasing
+  an interview removes the folder (it holds interview text).
 
 With a Chroma server (``CHROMA_HOST``) the cache is still local: under the settings'
 store folder on this machine, keyed to the server's version.
@@ -88,6 +88,10 @@ def load(store, emb, meta: dict):
     key = cache_key(settings, meta, model_id(emb))
     folder = cache_root(settings) / key
     if not (folder / _MANIFEST).is_file():
+        # older versions are stale from now on, and may hold erased quotes (an erasure on
+        # another machine sharing a Chroma server): gone before this version is built
+        if folder.parent.is_dir():
+            _prune(folder.parent, keep=key)
         return None
     try:
         return _read(folder, key, emb, int(meta.get("version", 0)))

@@ -146,3 +146,18 @@ def test_a_rebuilt_store_of_the_same_version_number_is_not_mistaken(casebase: Ca
     fresh = Casebase(settings, hash_embeddings).corpus()
     assert "havnestad-ungdomsskole.txt" not in set(fresh.columns["doc_id"])
     assert len(fresh) < len(old)
+
+
+def test_a_new_version_drops_the_old_before_it_is_built(casebase: Casebase, settings: Settings, hash_embeddings,
+                                                        knowledge_folder: Path) -> None:
+    casebase.corpus()
+    old = versions(settings)
+    (knowledge_folder / "ny.txt").write_text(interview_text(name="Ny Person"), encoding="utf-8")
+    sync_paths([knowledge_folder], settings, embeddings=hash_embeddings)
+    lock = lock_for(settings)
+    lock.acquire(timeout=5)  # a sync is writing again: the new version is not written
+    try:
+        assert not Casebase(settings, hash_embeddings).corpus().from_cache
+    finally:
+        lock.release()
+    assert old and versions(settings) == []
