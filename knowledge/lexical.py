@@ -7,10 +7,12 @@ is built once per store version by the retriever and kept in memory.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Sequence
 
 import bm25s
@@ -56,6 +58,10 @@ def query_tokens(text: str) -> list[str]:
     return list(seen)
 
 
+def _idf(n: int, df: Counter[str]) -> dict[str, float]:
+    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+
 class LexicalIndex:
     """BM25 scores for every chunk at once, so fusion and filters stay vectorised."""
 
@@ -82,7 +88,47 @@ class LexicalIndex:
             self._lang_df.setdefault(lang or "da", Counter()).update(set(toks))
             self._lang_n[lang or "da"] += 1
         del doc_tokens
-        self.idf = {t: math.log(1 + (self.n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.idf = _idf(self.n, df)
+
+    # -- persisted beside the store (knowledge/snapshot_cache.py) ------------------------
+    def save(self, folder: Path) -> None:
+        """The BM25 index (bm25s's own format: json + npy) and the per-language document
+        frequencies, in ``folder``. Nothing pickled."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.n:
+            self.bm25.save(str(folder / "bm25"), show_progress=False)
+        doc = {"n": self.n, "lang_n": dict(self._lang_n), "lang_df": {k: dict(v) for k, v in self._lang_df.items()}}
+        (folder / "lexical.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, texts: Sequence[str], languages: Sequence[str]) -> "LexicalIndex":
+        """The index ``save`` wrote, its score matrix memory-mapped (read-only)."""
+        folder = Path(folder)
+        doc = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
+        self = cls.__new__(cls)
+        self.n = int(doc["n"])
+        if self.n != len(texts) or self.n != len(languages):
+            raise ValueError(f"lexical index of {self.n} chunks for {len(texts)} texts")
+        self._texts = texts
+        self._langs = languages
+        if self.n:
+            self.bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True)
+            if int(self.bm25.scores["num_docs"]) != self.n or len(self.bm25.scores["indptr"]) - 1 != len(set(self.bm25.vocab_dict.values()) - {self.bm25.vocab_dict.get("")}):
+                raise ValueError("BM25 index does not match its chunks or vocabulary")
+            self.vocab = self.bm25.vocab_dict
+        else:
+            self.bm25 = bm25s.BM25()
+            self.vocab = {}
+        self._lang_df = {k: Counter({t: int(c) for t, c in v.items()}) for k, v in doc["lang_df"].items()}
+        self._lang_n = Counter({k: int(v) for k, v in doc["lang_n"].items()})
+        if sum(self._lang_n.values()) != self.n:
+            raise ValueError("per-language counts do not add up to the chunks")
+        df: Counter[str] = Counter()
+        for counts in self._lang_df.values():
+            df.update(counts)  # every chunk has one language: the df is the sum over them
+        self.idf = _idf(self.n, df)
+        return self
 
     def topical(self, word: str, share: float = 0.15) -> bool:
         """Does ``word`` occur in at least ``share`` of the chunks of a language (stemmed

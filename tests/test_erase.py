@@ -14,6 +14,7 @@ from knowledge.erase import UnknownInterview, erase_interview
 from knowledge.pseudonyms import PseudonymBook
 from knowledge.service import Casebase
 from knowledge.settings import Settings
+from knowledge.snapshot_cache import cache_root
 from knowledge.store import Store
 from tests.conftest import interview_text
 
@@ -46,6 +47,7 @@ def test_erase_leaves_no_byte_of_the_interview(casebase: Casebase, settings: Set
     book.code("Netværk", svc.source_of(skovby))
     PseudonymBook(settings.themes_path).codes("person", ["Rasmus Friis", "Lone Damgaard"])
     assert holding(settings, GONE) and holding(settings, KEPT)  # the test can see the bytes it looks for
+    assert any(p.name == "texts.json" for p in cache_root(settings).rglob("*"))  # the snapshot cache holds quotes
 
     report = erase_interview(settings, HAVNESTAD, embeddings=hash_embeddings)
 
@@ -58,6 +60,7 @@ def test_erase_leaves_no_byte_of_the_interview(casebase: Casebase, settings: Set
     assert report.rewritten().startswith("The store folder and the themes database were rewritten")
     for needle in (GONE, b"Rasmus Friis", HAVNESTAD.encode()):
         assert holding(settings, needle) == [], needle
+    assert not cache_root(settings).exists()
     # the researcher's own file stays, and the report says what a resync would do
     assert report.kept_file == str(knowledge_folder / HAVNESTAD) and (knowledge_folder / HAVNESTAD).exists()
     assert any("resync" in n for n in report.notices)
