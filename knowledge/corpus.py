@@ -17,7 +17,6 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from knowledge import snapshot_cache
 from knowledge.embeddings import model_id
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex
@@ -188,25 +187,12 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
     keeps working during writes). Such a snapshot is marked ``partial`` so the
     caller reloads it at the next question.
 
-    A snapshot of this store version already written beside the store (by this or another
-    process) is memory-mapped instead of read (knowledge/snapshot_cache.py); a snapshot
-    read here is written there for the next process."""
+    ``knowledge.snapshot_cache.load_or_build`` wraps this with the on-disk cache."""
     emb = embeddings or store.embeddings
-    try:
-        meta = store.meta()
-    except Exception:  # the retry below reopens the store
-        meta = None
-    if meta is not None:
-        cached = snapshot_cache.load(store, emb, meta)
-        if cached is not None:
-            return cached
     try:
         for attempt in range(attempts):
             try:
-                corpus = _read_corpus(store, emb, with_vectors=True)
-                if meta is not None:
-                    snapshot_cache.save(store, corpus, meta)
-                return corpus
+                return _read_corpus(store, emb, with_vectors=True)
             except Exception:
                 if store.settings.server_mode:
                     raise

@@ -102,7 +102,7 @@ class LexicalIndex:
         (folder / "lexical.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path, texts: Sequence[str], languages: Sequence[str]) -> "LexicalIndex":
+    def load(cls, folder: Path, texts: Sequence[str], languages: Sequence[str]) -> LexicalIndex:
         """The index ``save`` wrote, its score matrix memory-mapped (read-only)."""
         folder = Path(folder)
         doc = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))

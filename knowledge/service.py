@@ -26,10 +26,11 @@ from knowledge.lang import name as lang_name
 from knowledge.llm import complete, describe, make_chat_model
 from knowledge.matrix import PER_CELL, Matrix
 from knowledge.query import is_follow_up
-from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, hit, load_corpus
+from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, hit
 from knowledge.retrieve import relevant as _relevant
 from knowledge.retrieve import search as _search
 from knowledge.settings import Settings, get_settings
+from knowledge.snapshot_cache import load_or_build
 from knowledge.store import ModelMismatch, Store
 from knowledge.themes import ThemeBook
 from knowledge.types import Answer, Source, Theme
@@ -115,7 +116,7 @@ class Casebase:
                     # handle unable to read embeddings ("Error finding id", chromadb 1.5.9):
                     # reopen (with the model check) before reading the new version
                     self._store = self._open(self.store.embeddings)
-                self._corpus = load_corpus(self.store, self.store.embeddings)
+                self._corpus = load_or_build(self.store, self.store.embeddings)
             self._reanchor_codings(self._corpus)
             return self._corpus
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.corpus import FILTER_KEYS, INT_COLUMNS, STR_COLUMNS, Corpus, _LexicalTexts, _objects, load_corpus
 from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,6 @@ def load(store, emb, meta: dict):
 
 
 def _read(folder: Path, key: str, emb, version: int):
-    from knowledge.corpus import FILTER_KEYS, INT_COLUMNS, STR_COLUMNS, Corpus, _LexicalTexts, _objects
     from knowledge.embeddings import model_id
     from knowledge.lexical import LexicalIndex
 
@@ -183,7 +183,7 @@ def save(store, corpus, meta: dict) -> Path | None:
     if final.exists():
         return None
     try:
-        from ingest.sync import lock_for
+        from knowledge.lock import lock_for
 
         lock = lock_for(settings)
         lock.acquire(timeout=0)  # a sync or erasure is writing: its version is not this one
@@ -210,7 +210,6 @@ def save(store, corpus, meta: dict) -> Path | None:
 
 
 def _write(folder: Path, corpus, key: str) -> None:
-    from knowledge.corpus import FILTER_KEYS, INT_COLUMNS, STR_COLUMNS
 
     folder.mkdir(parents=True)
     n = len(corpus)
@@ -234,7 +233,8 @@ def _write(folder: Path, corpus, key: str) -> None:
         arrays[f"filter_{k}"] = np.asarray(corpus._codes[k], dtype=np.int32)
     arrays["q_index"] = np.asarray(corpus.q_index, dtype=np.int64)
     arrays["group"] = np.asarray(corpus.group, dtype=np.int64)
-    np.savez(folder / "arrays.npz", **arrays)
+    # numpy's stub types **kwds as bool
+    np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
     _dump(folder / "columns.json", distinct)
     _dump(folder / "filters.json", {k: list(corpus._vocab[k]) for k in FILTER_KEYS})
     corpus.lexical.save(folder / "lexical")
@@ -264,3 +264,22 @@ def _prune(root: Path, keep: str) -> None:
             except OSError:
                 continue
         shutil.rmtree(entry, ignore_errors=True)
+
+
+def load_or_build(store, embeddings=None) -> Corpus:
+    """The snapshot of the store's current version: memory-mapped from the cache beside the
+    store when a process already wrote it, else built from the store and written there for
+    the next process (``knowledge.corpus.load_corpus``)."""
+    emb = embeddings or store.embeddings
+    try:
+        meta = store.meta()
+    except Exception:  # load_corpus reopens the store on its retry
+        meta = None
+    if meta is not None:
+        cached = load(store, emb, meta)
+        if cached is not None:
+            return cached
+    corpus = load_corpus(store, emb)
+    if meta is not None and not corpus.partial:
+        save(store, corpus, meta)
+    return corpus
