@@ -73,9 +73,9 @@ WRITE_BATCH_SECONDS = 10.0
 _MEMO_LIMIT = 50_000  # vectors kept for reuse across the files of one sync (~75 MB at 384 dims)
 
 
-def _failpoint(name: str, hits: int = 1) -> None:
-    """Crash-test hook: CASEBASE_FAILPOINT=NAME[:N] kills this process (SIGKILL) once the
-    Nth document has passed step NAME (a batched write passes ``hits`` documents at once),
+def _failpoint(name: str) -> None:
+    """Crash-test hook: CASEBASE_FAILPOINT=NAME[:N] kills this process (SIGKILL) the Nth
+    time NAME is reached (a batched write reaches it once per document of the batch),
     so tests can prove recovery from a kill at every step."""
     spec = os.environ.get("CASEBASE_FAILPOINT")
     if not spec:
@@ -83,7 +83,7 @@ def _failpoint(name: str, hits: int = 1) -> None:
     point, _, nth = spec.partition(":")
     if point != name:
         return
-    _FAIL_HITS[name] = _FAIL_HITS.get(name, 0) + hits
+    _FAIL_HITS[name] = _FAIL_HITS.get(name, 0) + 1
     if _FAIL_HITS[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -357,10 +357,10 @@ class _WriteBatch:
 
 def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]]) -> None:
     """Write documents whose chunks are embedded, in the crash-safe order."""
-    n = len(docs)
     doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
     store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
-    _failpoint("begin", n)
+    for _ in docs:  # each document of the batch has passed this step
+        _failpoint("begin")
 
     store.upsert_chunks(
         [c.chunk_id for _, chunks, _, _, _ in docs for c in chunks],
@@ -368,12 +368,14 @@ def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list
         [c.text for _, chunks, _, _, _ in docs for c in chunks],
         [m for _, _, metas, _, _ in docs for m in metas],
     )
-    _failpoint("upsert", n)
+    for _ in docs:  # each document of the batch has passed this step
+        _failpoint("upsert")
     for iv, _, _, _, _ in docs:
         store.delete_stale_chunks(iv.doc_id, iv.content_hash)
         _failpoint("stale")
     store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _, _ in docs])
-    _failpoint("commit", n)
+    for _ in docs:  # each document of the batch has passed this step
+        _failpoint("commit")
 
 
 def _doc_metadata(iv: Interview, root: Path, n_chunks: int) -> dict:
