@@ -20,7 +20,7 @@ _LABELS = {
 def split_span(text: str, span: Span, max_chars: int) -> list[tuple[int, int]]:
     """Cut a span into verbatim pieces of at most max_chars where possible.
 
-    Sentences (``ingest.sentences``: Danish and English abbreviations, numbers
+    Sentences (``knowledge.sentences``: Danish and English abbreviations, numbers
     and dates never end one; a line break always does) are packed greedily; a
     single sentence longer than max_chars is cut after a clause or at the last
     space before the limit (or hard at the limit if it has none), so no piece

@@ -9,7 +9,8 @@ _FAIL_HITS: dict[str, int] = {}
 
 def failpoint(name: str) -> None:
     """CASEBASE_FAILPOINT=NAME[:N] kills this process (SIGKILL) the Nth time NAME is
-    reached, so tests can prove recovery from a kill at every step."""
+    reached (a batched write reaches it once per document of the batch), so tests can
+    prove recovery from a kill at every step."""
     spec = os.environ.get("CASEBASE_FAILPOINT")
     if not spec:
         return

@@ -64,6 +64,11 @@ __all__ = [
 ]
 
 EMBED_BATCH = 64  # unique texts per embedder call: progress moves within a long file
+# Documents are written to the store in batches (each Chroma write has a fixed cost of tens
+# of milliseconds, more as the store grows): a batch is written once it holds this many
+# chunks, or this many seconds after its first document was ready, and at the end.
+WRITE_BATCH_CHUNKS = 4000
+WRITE_BATCH_SECONDS = 10.0
 _MEMO_LIMIT = 50_000  # vectors kept for reuse across the files of one sync (~75 MB at 384 dims)
 
 
@@ -160,6 +165,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     track.work_started = time.perf_counter()
     track.emit(phase="indexing", files_done=done, files_total=len(targets), current="")
     vectors = _Vectors(store, report)
+    batch = _WriteBatch(store, report)
     for t, digest, rec in todo:
         base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
         track.emit(current=t.doc_id)
@@ -179,12 +185,16 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
                     track.work_done = w + s * ready / n
                     track.emit(chunks_done=c + ready, embedded=report.embedded)
 
-                _write_document(store, iv, chunks, t.root, report, vectors, on_batch)
-                (report.updated if rec and rec.content_hash else report.added).append(t.doc_id)
+                metas = [c.metadata() for c in chunks]
+                matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
+                batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
                 track.state.chunks_done = base_chunks + len(chunks)
         done += 1
         track.work_done = base_work + size
+        if batch.full():
+            batch.write()
         track.emit(files_done=done, embedded=report.embedded)
+    batch.write()
 
     # 3. files gone from a synced folder, first ingests that crashed before their file
     # vanished, and rolled-back uploads
@@ -224,11 +234,14 @@ class _Vectors:
         self.store = store
         self.report = report
         self.memo: dict[str, np.ndarray] = {}
+        # a store with no chunks when the sync began holds no vector the memo lacks,
+        # for as long as the memo has kept every vector of this sync
+        self.memo_is_complete = store.chunks.count() == 0
 
     def get(self, chunks: list[Chunk], hashes: list[str], on_batch: Callable[[int], None]) -> np.ndarray:
         found: dict[str, np.ndarray] = {h: self.memo[h] for h in hashes if h in self.memo}
         missing = [h for h in dict.fromkeys(hashes) if h not in found]
-        if missing:
+        if missing and not self.memo_is_complete:
             found.update(self.store.vectors_by_embed_hash(missing))
         # distinct texts still without a vector, in order of first appearance
         first: dict[str, int] = {}
@@ -253,31 +266,66 @@ class _Vectors:
         for h in first:
             if len(self.memo) < _MEMO_LIMIT:
                 self.memo[h] = found[h]
+            else:
+                self.memo_is_complete = False
         return np.vstack([found[h] for h in hashes]).astype(np.float32)
 
 
-def _write_document(
-    store: Store,
-    iv: Interview,
-    chunks: list[Chunk],
-    root: Path,
-    report: SyncReport,
-    vectors: _Vectors,
-    on_batch: Callable[[int], None] = lambda ready: None,
-) -> None:
-    meta = _doc_metadata(iv, root, len(chunks))
-    store.begin_document(iv.doc_id, iv.content_hash, meta)
-    _failpoint("begin")
+class _WriteBatch:
+    """Documents read, chunked and embedded, waiting to be written together. The write
+    keeps the per-document order of the module docstring for the whole batch: every
+    document is marked pending, then all their chunks are upserted, then each one's
+    stale chunks deleted, then all are committed. A crash anywhere leaves pending
+    documents that the next sync writes again; readers see old or new, never both."""
 
-    metas = [c.metadata() for c in chunks]
-    matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
+    def __init__(self, store: Store, report: SyncReport) -> None:
+        self.store = store
+        self.report = report
+        self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
+        self.chunks = 0
+        self.opened = 0.0
 
-    store.upsert_chunks([c.chunk_id for c in chunks], matrix, [c.text for c in chunks], metas)
-    _failpoint("upsert")
-    store.delete_stale_chunks(iv.doc_id, iv.content_hash)
-    _failpoint("stale")
-    store.commit_document(iv.doc_id, iv.content_hash, meta, _doc_body(iv))
-    _failpoint("commit")
+    def add(self, iv: Interview, chunks: list[Chunk], metas: list[dict], matrix: np.ndarray, root: Path, updated: bool) -> None:
+        if not self.items:
+            self.opened = time.perf_counter()
+        self.items.append((iv, chunks, metas, matrix, root, updated))
+        self.chunks += len(chunks)
+
+    def full(self) -> bool:
+        return bool(self.items) and (
+            self.chunks >= WRITE_BATCH_CHUNKS or time.perf_counter() - self.opened >= WRITE_BATCH_SECONDS
+        )
+
+    def write(self) -> None:
+        if not self.items:
+            return
+        items, self.items, self.chunks = self.items, [], 0
+        _write_documents(self.store, [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items])
+        for iv, _, _, _, _, updated in items:
+            (self.report.updated if updated else self.report.added).append(iv.doc_id)
+
+
+def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]]) -> None:
+    """Write documents whose chunks are embedded, in the crash-safe order."""
+    doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
+    store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
+    for _ in docs:  # each document of the batch has passed this step
+        _failpoint("begin")
+
+    store.upsert_chunks(
+        [c.chunk_id for _, chunks, _, _, _ in docs for c in chunks],
+        np.vstack([matrix for _, _, _, matrix, _ in docs]),
+        [c.text for _, chunks, _, _, _ in docs for c in chunks],
+        [m for _, _, metas, _, _ in docs for m in metas],
+    )
+    for _ in docs:  # each document of the batch has passed this step
+        _failpoint("upsert")
+    for iv, _, _, _, _ in docs:
+        store.delete_stale_chunks(iv.doc_id, iv.content_hash)
+        _failpoint("stale")
+    store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _, _ in docs])
+    for _ in docs:  # each document of the batch has passed this step
+        _failpoint("commit")
 
 
 def _doc_metadata(iv: Interview, root: Path, n_chunks: int) -> dict:

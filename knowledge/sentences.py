@@ -131,6 +131,7 @@ def _processor(language: str):  # type: ignore[no-untyped-def]
     import pysbd
 
     segmenter = pysbd.Segmenter(language=language, clean=False)
+    _memoise_abbreviations(segmenter.language_module)
 
     # Segmenter.segment maps sentences back by searching the whole text for
     # each one (quadratic, and it drops sentences it cannot find); the
@@ -139,6 +140,39 @@ def _processor(language: str):  # type: ignore[no-untyped-def]
         return segmenter.processor(piece).process() or []
 
     return run
+
+
+def _memoise_abbreviations(lang) -> None:  # type: ignore[no-untyped-def]
+    """Make pysbd's abbreviation pass skip work whose result it already has.
+
+    For every abbreviation found in a line (Danish lists single letters such as "i",
+    "s" and "t", so nearly every word is one), pysbd rewrites the whole line once per
+    occurrence with ``scan_for_replacements``: a pure function of the line, the
+    occurrence and whether the next word is capitalised, which mostly returns the
+    line it was given. Remembering its results for the line being processed gives
+    exactly pysbd's output (tests/test_sentences.py, tests/test_ingest_identity.py)
+    at a fraction of the cost."""
+    base = lang.AbbreviationReplacer
+    if getattr(base, "_casebase_memo", False):
+        return
+
+    class Memoised(base):  # type: ignore[misc, valid-type]
+        _casebase_memo = True
+
+        def scan_for_replacements(self, txt, am, ind, char_array):  # type: ignore[no-untyped-def]
+            try:
+                char = char_array[ind]
+            except IndexError:
+                char = ""
+            key = (txt, am.strip(), str(char).isupper())
+            memo = self.__dict__.setdefault("_memo", {})
+            out = memo.get(key)
+            if out is None:
+                out = memo[key] = super().scan_for_replacements(txt, am, ind, char_array)
+            return out
+
+    Memoised.__name__ = Memoised.__qualname__ = base.__name__
+    lang.AbbreviationReplacer = Memoised
 
 
 def _map_back(piece: str, sentences: list[str]) -> list[int] | None:

@@ -50,6 +50,7 @@ class Store:
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None, fresh: bool = False) -> None:
         self.settings = settings
         self._embeddings = embeddings
+        self._max_batch: int | None = None
         self.client = make_client(settings, fresh=fresh)
         try:
             # an erasure killed half-way through swapping in the rewritten collections
@@ -135,17 +136,44 @@ class Store:
     def begin_document(self, doc_id: str, pending_hash: str, meta: dict[str, Any]) -> None:
         """Mark a document as being (re)written; readers keep seeing the committed version
         (its hash and body stay until commit_document)."""
-        existing = self.docs.get(ids=[doc_id], include=["metadatas"])
-        if existing["ids"]:
-            record = {**existing["metadatas"][0], "pending_hash": pending_hash}
-            self.docs.update(ids=[doc_id], metadatas=[record])
-        else:
-            record = {**meta, "content_hash": "", "pending_hash": pending_hash}
-            self.docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[record], documents=["{}"])
+        self.begin_documents([(doc_id, pending_hash, meta)])
+
+    def begin_documents(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """begin_document for many (doc_id, pending_hash, meta) at once: one read and at
+        most two writes, whatever their number."""
+        if not items:
+            return
+        existing = self.docs.get(ids=[d for d, _, _ in items], include=["metadatas"])
+        known = dict(zip(existing["ids"], existing["metadatas"] or []))
+        update_ids, update_metas, new_ids, new_metas = [], [], [], []
+        for doc_id, pending_hash, meta in items:
+            if doc_id in known:
+                update_ids.append(doc_id)
+                update_metas.append({**(known[doc_id] or {}), "pending_hash": pending_hash})
+            else:
+                new_ids.append(doc_id)
+                new_metas.append({**meta, "content_hash": "", "pending_hash": pending_hash})
+        for i in range(0, len(update_ids), self._page):
+            self.docs.update(ids=update_ids[i : i + self._page], metadatas=update_metas[i : i + self._page])
+        for i in range(0, len(new_ids), self._page):
+            part = new_ids[i : i + self._page]
+            self.docs.upsert(
+                ids=part, embeddings=[[1.0]] * len(part), metadatas=new_metas[i : i + self._page], documents=["{}"] * len(part)
+            )
 
     def commit_document(self, doc_id: str, content_hash: str, meta: dict[str, Any], body: str) -> None:
-        record = {**meta, "content_hash": content_hash, "pending_hash": ""}
-        self.docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[record], documents=[body])
+        self.commit_documents([(doc_id, content_hash, meta, body)])
+
+    def commit_documents(self, items: list[tuple[str, str, dict[str, Any], str]]) -> None:
+        """commit_document for many (doc_id, content_hash, meta, body) at once."""
+        for i in range(0, len(items), self._page):
+            part = items[i : i + self._page]
+            self.docs.upsert(
+                ids=[d for d, _, _, _ in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[{**meta, "content_hash": h, "pending_hash": ""} for _, h, meta, _ in part],
+                documents=[body for _, _, _, body in part],
+            )
 
     def document_body(self, doc_id: str) -> dict | None:
         got = self.docs.get(ids=[doc_id], include=["documents", "metadatas"])
@@ -160,13 +188,24 @@ class Store:
         self.docs.delete(ids=[doc_id])
 
     # -- chunks ------------------------------------------------------------------------
+    @property
+    def _page(self) -> int:
+        """Records per write: _PAGE, or less when Chroma's own limit is lower."""
+        if self._max_batch is None:
+            try:
+                self._max_batch = max(1, min(_PAGE, int(self.client.get_max_batch_size())))
+            except Exception:  # an older server without the call
+                self._max_batch = _PAGE
+        return self._max_batch
+
     def upsert_chunks(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict]) -> None:
-        for i in range(0, len(ids), _PAGE):
+        step = self._page
+        for i in range(0, len(ids), step):
             self.chunks.upsert(
-                ids=ids[i : i + _PAGE],
-                embeddings=vectors[i : i + _PAGE],
-                documents=texts[i : i + _PAGE],
-                metadatas=metas[i : i + _PAGE],
+                ids=ids[i : i + step],
+                embeddings=vectors[i : i + step],
+                documents=texts[i : i + step],
+                metadatas=metas[i : i + step],
             )
 
     def delete_stale_chunks(self, doc_id: str, keep_hash: str) -> None:
