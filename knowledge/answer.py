@@ -274,13 +274,14 @@ def stream_llm(
 
 
 def fallback_answer(question: str, language: str, sources: list[Source], refused: bool, why: str, interviews: int = 0,
-                    weak: list[Source] | None = None, silent: list[str] | None = None) -> Answer:
+                    weak: list[Source] | None = None, silent: list[str] | None = None, weaker: int | None = None) -> Answer:
     notice = FALLBACK_NOTICE.get(language, FALLBACK_NOTICE["en"]).format(why=why)
     sources = number_by_appearance(sources)
     weak, silent = weak or [], silent or []
-    text = extractive(question, language, sources, refused, interviews, len({s.doc_id for s in weak}), len(silent))
+    n_weaker = len({s.doc_id for s in weak}) if weaker is None else weaker
+    text = extractive(question, language, sources, refused, interviews, n_weaker, len(silent))
     return Answer(question, language, "extractive", text, sources, refused, notice, weak=weak, interviews=interviews,
-                  silent=list(silent))
+                  silent=list(silent), weaker=n_weaker)
 
 
 def flag_notice(language: str, k: int) -> str:

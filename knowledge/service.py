@@ -36,6 +36,7 @@ from knowledge.themes import ThemeBook
 from knowledge.types import Answer, Source, Theme
 
 _log = logging.getLogger(__name__)
+WEAK_SHOWN = 20  # weaker matches an answer offers (one per interview, the strongest); all are counted
 
 
 
@@ -216,21 +217,24 @@ class Casebase:
         terms = _terms(query, extra)
         chosen = [_source(0, hit(corpus, r, scored), terms) for r in decision.rows(k)]
         # an interview's weaker match is offered apart and not cited (no number), strongest first
-        weak_rows = sorted(decision.weaker.values(), key=lambda r: -float(scored.rel[r]))
+        # (the strongest WEAK_SHOWN: a case base of 1,000 interviews would otherwise offer ~1,000;
+        # the lead still counts them all)
+        weak_rows = sorted(decision.weaker.values(), key=lambda r: -float(scored.rel[r]))[:WEAK_SHOWN]
         weak = [_source(0, hit(corpus, r, scored), terms) for r in weak_rows]
+        n_weaker = len(decision.weaker)
         # interviews the ``k`` cap left out were not seen as silent: they count as answering
         silent = list(decision.silent)
         if model is None:
             sources = ans.number_by_appearance(chosen)
-            text = ans.extractive(question, language, sources, False, n_docs, len(weak), len(silent))
+            text = ans.extractive(question, language, sources, False, n_docs, n_weaker, len(silent))
             yield text
             yield Answer(question, language, "extractive", text, sources, False, notice, weak=weak, interviews=n_docs,
-                         silent=silent)
+                         silent=silent, weaker=n_weaker)
             return
         sources = [replace(s, n=i) for i, s in enumerate(chosen, 1)]  # the model cites them in this order
-        yield from self._llm_stream(model, question, language, sources, weak, n_docs, silent)
+        yield from self._llm_stream(model, question, language, sources, weak, n_docs, silent, n_weaker)
 
-    def _llm_stream(self, model, question, language, sources, weak, interviews, silent) -> Iterator[str | Answer]:
+    def _llm_stream(self, model, question, language, sources, weak, interviews, silent, n_weaker) -> Iterator[str | Answer]:
         flagged: list[str] = []
         pieces: list[str] = []
         try:
@@ -239,7 +243,7 @@ class Casebase:
                 yield piece
         except Exception as exc:  # unreachable, timeout, refused connection, bad reply: fall back
             why = f"{type(exc).__name__}: {str(exc)[:120]}"
-            fb = ans.fallback_answer(question, language, sources, False, why, interviews, weak, silent)
+            fb = ans.fallback_answer(question, language, sources, False, why, interviews, weak, silent, n_weaker)
             yield ("\n\n" if pieces else "") + fb.answer
             fb.flagged = flagged
             yield fb
@@ -247,7 +251,7 @@ class Casebase:
         text = ans._tidy("".join(pieces))
         if not text:  # nothing survived validation: the reply was garbage or all invented
             fb = ans.fallback_answer(question, language, sources, False, "its answer had no verifiable citations", interviews,
-                                     weak, silent)
+                                     weak, silent, n_weaker)
             fb.flagged = flagged
             yield fb.answer
             yield fb
@@ -255,7 +259,7 @@ class Casebase:
         cited = {int(n) for n in ans._CITE.findall(text)}
         used = [s for s in sources if s.n in cited] or sources
         yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged, weak, interviews,
-                     silent)
+                     silent, n_weaker)
 
     def _retrieval_queries(self, question, history, model, language) -> tuple[str, tuple[str, ...]]:
         """The query to retrieve with (follow-ups made standalone) and extra queries

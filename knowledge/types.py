@@ -65,6 +65,7 @@ class Answer:
     # the interviews with neither a quote in the answer nor a weaker match: "no match found",
     # which is what was seen, not a claim that the interview says nothing on it
     silent: list[str] = field(default_factory=list)
+    weaker: int = 0  # interviews with a weaker match (``weak`` lists the strongest of them)
 
     def to_dict(self) -> dict:
         return {
@@ -79,6 +80,7 @@ class Answer:
             "weak": [s.to_dict() for s in self.weak],
             "interviews": self.interviews,
             "silent": list(self.silent),
+            "weaker": self.weaker,
         }
 
     @property

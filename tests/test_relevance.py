@@ -113,3 +113,15 @@ def test_thresholds_follow_the_question_language(casebase):
     res_en = relevant(corpus, "Why were the seed packets unreadable?", cfg=casebase.config, model=model)
     res_da = relevant(corpus, "Hvorfor var parkeringspladserne et problem?", cfg=casebase.config, model=model)
     assert res_en.model.threshold == model.by_language["en"] and res_da.model.threshold == base.threshold
+
+
+def test_an_answer_offers_its_strongest_weaker_matches_and_counts_them_all(casebase, monkeypatch):
+    import knowledge.service as service
+
+    full = casebase.ask("Hvad var svært i samarbejdet?")
+    assert full.weaker >= 2 and len(full.weak) == full.weaker  # two of the three interviews only match weakly
+    monkeypatch.setattr(service, "WEAK_SHOWN", 1)
+    capped = casebase.ask("Hvad var svært i samarbejdet?")
+    assert len(capped.weak) == 1 and capped.weaker == full.weaker
+    assert capped.weak[0].relevance == max(s.relevance for s in full.weak)
+    assert capped.to_dict()["weaker"] == full.weaker

@@ -65,7 +65,9 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
         render_sources(answer.sources, bodies, key=key, expanded=expanded, actions=actions)
     if answer.weak:
         # offered apart and labelled: these may not answer the question, so they are never in the answer
-        with st.expander(f"Weaker matches ({len(answer.weak)}): may not answer the question", icon=":material/help_outline:"):
+        shown = len(answer.weak)
+        count = f"{shown} of {answer.weaker}, the strongest" if answer.weaker > shown else f"{shown}"
+        with st.expander(f"Weaker matches ({count}): may not answer the question", icon=":material/help_outline:"):
             for i, s in enumerate(answer.weak):
                 source_card(s, bodies(s.doc_id), key=f"{key}-weak-{i}", actions=actions)
 
