@@ -340,3 +340,16 @@ def test_a_file_replaced_by_a_link_out_leaves_the_store(settings, write_intervie
     report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     assert report.removed == ["a.txt"] and [Path(s["path"]).name for s in report.skipped] == ["a.txt"]
     assert {d for d, _ in chunk_state(settings).values()} == {"b.txt"}
+
+
+def test_a_sync_embeds_the_interviews_questions_for_the_first_search(settings, write_interview, hash_embeddings):
+    from knowledge.embeddings import model_id
+    from knowledge.vectors import _read_persisted
+
+    write_interview("anna.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    store = Store(settings, hash_embeddings)
+    questions = sorted({str(m.get("question", "")).strip() for _, m, _ in store.iter_chunks()} - {""})
+    assert questions
+    # stored with the sync: a fresh process's first search embeds none of them
+    assert set(_read_persisted(store, model_id(hash_embeddings), questions)) == set(questions)
