@@ -408,3 +408,16 @@ def test_resync_while_another_ingest_runs_says_so(filled: Settings) -> None:
         assert "Another ingest is running" in all_text(at)
     finally:
         lock.release()
+
+
+def test_retry_forgets_only_the_facade_of_its_own_settings(tmp_path, hash_embeddings) -> None:
+    from knowledge.settings import Settings
+    from ui import state
+
+    a = Settings(store=tmp_path / "a", collection="a", embedder="hash", llm="none", chroma_host=None)
+    b = Settings(store=tmp_path / "b", collection="b", embedder="hash", llm="none", chroma_host=None)
+    fa, fb = state.get_casebase(a), state.get_casebase(b)
+    assert state.get_casebase(a) is fa  # cached
+    state.forget_casebase(a)
+    assert state.get_casebase(a) is not fa  # a Retry rebuilds its own
+    assert state.get_casebase(b) is fb  # and leaves the others alone

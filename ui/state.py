@@ -67,9 +67,12 @@ def get_casebase(settings: Settings | None = None) -> Any:
         raise explain(exc, settings) from exc
 
 
-def forget_casebase() -> None:
-    """Drop cached facades (after a failure, so "Retry" really retries)."""
-    _facade.clear()
+def forget_casebase(settings: Settings | None = None) -> None:
+    """Drop the cached facade of these settings (after a failure, so "Retry" really
+    retries). Only that one: a session's Retry must not reset the facades other sessions
+    use with other settings."""
+    settings = settings or current_settings()
+    _facade.clear(settings_key(settings), settings)
 
 
 @st.cache_data(max_entries=512, ttl=900, show_spinner=False)
@@ -99,7 +102,7 @@ def refresh_after_sync(settings: Settings | None = None) -> None:
         get_casebase(settings).refresh()
     except Exception:
         # a facade that cannot refresh is rebuilt on next use
-        forget_casebase()
+        forget_casebase(settings)
 
 
 def call(fn: Callable[..., T], *args: Any, settings: Settings | None = None, **kwargs: Any) -> T:
