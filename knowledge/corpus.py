@@ -136,6 +136,10 @@ class Corpus:
         """An integer per chunk naming its interview (for per-interview maxima and counts)."""
         return self._codes["doc_id"]
 
+    def interviews_in(self, mask: np.ndarray) -> int:
+        """How many interviews have chunks among the ``mask`` rows (the filters' view)."""
+        return int(np.count_nonzero(np.bincount(self.doc_codes[mask]))) if mask.any() else 0
+
     def rows_of(self, doc_id: str) -> np.ndarray:
         code = self._vocab["doc_id"].get(doc_id)
         return np.zeros(0, np.int64) if code is None else np.flatnonzero(self._codes["doc_id"] == code)

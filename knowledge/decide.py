@@ -80,7 +80,7 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
                     best[doc] = rest[0]
                 else:
                     del best[doc]
-    in_view = list(dict.fromkeys(str(d) for d in docs[rows[np.sort(first)]]))
+    in_view = [str(d) for d in docs[rows[np.sort(first)]]]  # one row per interview, best first
     accept = np.asarray(bars.accept) if isinstance(bars.accept, np.ndarray) else None
     by_meaning = bool(rows.size) and (ev is None or ev.readable) and (
         bool((rel[rows] >= accept[rows]).any()) if accept is not None else float(rel[rows[0]]) >= float(bars.accept))

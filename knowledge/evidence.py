@@ -118,18 +118,6 @@ def name_spans(question: str) -> list[str]:
     return [" ".join(s) for s in spans]
 
 
-def _rows_with(corpus: Corpus, word: str) -> np.ndarray:
-    """Boolean per chunk: the chunk holds ``word`` by stem (either language's stemmer)."""
-    out = np.ones(len(corpus), bool)
-    for part in word.split("-"):  # "covid-19": both parts, not any chunk with a 19 in it
-        has = np.zeros(len(corpus), bool)
-        for s in _stems(part):
-            if s in corpus.lexical.vocab:
-                has |= corpus.lexical.scores([s]) > 0
-        out &= has
-    return out
-
-
 def evidence(corpus: Corpus, question: str, mask: np.ndarray | None = None) -> Evidence:
     """What the question's distinctive words and names find among the ``mask`` rows."""
     n = len(corpus)
@@ -141,7 +129,7 @@ def evidence(corpus: Corpus, question: str, mask: np.ndarray | None = None) -> E
     tokens = _WORD.findall(question.lower())
     ev.readable = any(_stop(w) or any(s in corpus.lexical.vocab for s in _stems(w)) for w in tokens)
     codes = corpus.doc_codes
-    rows = [_rows_with(corpus, w) & mask for w in ev.words]
+    rows = [corpus.lexical.containing(w) & mask for w in ev.words]
     # one everyday word ("formålet", "økonomien") in an interview is no sign that it answers:
     # a single word counts only when it is rare (a handful of passages, whatever the size)
     if len(rows) == 1 and rows[0].sum() > max(RARE, RARE_SHARE * mask.sum()):
@@ -165,7 +153,7 @@ def evidence(corpus: Corpus, question: str, mask: np.ndarray | None = None) -> E
         parts = [w for w in _WORD.findall(name.lower()) if not _stop(w) and len(w) > 1]
         if not parts:
             continue
-        rows = np.logical_and.reduce([_rows_with(corpus, w) & mask for w in parts])
+        rows = np.logical_and.reduce([corpus.lexical.containing(w) & mask for w in parts])
         if rows.any():
             ev.names.append(name)
             ev.carriers |= rows

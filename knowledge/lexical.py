@@ -152,6 +152,18 @@ class LexicalIndex:
             return None
         return " ".join(keep)
 
+    def containing(self, word: str) -> np.ndarray:
+        """Boolean per chunk: the chunk holds ``word`` in any inflection, by either language's
+        stemmer; a hyphenated word ("covid-19") needs all its parts, not any chunk with a 19."""
+        out = np.ones(self.n, bool)
+        for part in word.split("-"):
+            has = np.zeros(self.n, bool)
+            for stem in {s for lang in ("da", "en") for s in tokenize(part, lang)}:
+                if stem in self.vocab:
+                    has |= self.scores([stem]) > 0
+            out &= has
+        return out
+
     def tokens(self, row: int) -> list[str]:
         """The stemmed tokens of one chunk (re-made on demand, not stored)."""
         return tokenize(self._texts[row], self._langs[row] or "da")

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from knowledge.scoring import rescale
-
 if TYPE_CHECKING:
     from knowledge.corpus import Corpus
     from knowledge.retrieve import Legs
@@ -145,7 +143,7 @@ def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.
     return best[codes]
 
 
-def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
+def features(corpus: "Corpus", legs: "Legs") -> np.ndarray:
     """The feature matrix (one row per chunk of the snapshot, ``FEATURES`` order).
     Rows outside the filter mask are computed too but never used."""
     n = len(corpus)
@@ -155,12 +153,9 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
         return out
     docs = corpus.doc_codes
     sims = legs.sims.astype(np.float64)
-    top = float(sims[mask].max())
     doc_best = _per_doc_max(sims, docs, mask)
     q = legs.q_raw.astype(np.float64)
     has_q = ~np.isnan(q)
-    qm = mask & has_q
-    q_top = float(q[qm].max()) if qm.any() else 0.0
     q_doc_best = _per_doc_max(q, docs, mask)
     lex = legs.lexical[0] if legs.lexical else np.zeros(n)
     kinds = corpus.columns["kind"]
@@ -170,19 +165,12 @@ def features(corpus: "Corpus", legs: "Legs", fused: np.ndarray) -> np.ndarray:
     cols = {
         "focus_found": np.full(n, 0.0 if legs.focus_sims is None else 1.0),
         "dense": sims,
-        "dense_rel": rescale(legs.dense[0], mask) if legs.dense else np.zeros(n),
-        "dense_top": np.full(n, top),
-        "dense_gap": sims - top,
         "doc_gap": np.where(np.isfinite(doc_best), sims - doc_best, 0.0),
         "has_q": has_q.astype(np.float64),
         "q_raw": np.nan_to_num(q, nan=0.0),
-        "q_rel": rescale(q, mask) if qm.any() else np.zeros(n),
-        "q_top": np.full(n, q_top),
         "q_doc_gap": np.where(has_q & np.isfinite(q_doc_best), q - q_doc_best, 0.0),
-        "lex_rel": rescale(lex, mask, floor=0.0, low=0.0),
         "lex_any": (lex > 0).astype(np.float64),
         "lex_all": np.zeros(n) if legs.lex_share is None else legs.lex_share.astype(np.float64),
-        "fused_rel": rescale(fused, mask),
         "same_lang": (corpus.langs == legs.language).astype(np.float64),
         "context": np.isin(kinds, ("case", "intro")).astype(np.float64),
         "focus": f_sims,

@@ -212,29 +212,25 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
 def word_share(corpus: Corpus, query: str, mask: np.ndarray) -> np.ndarray:
     """Per chunk, the share of the question's content words (stop words aside) it holds, in
     any inflection and either language's stemming: the same number in any size of case base."""
-    from knowledge.lexical import STOPWORDS, tokenize
+    from knowledge.lexical import STOPWORDS
 
     words = {w for w in re.findall(r"[^\W_]+", query.lower()) if len(w) > 2 and w not in STOPWORDS["da"] and w not in STOPWORDS["en"]}
     out = np.zeros(len(corpus), np.float32)
     if not words:
         return out
     for w in words:
-        has = np.zeros(len(corpus), bool)
-        for stem in {t for lang in ("da", "en") for t in tokenize(w, lang)}:
-            if stem in corpus.lexical.vocab:
-                has |= corpus.lexical.scores([stem]) > 0
-        out += has
+        out += corpus.lexical.containing(w)
     return out / len(words)
 
 
 # -- fusion -----------------------------------------------------------------------------
-def fuse(legs: Legs, cfg: RetrievalConfig, own_words_only: bool = False) -> np.ndarray:
+def fuse(legs: Legs, cfg: RetrievalConfig) -> np.ndarray:
     """One ranking score per chunk: each leg rescaled (median 0, best 1), weighted and
     summed. Measured against reciprocal-rank fusion, which lets a weak leg outvote a
     strong one and ranks the ties of "every bullet under one question" arbitrarily."""
     mask = legs.mask
     fused = np.zeros(len(mask), np.float64)
-    for j, w in enumerate(legs.weights[:1] if own_words_only else legs.weights):
+    for j, w in enumerate(legs.weights):
         if j < len(legs.dense):
             fused += cfg.w_dense * w * rescale(legs.dense[j], mask)
         if j < len(legs.question):
@@ -273,10 +269,8 @@ def featurize(corpus: Corpus, query: str, mask: np.ndarray, cfg: RetrievalConfig
     what ``score`` predicts from and what ``eval/fit.py`` fits on."""
     queries = [canonical(query), *[q for q in extra_queries if q and q.strip()]]
     legs = compute_legs(corpus, queries, mask, cfg, store, filters)
-    fused = fuse(legs, cfg)
-    # the relevance is calibrated on the user's own words (see compute_legs)
-    feats = features(corpus, legs, fused if len(queries) == 1 else fuse(legs, cfg, own_words_only=True))
-    return legs, fused, feats
+    # the relevance reads only the user's own words (legs.sims, q_raw, focus: see compute_legs)
+    return legs, fuse(legs, cfg), features(corpus, legs)
 
 
 def score(
@@ -353,9 +347,7 @@ def relevant(
 
 
 def _result(corpus: Corpus, s: Scored, hits: list[Hit]) -> Result:
-    # integer codes, not the interview names: counted on every question
-    n_docs = int(np.count_nonzero(np.bincount(corpus.doc_codes[s.mask]))) if s.mask.any() else 0
-    return Result(s.query, s.language, hits, s.best, not s.best >= s.model.threshold, s.model, n_docs)
+    return Result(s.query, s.language, hits, s.best, not s.best >= s.model.threshold, s.model, corpus.interviews_in(s.mask))
 
 
 def hit(corpus: Corpus, r: int, s: Scored) -> Hit:

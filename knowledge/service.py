@@ -207,7 +207,7 @@ class Casebase:
             notice = f"{notice} {follow}".strip()
         corpus = self.corpus()
         scored, decision = decide_question(corpus, query, filters, self.config, self.store, extra, per_doc=3)
-        n_docs = _interviews_in(corpus, scored.mask)
+        n_docs = corpus.interviews_in(scored.mask)
         if decision.refused:
             text = ans.REFUSAL.get(language, ans.REFUSAL["en"])
             yield text
@@ -412,13 +412,6 @@ class Casebase:
             else:
                 raise ValueError(f"'{spec}' is not a theme: give NAME=QUESTION, a saved theme's name or a question")
         return list(out.values())
-
-
-def _interviews_in(corpus: Corpus, mask) -> int:
-    """How many interviews the filters leave to search."""
-    import numpy as np
-
-    return int(np.count_nonzero(np.bincount(corpus.doc_codes[mask]))) if mask.any() else 0
 
 
 def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:
