@@ -29,20 +29,23 @@ ROOT = Path(__file__).resolve().parent.parent
 from eval.corpus_store import ingest_corpus  # noqa: E402
 from eval.labels import (CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, answers, grade,  # noqa: E402
                          interview_files, load_questions, overlaps)
-from knowledge.decide import decide_question  # noqa: E402
+from eval.ablation import Ablation  # noqa: E402
+from eval.ablation import score as ablated_score  # noqa: E402
+from knowledge.decide import decide_question, decide_scored  # noqa: E402
 from knowledge.relevance import RelevanceModel, model_for  # noqa: E402
-from knowledge.retrieve import RetrievalConfig, config_for, search  # noqa: E402
+from knowledge.retrieve import RetrievalConfig, config_for, ranking, search  # noqa: E402
 
 K = 10
 BASELINE_K = 4  # the naive RAG's top-4 (LangChain's default k)
 
-VARIANTS: dict[str, dict[str, Any]] = {
-    "dense only": dict(question_match=False, lexical=False, per_doc_cap=0, lang_center=False, sibling=0.0, q_evidence=0.0),
-    "dense, centred per language": dict(question_match=False, lexical=False, per_doc_cap=0, sibling=0.0, q_evidence=0.0),
-    "dense+BM25": dict(question_match=False, per_doc_cap=0),
-    "dense+question match": dict(lexical=False, per_doc_cap=0),
-    "all legs, no cap": dict(per_doc_cap=0),
-    "all legs, no sibling evidence": dict(sibling=0.0, q_evidence=0.0),
+# name: (changes to the production config, what eval/ablation.py takes out)
+VARIANTS: dict[str, tuple[dict[str, Any], Ablation]] = {
+    "dense only": (dict(question_match=False, per_doc_cap=0, sibling=0.0, q_evidence=0.0), Ablation(lexical=False, lang_center=False)),
+    "dense, centred per language": (dict(question_match=False, per_doc_cap=0, sibling=0.0, q_evidence=0.0), Ablation(lexical=False)),
+    "dense+BM25": (dict(question_match=False, per_doc_cap=0), Ablation()),
+    "dense+question match": (dict(per_doc_cap=0), Ablation(lexical=False)),
+    "all legs, no cap": (dict(per_doc_cap=0), Ablation()),
+    "all legs, no sibling evidence": (dict(sibling=0.0, q_evidence=0.0), Ablation()),
 }
 
 
@@ -98,20 +101,28 @@ def summarise(outs: list[Outcome]) -> dict[str, dict[str, float]]:
     return res
 
 
-def run_casebase(corpus, questions, files, cfg: RetrievalConfig, models: dict[str, RelevanceModel] | None = None) -> list[Outcome]:
+def run_casebase(corpus, questions, files, cfg: RetrievalConfig, models: dict[str, RelevanceModel] | None = None,
+                 ablation: Ablation | None = None) -> list[Outcome]:
     """Each question as ``ask`` answers it (knowledge.decide.decide_question, the function the
     service calls) and as the quote finder ranks it (search: what ``search`` returns, which
-    is never emptied). ``models``: a model per question id (cross-validation)."""
+    is never emptied). ``models``: a model per question id (cross-validation). ``ablation``:
+    scores from eval/ablation.py, decided and ranked by the same production functions."""
     outs = []
     docs = corpus.columns["doc_id"]
     for q in questions:
         model = (models or {}).get(q["id"])
         t0 = time.perf_counter()
-        _, decision = decide_question(corpus, q["q"], cfg=cfg, model=model)
-        dt = time.perf_counter() - t0
-        ranking = search(corpus, q["q"], k=K, cfg=cfg, model=model)
+        if ablation is None:
+            _, decision = decide_question(corpus, q["q"], cfg=cfg, model=model)
+            dt = time.perf_counter() - t0
+            found = search(corpus, q["q"], k=K, cfg=cfg, model=model)
+        else:
+            scored = ablated_score(corpus, q["q"], cfg, ablation, model)
+            decision = decide_scored(corpus, q["q"], scored)
+            dt = time.perf_counter() - t0
+            found = ranking(corpus, scored, K, cfg.per_doc_cap)
         gold = q.get("gold") or []
-        rank = next((i for i, h in enumerate(ranking.hits) if any(overlaps(h.metadata["doc_id"], h.text, g, files) for g in gold)), None)
+        rank = next((i for i, h in enumerate(found.hits) if any(overlaps(h.metadata["doc_id"], h.text, g, files) for g in gold)), None)
         rows = decision.rows()
         shown = [(str(docs[r]), grade(str(docs[r]), corpus.texts[r], q, files)) for r in rows]
         outs.append(Outcome(q["id"], q["lang"], bool(gold), rank, decision.refused, shown, answering_docs(q), dt,
@@ -232,8 +243,8 @@ def main(embedder: str, heldout: bool, heldout2: bool, cv: bool, show_variants: 
     if cv and not heldout:
         rows["Casebase, cross-validated model"] = run_casebase(corpus, questions, files, cfg, cv_models(corpus, questions, files, cfg))
     if show_variants:
-        for name, changes in VARIANTS.items():
-            rows[name] = run_casebase(corpus, questions, files, replace(cfg, **changes))
+        for name, (changes, ablation) in VARIANTS.items():
+            rows[name] = run_casebase(corpus, questions, files, replace(cfg, **changes), ablation=ablation)
     for name, outs in rows.items():
         click.echo("\n".join(_rows(name, summarise(outs))))
     default = rows["Casebase"]

@@ -135,7 +135,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     recover_store(settings)  # an erasure killed half-way: finish (or undo) it first
     store = Store(settings, embeddings, fresh=True)
     if rebuild:
-        store.reset()
+        store = store.reset()
     store.check_model()
     store.claim_model()
 

@@ -34,7 +34,6 @@ def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
     writes made by another process (a CLI sync while the app runs). Writers always
     start fresh; readers start fresh when the store's version moved."""
     import chromadb
-    from chromadb.api.client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
@@ -45,11 +44,37 @@ def make_client(settings: Settings, fresh: bool = False) -> ClientAPI:
             )
         settings.store.mkdir(parents=True, exist_ok=True)
         if fresh:
-            # the old system stays alive for whoever still holds it; new clients get a new one
-            SharedSystemClient._identifier_to_system.pop(str(settings.store), None)
+            return _client_on_new_system(str(settings.store), chroma_settings)
         return chromadb.PersistentClient(path=str(settings.store), settings=chroma_settings)
     except Exception as exc:  # chromadb raises a zoo of types for "can't reach / can't open"
         raise StoreUnreachable(_unreachable(settings, exc)) from exc
+
+
+def _client_on_new_system(path: str, chroma_settings: Any) -> ClientAPI:
+    """A client of the embedded store at ``path`` on a new Chroma system.
+
+    chromadb keeps one shared system per path for the whole process, and that system's
+    vector segment does not see what another process wrote since it loaded: reading
+    embeddings then fails ("Error finding id", chromadb 1.5.9), also for every new
+    ``PersistentClient`` of the path. ``Client.from_system`` (public API) registers the
+    given system as the path's shared one, so the clients opened after this one share
+    the new system; clients already open keep the old one (tests/test_chroma_client.py
+    pins both). Clearing chromadb's whole cache (``clear_system_cache``) would also
+    replace every other path's system and its reference counts."""
+    from chromadb.api import ServerAPI
+    from chromadb.api.client import Client
+    from chromadb.config import System
+    from chromadb.telemetry.product import ProductTelemetryClient
+
+    chroma_settings.persist_directory = path
+    chroma_settings.is_persistent = True
+    system = System(chroma_settings)
+    # what chromadb does for a new shared system (SharedSystemClient), before it starts;
+    # System.instance resolves these abstract types to the implementations its settings name
+    system.instance(ProductTelemetryClient)  # type: ignore[type-abstract]
+    system.instance(ServerAPI)  # type: ignore[type-abstract]
+    system.start()
+    return Client.from_system(system)
 
 
 def _unreachable(settings: Settings, exc: BaseException) -> str:

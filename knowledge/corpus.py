@@ -75,6 +75,7 @@ class Corpus:
         self.texts = list(texts)
         cols = columns if isinstance(columns, Columns) else Columns.of(columns, self.texts)
         self.version = version
+        self.store = store  # the Store handle it was read through (None: built or cached without one)
         self.partial = False  # True: built without vectors while a sync was writing
         self.from_cache = False  # True: memory-mapped from the snapshot cache (knowledge/snapshot_cache.py)
         self.embeddings = embeddings
@@ -185,11 +186,13 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
     Reading vectors is the fragile part with an on-disk Chroma that another process is
     writing to: chromadb 1.5.9 then fails with "Error finding id", and keeps failing
     in this process after the writer is done, until its shared system is replaced.
-    So: read vectors in the same paged ``get`` as the quotes, on failure reopen on a
-    fresh system (this store's path only) and retry; if the writer is still busy, build a snapshot
+    So: read vectors in the same paged ``get`` as the quotes, on failure open a new
+    Store on a fresh system (this store's path only) and retry; if the writer is still busy, build a snapshot
     without vectors whose dense leg asks Chroma's HNSW index instead (``query``
     keeps working during writes). Such a snapshot is marked ``partial`` so the
-    caller reloads it at the next question.
+    caller reloads it at the next question. The caller's ``store`` is never changed
+    (other threads may be using it): ``corpus.store`` is the handle the snapshot was
+    read through, the new one when the read had to reopen.
 
     ``knowledge.snapshot_cache.load_or_build`` wraps this with the on-disk cache."""
     emb = embeddings or store.embeddings
@@ -200,9 +203,9 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
             except Exception:
                 if store.settings.server_mode:
                     raise
-                # reopen on a new Chroma system for this store's path only: clearing the
+                # a new Chroma system for this store's path only: clearing the
                 # process-wide cache would reopen every other store (and session) too
-                store.__init__(store.settings, emb, fresh=True)
+                store = store.reopen(emb)
                 time.sleep(0.1 * (attempt + 1))
         corpus = _read_corpus(store, emb, with_vectors=False)
         corpus.partial = True

@@ -22,12 +22,15 @@ mean the same thing. Three decisions, in this order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from knowledge.corpus import Corpus
 from knowledge.evidence import Evidence
+
+if TYPE_CHECKING:  # only the type; decide_question imports retrieve where it is used
+    from knowledge.retrieve import Scored
 
 
 @dataclass
@@ -137,11 +140,17 @@ def bars_of(model) -> Bars:
 def decide_question(corpus: Corpus, query: str, filters: dict | None = None, cfg=None, store=None,
                     extra_queries=(), model=None, per_doc: int = 3):
     """(scores, decision) of one question: what ``ask`` shows, and what the eval measures."""
-    from knowledge.evidence import evidence
     from knowledge.retrieve import RetrievalConfig, score
 
     s = score(corpus, query, filters, cfg or RetrievalConfig(), store, extra_queries, model)
+    return s, decide_scored(corpus, query, s, per_doc)
+
+
+def decide_scored(corpus: Corpus, query: str, s: Scored, per_doc: int = 3) -> Decision:
+    """The decision on one question's scores (``knowledge.retrieve.Scored``): what
+    ``decide_question`` returns, for scores computed elsewhere (the eval's ablations)."""
+    from knowledge.evidence import evidence
+
     if not s.mask.any():
-        return s, Decision(True, "")
-    ev = evidence(corpus, query, s.mask)
-    return s, decide(corpus, s.mask, s.rel, s.fused, bars_of(s.model), ev, per_doc)
+        return Decision(True, "")
+    return decide(corpus, s.mask, s.rel, s.fused, bars_of(s.model), evidence(corpus, query, s.mask), per_doc)

@@ -1,6 +1,6 @@
-"""The dense leg through Chroma's own index instead of the in-memory matrix: for
-snapshots that could not read the vectors (another process was writing) and for the
-``dense_backend="chroma"`` setting."""
+"""The dense leg through Chroma's own index instead of the in-memory matrix, for
+snapshots that could not read the vectors (another process was writing: a ``partial``
+corpus, see knowledge/corpus.py)."""
 from __future__ import annotations
 
 import numpy as np

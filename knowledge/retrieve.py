@@ -43,11 +43,11 @@ from knowledge.vectors import query_vector
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """The ranking's weights; the defaults are the measured winner (eval/README.md)."""
+    """The ranking's weights; the defaults are the measured winner (eval/README.md).
+    Only what production sets lives here: the ablations of ``eval.run --variants`` that
+    drop a leg or skip a step are composed in eval/ablation.py."""
 
-    dense: bool = True
-    question_match: bool = True
-    lexical: bool = True
+    question_match: bool = True  # off for the hash embedder (EMBEDDER_PROFILES): its relevance model is fitted without it
     w_dense: float = 1.0
     w_question: float = 0.1
     w_lexical: float = 0.1
@@ -55,18 +55,14 @@ class RetrievalConfig:
     # name) is a keyword search: the exact word should lead, so BM25 gets full weight.
     keyword_words: int = 2
     w_lexical_keyword: float = 1.0
-    # e5 scores a passage in the query's own language higher regardless of meaning;
-    # subtracting each language's median score per query removes that offset
-    lang_center: bool = True
     cross_lang_lexical: float = 0.5  # BM25 weight on chunks in another language than the question
     # evidence shared by the answers to one question in one interview (measured:
     # R@5 0.82 -> 0.87, MRR 0.74 -> 0.75)
     sibling: float = 0.3  # dense: blend each answer toward the best answer to the same question
     q_evidence: float = 0.5  # question leg: blend the question's similarity with its answers' mean dense score
-    depth: int = 100  # ranks of the Chroma dense leg (partial snapshots)
+    depth: int = 100  # ranks of the Chroma dense leg (a partial snapshot, read without vectors)
     w_extra: float = 0.5  # legs of extra queries (an LLM translation) count this much of the user's own
     per_doc_cap: int = 3  # ranked search: at most this many quotes per interview before the others (0 = no cap)
-    dense_backend: str = "numpy"  # "numpy" (exact, cached matrix) or "chroma" (Chroma's HNSW index, top ``depth``)
 
 
 # Fusion weights per embedder family. The hash embedder (tests, quick trials) is a bag
@@ -128,13 +124,13 @@ class Legs:
 # -- legs -------------------------------------------------------------------------------
 def dense_leg(corpus: Corpus, qv: np.ndarray, mask: np.ndarray, cfg: RetrievalConfig, store=None, filters=None) -> tuple[np.ndarray, np.ndarray]:
     """(raw cosine, ranking score) of every chunk: the ranking score shares evidence
-    among the answers to one question and is centred per language."""
-    use_chroma = corpus.partial or (cfg.dense_backend == "chroma" and store is not None)
-    raw = chroma_scores(store, corpus, qv, filters, cfg.depth) if use_chroma else corpus.vectors @ qv
+    among the answers to one question and is centred per language (e5 scores a passage
+    in the query's own language higher regardless of meaning; subtracting each
+    language's median score per query removes that offset). A partial snapshot has no
+    vectors: Chroma's index scores its top ``cfg.depth``."""
+    raw = chroma_scores(store, corpus, qv, filters, cfg.depth) if corpus.partial else corpus.vectors @ qv
     dense = blend_siblings(raw, corpus, cfg.sibling) if cfg.sibling else raw
-    if cfg.lang_center:
-        dense = center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
-    return raw, dense
+    return raw, center_by_language(dense, corpus.lang_codes, len(corpus.lang_names), mask)
 
 
 def question_leg(corpus: Corpus, qv: np.ndarray, raw_dense: np.ndarray | None, mask: np.ndarray, cfg: RetrievalConfig) -> tuple[np.ndarray, np.ndarray, float]:
@@ -150,10 +146,8 @@ def question_leg(corpus: Corpus, qv: np.ndarray, raw_dense: np.ndarray | None, m
         return raw, raw, 0.0
     per_chunk: np.ndarray = raw
     if cfg.q_evidence and raw_dense is not None and not corpus.partial:
-        d = raw_dense
-        if cfg.lang_center:
-            d = center_by_language(d, corpus.lang_codes, len(corpus.lang_names), mask)
-            per_chunk = center_by_language(np.nan_to_num(raw, nan=0.0), corpus.lang_codes, len(corpus.lang_names), sel)
+        d = center_by_language(raw_dense, corpus.lang_codes, len(corpus.lang_names), mask)
+        per_chunk = center_by_language(np.nan_to_num(raw, nan=0.0), corpus.lang_codes, len(corpus.lang_names), sel)
         mean = group_mean(d, corpus)
         per_chunk = (1 - cfg.q_evidence) * per_chunk + cfg.q_evidence * mean[np.maximum(corpus.group, 0)]
         per_chunk = np.where(has_q, per_chunk, np.nan).astype(np.float32)
@@ -175,30 +169,27 @@ def lexical_leg(corpus: Corpus, query: str, cfg: RetrievalConfig) -> tuple[np.nd
 def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: RetrievalConfig, store=None, filters=None) -> Legs:
     n = len(corpus)
     legs = Legs(detect(queries[0]), mask, np.full(n, -1.0, np.float32), [], [], [], np.full(n, np.nan, np.float32), [], [])
-    focus = corpus.lexical.focus(core(queries[0]) or queries[0]) if (cfg.dense and not corpus.partial) else None
+    focus = None if corpus.partial else corpus.lexical.focus(core(queries[0]) or queries[0])
     for j, q in enumerate(queries):
         legs.weights.append(1.0 if j == 0 else cfg.w_extra)
-        qv = query_vector(corpus.embeddings, q) if (cfg.dense or cfg.question_match) else None
-        raw = None
-        if cfg.dense and qv is not None:
-            # the user's question is matched to passages by what it asks (knowledge/query.py)
-            pv = question_vector(corpus.embeddings, views(q, focus)) if j == 0 else qv
-            raw, dense = dense_leg(corpus, pv, mask, cfg, store, filters)
-            if j == 0:
-                # relevance is calibrated on the user's own words: extra queries (an LLM's
-                # translation) help the ranking, but would move the features off what was fitted
-                legs.sims = raw
-            legs.dense.append(dense)
-        if cfg.question_match and qv is not None and len(corpus.q_vectors):
+        qv = query_vector(corpus.embeddings, q)
+        # the user's question is matched to passages by what it asks (knowledge/query.py)
+        pv = question_vector(corpus.embeddings, views(q, focus)) if j == 0 else qv
+        raw, dense = dense_leg(corpus, pv, mask, cfg, store, filters)
+        if j == 0:
+            # relevance is calibrated on the user's own words: extra queries (an LLM's
+            # translation) help the ranking, but would move the features off what was fitted
+            legs.sims = raw
+        legs.dense.append(dense)
+        if cfg.question_match and len(corpus.q_vectors):
             q_raw, ev, floor = question_leg(corpus, qv, raw, mask, cfg)
             if j == 0:
                 legs.q_raw = q_raw
             legs.question.append(ev)
             legs.question_floor.append(floor)
-        if cfg.lexical:
-            lex, kw = lexical_leg(corpus, q, cfg)
-            legs.lexical.append(lex)
-            legs.keyword.append(kw)
+        lex, kw = lexical_leg(corpus, q, cfg)
+        legs.lexical.append(lex)
+        legs.keyword.append(kw)
     legs.lex_share = word_share(corpus, queries[0], mask)
     if focus:
         fv = query_vector(corpus.embeddings, focus)
@@ -308,9 +299,13 @@ def search(
     """Rank the chunks for ``query``: ``hits`` are the top ``k`` by fused score (at most
     ``per_doc_cap`` per interview first), each with its calibrated relevance.
     ``extra_queries`` (e.g. an LLM translation) add legs of their own. ``store`` is
-    only needed for the Chroma backend."""
-    s = score(corpus, query, filters, cfg, store, extra_queries, model)
-    picked = diversify(ranked(s.fused, s.mask), corpus, k, cfg.per_doc_cap)
+    only needed for a partial snapshot (its dense leg asks Chroma)."""
+    return ranking(corpus, score(corpus, query, filters, cfg, store, extra_queries, model), k, cfg.per_doc_cap)
+
+
+def ranking(corpus: Corpus, s: Scored, k: int, per_doc_cap: int) -> Result:
+    """The top ``k`` of one question's scores, as ``search`` returns them."""
+    picked = diversify(ranked(s.fused, s.mask), corpus, k, per_doc_cap)
     # the quotes the calibrated relevance says answer lead, most relevant first; the rest keep
     # the fused order. In a small case base the fused legs, each rescaled over a few passages,
     # can put a clear answer fourth (a seed's own bullet, relevance 0.8, under three weak ones)

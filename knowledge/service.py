@@ -118,6 +118,11 @@ class Casebase:
                     # reopen (with the model check) before reading the new version
                     self._store = self._open(self.store.embeddings)
                 self._corpus = load_or_build(self.store, self.store.embeddings)
+                if self._corpus.store is not None:
+                    # the read may have reopened the store on a fresh Chroma system (a sync by
+                    # another process): this facade's handle becomes that new object (same
+                    # path and embedder as the one whose model check passed)
+                    self._store = self._corpus.store
             self._reanchor_codings(self._corpus)
             return self._corpus
 

@@ -119,6 +119,7 @@ def _read(folder: Path, key: str, emb, version: int):
     c.texts = _json(folder / "texts.json")
     _check(len(c.ids) == n and len(c.texts) == n and len(set(c.ids)) == n, "ids or texts")
     c.version = version
+    c.store = None  # never partial, so it never asks Chroma
     c.partial = False
     c.from_cache = True
     c.embeddings = emb

@@ -258,14 +258,21 @@ class Store:
                 return
             offset += _PAGE
 
-    def reset(self) -> None:
-        """Drop both collections (``--rebuild``)."""
+    def reopen(self, embeddings: Embeddings | None = None) -> Store:
+        """A new handle on this store, on a fresh Chroma system (``make_client``): for a
+        reader whose system no longer reads what another process wrote. This object is
+        left as it is, for whoever else holds it."""
+        return Store(self.settings, embeddings or self._embeddings, fresh=True)
+
+    def reset(self) -> Store:
+        """Drop the collections (``--rebuild``) and return a handle on new, empty ones. This
+        object's collection handles then point at nothing: use the returned one."""
         for name in (self.settings.collection, self.settings.collection + "__docs", self.settings.collection + "__questions"):
             try:
                 self.client.delete_collection(name)
             except Exception:  # already gone
                 pass
-        self.__init__(self.settings, self._embeddings, fresh=True)  # type: ignore[misc]
+        return self.reopen()
 
     def vectorstore(self) -> Chroma:
         """The chunks collection as a LangChain vector store (dense retrieval)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.sync import sync_paths
@@ -62,14 +63,28 @@ def test_chroma_where_clause():
     assert chroma_where({"doc_id": ["a", "b"], "case": "c"}) == {"$and": [{"doc_id": {"$in": ["a", "b"]}}, {"case": "c"}]}
 
 
-def test_chroma_backend_agrees_with_numpy(casebase):
+def test_chroma_dense_scores_agree_with_the_matrix(casebase):
+    """The dense leg of a partial snapshot: Chroma's index gives the matrix's cosines for
+    its top rows, only rows inside the filter, and the lowest of those for the rest."""
+    from knowledge.dense_chroma import chroma_scores
+    from knowledge.vectors import query_vector
+
     corpus = casebase.corpus()
-    q = "Parkeringspladserne foran biblioteket"
-    a = search(corpus, q, k=3, cfg=RetrievalConfig(dense_backend="numpy"))
-    b = search(corpus, q, k=3, cfg=RetrievalConfig(dense_backend="chroma"), store=casebase.store)
-    assert a.hits[0].chunk_id == b.hits[0].chunk_id
-    c = search(corpus, q, k=5, filters={"doc_id": "riverside-seed-library.md"}, cfg=RetrievalConfig(dense_backend="chroma"), store=casebase.store)
-    assert all(h.metadata["doc_id"] == "riverside-seed-library.md" for h in c.hits)
+    qv = query_vector(corpus.embeddings, "Parkeringspladserne foran biblioteket")
+    exact = corpus.vectors @ qv
+    got = chroma_scores(casebase.store, corpus, qv, None, depth=5)
+    # (the hash embedder ties: compare the top values, and each row Chroma scored)
+    assert np.allclose(np.sort(got)[::-1][:5], np.sort(exact)[::-1][:5], atol=1e-3)
+    floor = got.min()
+    scored = got > floor + 1e-6
+    assert scored.any() and np.allclose(got[scored], exact[scored], atol=1e-3)
+    assert (exact[~scored] <= floor + 1e-3).all()
+    doc = "riverside-seed-library.md"
+    inside = corpus.mask({"doc_id": doc})
+    only = chroma_scores(casebase.store, corpus, qv, {"doc_id": doc}, depth=3)
+    scored = only > only.min() + 1e-6
+    assert scored.any() and inside[scored].all() and np.allclose(only[scored], exact[scored], atol=1e-3)
+    assert np.isclose(only.max(), exact[inside].max(), atol=1e-3)
 
 
 def test_refuses_when_nothing_is_relevant(casebase):
@@ -168,6 +183,9 @@ def test_snapshot_without_vectors_uses_chroma_for_the_dense_leg(casebase):
     a = search(partial, q, k=3, cfg=casebase.config, store=casebase.store)
     b = search(full, q, k=3, cfg=casebase.config)
     assert a.hits and a.hits[0].chunk_id == b.hits[0].chunk_id
+    doc = "riverside-seed-library.md"
+    c = search(partial, q, k=5, filters={"doc_id": doc}, cfg=casebase.config, store=casebase.store)
+    assert c.hits and all(h.metadata["doc_id"] == doc for h in c.hits)
 
 
 class _Counting:

@@ -3,8 +3,9 @@
 The Casebase facade (embedder, store client, lexical index) is expensive to
 build, so it lives in ``st.cache_resource``, one per distinct settings object:
 tests that point CASEBASE_STORE elsewhere get their own facade, and a user's
-session never pays the load twice. After a sync the facade is refreshed in
-place rather than rebuilt, so the embedder stays warm.
+session never pays the load twice. After a sync the facade stays (so the embedder
+stays warm) and swaps in a new store handle and snapshot under its own lock
+(``Casebase.refresh``): the one deliberate change to state other sessions share.
 """
 from __future__ import annotations
 
