@@ -9,6 +9,24 @@ is repaired by simply running the sync again):
 Readers only show chunks whose hash equals the committed one, so a question
 asked mid-sync sees the old or the new version of an interview, never both.
 
+Text first, on a large first ingest (``Settings.text_first_bytes`` of new files): embedding
+1,000 interviews takes about 20 minutes, but word search, the interview browser and the
+file report need only the text. So the new interviews are all read and chunked first,
+and their quotes written where word search reads them (the ``__text`` collection, with
+a dummy vector each, never a zero vector in the chunks' HNSW index) before one vector is
+computed:
+  T1. manifest records get ``pending_hash`` (as step 1: a crash leaves a record the next
+      sync finishes or removes, so no text row is ever orphaned)
+  T2. the quotes are upserted into ``__text``
+  T3. the records name that version in ``text_hash`` and get their parsed body
+Then the vectors are written as above, with one more step between 3 and 4: the
+document's ``__text`` rows are dropped (readers take a document's chunks of the
+``text_hash`` version from either collection, so it is never missing; see
+knowledge/corpus.py). Every step is idempotent by the same ids and hashes: a crash
+anywhere is repaired by running the sync again, nothing duplicated or lost. Readers see
+the store move on at the end of the text pass and after a written batch at most every
+``LIVE_REFRESH_SECONDS`` (each move makes every query process rebuild its snapshot once).
+
 One sync at a time writes to a store (its ingest lock). Which files are read, and
 which skipped, is ingest.discover's; progress and the report are ingest.report's;
 running a sync in its own thread is ingest.jobs'. Their names are re-exported here,
@@ -22,7 +40,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -73,6 +91,7 @@ EMBED_BATCH = 64  # unique texts per embedder call: progress moves within a long
 WRITE_BATCH_CHUNKS = 4000
 WRITE_BATCH_SECONDS = 10.0
 _MEMO_LIMIT = 50_000  # vectors kept for reuse across the files of one sync (~75 MB at 384 dims)
+LIVE_REFRESH_SECONDS = 60.0  # text first: readers see written vectors this often at most
 
 
 def sync_paths(
@@ -175,44 +194,46 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
             continue
         todo.append((t, digest, rec))
 
-    # 2. read, chunk, embed (each distinct text once), write
+    # 2. read, chunk, embed (each distinct text once), write; a large first ingest writes
+    # every new interview's text before embedding anything (module docstring)
     done = len(targets) - len(todo)
+    unfinished = {d for d, r in manifest.items() if not r.content_hash}  # may have __text rows
+    items: Iterable[tuple[Target, Any, _Read | None]] = ((t, rec, _read(t, digest, settings, report)) for t, digest, rec in todo)
+    live: _Live | None = None
+    if sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1):
+        live = _Live(store, track, embeddings, manifest)
+        items = live.land_texts(items, done, len(targets))
+        unfinished |= live.texted
     track.work_total = sum(max(t.size, 1) for t, _, _ in todo)
     track.work_started = time.perf_counter()
     track.emit(phase="indexing", files_done=done, files_total=len(targets), current="")
     vectors = _Vectors(store, report)
-    batch = _WriteBatch(store, report)
+    batch = _WriteBatch(store, report, unfinished)
     questions: set[str] = set()  # the interviews' own questions, embedded once below
-    for t, digest, rec in todo:
+    for t, rec, read in items:
         base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
         track.emit(current=t.doc_id)
-        try:
-            iv = read_interview(
-                t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars
-            )
-        except LoadError as exc:
-            report.failed.append({"path": str(t.path), "error": str(exc)})
-        else:
-            chunks = chunk_interview(iv)
-            if not chunks:
-                report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
-            else:
+        if read is not None:
+            iv, chunks, metas = read
 
-                def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
-                    track.work_done = w + s * ready / n
-                    track.emit(chunks_done=c + ready, embedded=report.embedded)
+            def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
+                track.work_done = w + s * ready / n
+                track.emit(chunks_done=c + ready, embedded=report.embedded)
 
-                metas = [c.metadata() for c in chunks]
-                matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
-                batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
-                questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
-                track.state.chunks_done = base_chunks + len(chunks)
+            matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
+            batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
+            questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
+            track.state.chunks_done = base_chunks + len(chunks)
         done += 1
         track.work_done = base_work + size
         if batch.full():
-            batch.write()
+            written = batch.write()
+            if live is not None:
+                live.landed(written, questions)
         track.emit(files_done=done, embedded=report.embedded)
-    batch.write()
+    written = batch.write()
+    if live is not None:
+        live.landed(written, None)
     _embed_questions(store, embeddings, questions)
 
     # 3. files gone from a synced folder, first ingests that crashed before their file
@@ -241,6 +262,90 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
         store.bump_version({**report.to_json(), "at": time.time()})
     track.emit(phase="done", files_done=len(targets), current="")
     return report
+
+
+_Read = tuple[Interview, list[Chunk], list[dict]]
+
+
+def _read(t: Target, digest: str, settings: Settings, report: SyncReport) -> _Read | None:
+    """A changed file read and chunked, or None (the failure is in the report)."""
+    try:
+        iv = read_interview(t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars)
+    except LoadError as exc:
+        report.failed.append({"path": str(t.path), "error": str(exc)})
+        return None
+    chunks = chunk_interview(iv)
+    if not chunks:
+        report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
+        return None
+    return iv, chunks, [c.metadata() for c in chunks]
+
+
+class _Live:
+    """A large first ingest made searchable while it runs: every new interview's text
+    first (T1-T3 of the module docstring), then the store's version moves as vectors
+    land, so readers refresh, and progress says how much meaning search covers."""
+
+    def __init__(self, store: Store, track: ProgressTracker, embeddings: Embeddings | None, manifest: dict) -> None:
+        self.store, self.track, self.embeddings = store, track, embeddings
+        self.texted: set[str] = set()  # documents whose text is readable, vectors pending
+        self.pending: set[str] = set()  # of those, the ones the readers do not see embedded yet
+        self.covered = sum(1 for r in manifest.values() if r.content_hash)  # embedded, as readers see it
+        self.text_hash = {d: r.text_hash for d, r in manifest.items() if r.text_hash}  # of a killed sync
+        self.refreshed = 0.0
+
+    def land_texts(self, items: Iterable[tuple[Target, Any, _Read | None]], done: int, total: int) -> list:
+        """Read every changed file and write the new interviews' quotes (T1-T3), in batches;
+        returns what was read, for the embedding pass."""
+        self.track.emit(phase="reading", files_done=done, files_total=total, current="")
+        out: list[tuple[Target, Any, _Read | None]] = []
+        part: list[tuple[Interview, list[Chunk], list[dict], Path]] = []
+        for i, (t, rec, read) in enumerate(items):
+            out.append((t, rec, read))
+            if read is not None and not (rec and rec.content_hash):  # an update shows its old version until committed
+                part.append((*read, t.root))
+                if sum(len(chunks) for _, chunks, _, _ in part) >= WRITE_BATCH_CHUNKS:
+                    self._write(part)
+                    part = []
+            self.track.emit(files_done=done + i + 1, current=t.doc_id)
+        self._write(part)
+        self.pending = set(self.texted)
+        self.store.bump_version()
+        self.refreshed = time.perf_counter()
+        self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending), current="")
+        for _ in self.texted:
+            _failpoint("texts")
+        return out
+
+    def _write(self, part: list[tuple[Interview, list[Chunk], list[dict], Path]]) -> None:
+        if not part:
+            return
+        meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, root in part}
+        self.store.begin_documents([(iv.doc_id, iv.content_hash, meta[iv.doc_id]) for iv, _, _, _ in part])
+        self.store.write_texts(
+            [(iv.doc_id, iv.content_hash, meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _ in part],
+            [c.chunk_id for _, chunks, _, _ in part for c in chunks],
+            [c.text for _, chunks, _, _ in part for c in chunks],
+            [m for _, _, metas, _ in part for m in metas],
+            [iv.doc_id for iv, _, _, _ in part if self.text_hash.get(iv.doc_id, iv.content_hash) != iv.content_hash],
+        )
+        self.texted.update(iv.doc_id for iv, _, _, _ in part)
+
+    def landed(self, written: list[str], questions: set[str] | None) -> None:  # noqa: ARG002
+        """A batch of documents was committed: let readers see it, at most every
+        LIVE_REFRESH_SECONDS (``questions`` None: the last batch, always)."""
+        last = questions is None
+        if not last and time.perf_counter() - self.refreshed < LIVE_REFRESH_SECONDS:
+            return
+        if not last:  # the end of the sync moves the version itself
+            if questions:  # embedded before the readers need them: else each query process would
+                _embed_questions(self.store, self.embeddings, questions)
+            self.store.bump_version()
+            self.refreshed = time.perf_counter()
+        committed = {d for d, r in self.store.documents().items() if r.content_hash}
+        self.covered += len(self.pending & committed)
+        self.pending -= committed
+        self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending))
 
 
 class _Vectors:
@@ -297,9 +402,10 @@ class _WriteBatch:
     stale chunks deleted, then all are committed. A crash anywhere leaves pending
     documents that the next sync writes again; readers see old or new, never both."""
 
-    def __init__(self, store: Store, report: SyncReport) -> None:
+    def __init__(self, store: Store, report: SyncReport, unfinished: set[str]) -> None:
         self.store = store
         self.report = report
+        self.unfinished = unfinished  # documents never committed: they may have __text rows to drop
         self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
         self.chunks = 0
         self.opened = 0.0
@@ -315,17 +421,22 @@ class _WriteBatch:
             self.chunks >= WRITE_BATCH_CHUNKS or time.perf_counter() - self.opened >= WRITE_BATCH_SECONDS
         )
 
-    def write(self) -> None:
+    def write(self) -> list[str]:
+        """Write the batch; returns its documents' ids."""
         if not self.items:
-            return
+            return []
         items, self.items, self.chunks = self.items, [], 0
-        _write_documents(self.store, [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items])
+        _write_documents(self.store, [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items],
+                         [iv.doc_id for iv, *_ in items if iv.doc_id in self.unfinished])
         for iv, _, _, _, _, updated in items:
             (self.report.updated if updated else self.report.added).append(iv.doc_id)
+        return [iv.doc_id for iv, *_ in items]
 
 
-def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]]) -> None:
-    """Write documents whose chunks are embedded, in the crash-safe order."""
+def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]],
+                     texted: list[str] = ()) -> None:  # type: ignore[assignment]
+    """Write documents whose chunks are embedded, in the crash-safe order. ``texted``:
+    those that may have __text rows (never committed), dropped once their chunks are in."""
     doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
     store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
     for _ in docs:  # each document of the batch has passed this step
@@ -342,6 +453,7 @@ def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list
     for iv, _, _, _, _ in docs:
         store.delete_stale_chunks(iv.doc_id, iv.content_hash)
         _failpoint("stale")
+    store.drop_texts(list(texted))
     store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _, _ in docs])
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("commit")

@@ -70,6 +70,7 @@ class Corpus:
         embeddings: Embeddings,
         version: Any = None,
         store=None,
+        waiting: np.ndarray | None = None,
     ) -> None:
         self.ids = list(ids)
         self.texts = list(texts)
@@ -98,8 +99,13 @@ class Corpus:
         self.lang_codes = self._codes["language"].astype(np.int64)
         # the lexical text carries the same context the embedded header does: who and which question
         self.lexical = LexicalIndex(_LexicalTexts(self), list(self.langs))
-        # distinct interview questions, each embedded once (as a query: question~question is symmetric)
+        self.waiting = waiting if waiting is not None and waiting.any() else None
+        # distinct interview questions, each embedded once (as a query: question~question is symmetric);
+        # a waiting row's question is left out: the sync embeds it with its quotes, and a query
+        # process must not embed a thousand of them itself mid-sync
         questions = self.columns["question"]
+        if self.waiting is not None:
+            questions = np.where(self.waiting, "", questions)
         uniq = sorted({q.strip() for q in questions if q.strip()})
         pos = {q: i for i, q in enumerate(uniq)}
         self.q_index = np.array([pos.get(q.strip(), -1) for q in questions], dtype=np.int64) if n else np.zeros(0, np.int64)
@@ -110,8 +116,26 @@ class Corpus:
         self.n_groups = int(self.group.max()) + 1 if n else 0
         self.q_vectors = _normalise(question_vectors(embeddings, uniq, store)) if uniq else np.zeros((0, self.vectors.shape[1]), np.float32)
 
+    # rows whose vectors a sync has not written yet (a large first ingest shows text first):
+    # word search sees them, meaning search does not. None: every row has its vector (and
+    # what a snapshot memory-mapped from the cache always is)
+    waiting: np.ndarray | None = None
+
     def __len__(self) -> int:
         return len(self.ids)
+
+    def meaning_mask(self, filters: dict | None) -> np.ndarray:
+        """``mask(filters)`` without the rows meaning search cannot score yet."""
+        m = self.mask(filters)
+        return m if self.waiting is None else m & ~self.waiting
+
+    def waiting_interviews(self, filters: dict | None = None) -> list[str]:
+        """The interviews the filters select that meaning search cannot see yet (an ingest
+        is writing their vectors): an answer says so instead of calling them silent."""
+        if self.waiting is None:
+            return []
+        rows = self.mask(filters) & self.waiting
+        return sorted({str(d) for d in self.columns["doc_id"][rows]})
 
     def meta(self, row: int) -> dict[str, Any]:
         """The chunk's metadata as queries and sources use it."""
@@ -216,7 +240,14 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
 
 def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
     version = store.version()
-    committed = {d.doc_id: d.content_hash for d in store.documents().values() if d.content_hash}
+    records = store.documents().values()
+    # a chunk is visible at its document's committed version, or (a first ingest whose text
+    # landed before its vectors) at the version named by ``text_hash``
+    committed = {d.doc_id: d.visible_hash for d in records if d.visible_hash}
+    # The text-first rows are read before the chunks: the sync upserts a batch's chunks,
+    # then drops their text rows, then commits, so a text row read too late to be seen
+    # has its chunk (same id, same hash) already upserted when the chunks are read.
+    early = _text_rows(store, {d.doc_id: d.text_hash for d in records if d.text_hash and not d.content_hash})
     include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
     ids: list[str] = []
     texts: list[str] = []
@@ -244,13 +275,32 @@ def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
         if len(page) < _PAGE:
             break
         offset += _PAGE
+    n_embedded = len(ids)
+    for cid, (meta, text) in early.items():
+        if cid not in seen:  # its vector is not written yet
+            ids.append(cid)
+            texts.append(text)
+            cols.add(meta, text)
+    waiting = np.arange(len(ids)) >= n_embedded
     if with_vectors:
         vectors = np.vstack(blocks) if blocks else np.zeros((0, 0), np.float32)
+        if waiting.any():  # zero rows: they score nothing, and meaning_mask leaves them out
+            dim = vectors.shape[1] if n_embedded else len(emb.embed_query("dimension probe"))
+            vectors = np.vstack([vectors.reshape(n_embedded, dim), np.zeros((len(ids) - n_embedded, dim), np.float32)])
     else:
         dim = len(emb.embed_query("dimension probe"))
         vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
     del blocks
-    return Corpus(ids, cols, texts, vectors, emb, version=version, store=store)
+    return Corpus(ids, cols, texts, vectors, emb, version=version, store=store, waiting=waiting)
+
+
+def _text_rows(store, text_hash: dict[str, str]) -> dict[str, tuple[dict, str]]:
+    """The visible rows of the store's ``__text`` collection: quotes of new interviews
+    whose vectors a sync has not written yet. Nothing is read when no document has any."""
+    if not text_hash:
+        return {}
+    return {cid: (meta, text) for cid, meta, text in store.iter_texts()
+            if text_hash.get(str(meta.get("doc_id"))) == meta.get("content_hash")}
 
 
 def _release_free_memory() -> None:

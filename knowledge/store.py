@@ -6,6 +6,13 @@ The documents collection is the manifest of the store. A chunk is *visible*
 only when its ``content_hash`` equals its document's committed hash, which is
 what keeps readers consistent while a sync is half-way through an update and
 lets the next sync repair whatever a crash left behind.
+
+A large first ingest shows text before vectors (ingest/sync.py): a third collection,
+``<collection>__text``, holds the quotes of new interviews whose vectors are not
+written yet, with a dummy vector each (as the manifest does), so the chunks
+collection's HNSW index never sees a vector that means nothing. Such a document's
+manifest record names that version in ``text_hash``; its rows are visible until its
+vectors land (see ``knowledge/corpus.py`` for how readers take both).
 """
 from __future__ import annotations
 
@@ -25,9 +32,10 @@ from knowledge.settings import Settings
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
 
-__all__ = ["META_ID", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client"]
+__all__ = ["META_ID", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client"]
 
 META_ID = "__casebase_meta__"
+TEXTS = "__text"  # collection name suffix: quotes readable before their vectors exist
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
 
 
@@ -40,10 +48,16 @@ class DocRecord:
     source_path: str
     n_chunks: int
     metadata: dict[str, Any]
+    text_hash: str = ""  # a first version whose quotes are readable, vectors pending ("" when none)
 
     @property
     def committed(self) -> bool:
         return bool(self.content_hash) and not self.pending_hash
+
+    @property
+    def visible_hash(self) -> str:
+        """The version readers see: the committed one, else one whose text has landed."""
+        return self.content_hash or self.text_hash
 
 
 class Store:
@@ -64,6 +78,7 @@ class Store:
             raise StoreUnreachable(_unreachable(settings, exc)) from exc
         self.chunks = _GuardedCollection(chunks, settings)
         self.docs = _GuardedCollection(docs, settings)
+        self._texts: _GuardedCollection | None = None  # opened when first needed (text_rows)
 
     # -- embeddings and the model check ------------------------------------------------
     @property
@@ -130,6 +145,7 @@ class Store:
                 source_path=str(meta.get("source_path", "")),
                 n_chunks=int(meta.get("n_chunks", 0)),
                 metadata=dict(meta),
+                text_hash=str(meta.get("text_hash", "")),
             )
         return out
 
@@ -185,7 +201,66 @@ class Store:
     def remove_document(self, doc_id: str) -> None:
         # chunks first: a crash in between leaves a manifest record the next sync removes again
         self.chunks.delete(where={"doc_id": doc_id})
+        self.drop_texts([doc_id])
         self.docs.delete(ids=[doc_id])
+
+    # -- quotes whose vectors are pending (a large first ingest) -----------------------
+    def text_rows(self, create: bool = False) -> _GuardedCollection | None:
+        """The ``__text`` collection; None when it does not exist and ``create`` is off
+        (most stores never have one: readers and small syncs pay nothing for it)."""
+        if self._texts is None:
+            name = self.settings.collection + TEXTS
+            try:
+                coll = (self.client.get_or_create_collection(name, embedding_function=None) if create
+                        else self.client.get_collection(name, embedding_function=None))
+            except Exception:
+                if create:
+                    raise
+                return None
+            self._texts = _GuardedCollection(coll, self.settings)
+        return self._texts
+
+    def write_texts(self, docs: list[tuple[str, str, dict[str, Any], str]], ids: list[str], texts: list[str],
+                    metas: list[dict], stale: Iterable[str] = ()) -> None:
+        """Make new documents readable before their vectors exist: their quotes go to the
+        ``__text`` collection, then each (doc_id, hash, meta, body) record names that
+        version in ``text_hash`` and gets its parsed body. ``stale``: documents with rows of
+        another version (a killed sync's). The caller marked them pending first
+        (begin_documents); a crash before the records are written leaves rows no reader
+        shows, which the next sync overwrites or drops."""
+        coll = self.text_rows(create=True)
+        assert coll is not None
+        step = self._page
+        for i in range(0, len(ids), step):
+            page = ids[i : i + step]
+            coll.upsert(ids=page, embeddings=[[1.0]] * len(page), documents=texts[i : i + step], metadatas=metas[i : i + step])
+        version = {d: h for d, h, _, _ in docs}
+        for doc_id in stale:  # rows of another version that a killed sync left behind
+            coll.delete(where={"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": version[doc_id]}}]})
+        for i in range(0, len(docs), step):
+            part = docs[i : i + step]
+            self.docs.upsert(
+                ids=[d for d, _, _, _ in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[{**meta, "content_hash": "", "pending_hash": h, "text_hash": h} for _, h, meta, _ in part],
+                documents=[body for _, _, _, body in part],
+            )
+
+    def drop_texts(self, doc_ids: list[str]) -> None:
+        """Forget the pending-vector quotes of these documents (their vectors are written, or
+        they are removed). No-op on a store that never had any."""
+        coll = self.text_rows()
+        if coll is None or not doc_ids:
+            return
+        for i in range(0, len(doc_ids), 500):
+            part = doc_ids[i : i + 500]
+            coll.delete(where={"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}})
+
+    def iter_texts(self) -> Iterator[tuple[str, dict, str]]:
+        """Every row of the ``__text`` collection (visible or not: readers filter)."""
+        coll = self.text_rows()
+        if coll is not None:
+            yield from self._iter(coll, include=["documents", "metadatas"])
 
     # -- chunks ------------------------------------------------------------------------
     @property
@@ -267,7 +342,8 @@ class Store:
     def reset(self) -> Store:
         """Drop the collections (``--rebuild``) and return a handle on new, empty ones. This
         object's collection handles then point at nothing: use the returned one."""
-        for name in (self.settings.collection, self.settings.collection + "__docs", self.settings.collection + "__questions"):
+        names = ("", "__docs", "__questions", TEXTS)
+        for name in (self.settings.collection + suffix for suffix in names):
             try:
                 self.client.delete_collection(name)
             except Exception:  # already gone
