@@ -201,7 +201,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     items: Iterable[tuple[Target, Any, _Read | None]] = ((t, rec, _read(t, digest, settings, report)) for t, digest, rec in todo)
     live: _Live | None = None
     if sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1):
-        live = _Live(store, track, embeddings, manifest)
+        live = _Live(store, track, embeddings, manifest, report)
         items = live.land_texts(items, done, len(targets))
         unfinished |= live.texted
     track.work_total = sum(max(t.size, 1) for t, _, _ in todo)
@@ -286,8 +286,9 @@ class _Live:
     first (T1-T3 of the module docstring), then the store's version moves as vectors
     land, so readers refresh, and progress says how much meaning search covers."""
 
-    def __init__(self, store: Store, track: ProgressTracker, embeddings: Embeddings | None, manifest: dict) -> None:
-        self.store, self.track, self.embeddings = store, track, embeddings
+    def __init__(self, store: Store, track: ProgressTracker, embeddings: Embeddings | None, manifest: dict,
+                 report: SyncReport) -> None:
+        self.store, self.track, self.embeddings, self.report = store, track, embeddings, report
         self.texted: set[str] = set()  # documents whose text is readable, vectors pending
         self.pending: set[str] = set()  # of those, the ones the readers do not see embedded yet
         self.covered = sum(1 for r in manifest.values() if r.content_hash)  # embedded, as readers see it
@@ -310,7 +311,10 @@ class _Live:
             self.track.emit(files_done=done + i + 1, current=t.doc_id)
         self._write(part)
         self.pending = set(self.texted)
-        self.store.bump_version()
+        # the file report (which files failed, were skipped, went in) is complete from here
+        so_far = {**self.report.to_json(), "added": sorted(self.texted), "documents": self.covered + len(self.texted),
+                  "at": time.time(), "in_progress": True}
+        self.store.bump_version(so_far)
         self.refreshed = time.perf_counter()
         self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending), current="")
         for _ in self.texted:

@@ -48,6 +48,7 @@ def parked(settings, write_interview, hash_embeddings, monkeypatch):
     write_interview("a.txt")
     sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     _late(write_interview)
+    write_interview("blank.txt", text="   \n")
     reached, release = threading.Event(), threading.Event()
 
     def park(name: str) -> None:
@@ -84,6 +85,9 @@ def test_parked_after_the_text_pass_words_find_and_meaning_says_not_yet(parked, 
     assert meaning.not_yet_searchable == ("b.txt", "c.txt")
     assert meaning.sources and all(s.doc_id == "a.txt" for s in meaning.sources)
     assert cb.stats()["searchable"] == 1 and cb.stats()["documents"] == 3
+    so_far = cb.store.last_report() or {}  # the file report, before any vector
+    assert so_far["in_progress"] and sorted(so_far["added"]) == ["b.txt", "c.txt"]
+    assert [Path(f["path"]).name for f in so_far["failed"]] == ["blank.txt"]
 
     assert job.progress.searchable == 1 and job.progress.interviews == 3
     assert "meaning search covers 1 of 3 interviews" in describe_progress(job.progress)
@@ -184,3 +188,24 @@ def test_another_process_reads_while_the_ingest_is_stopped_mid_way(settings, cli
     assert sorted(json.loads(out)["added"]) == ["a.txt", "b.txt", "c.txt"]
     meaning = json.loads(_cli(cli_env, "search", PHRASE, "--mode", "meaning", "--json").stdout)
     assert meaning["not_yet_searchable"] == [] and meaning["hits"]
+
+
+def test_erasing_an_interview_a_stopped_sync_left_as_text_only(settings, write_interview, hash_embeddings, monkeypatch):
+    from knowledge.erase import erase_interview
+    from knowledge.store import StoreError
+
+    _late(write_interview)
+
+    def die(name: str) -> None:
+        if name == "texts":
+            raise RuntimeError("killed")
+
+    monkeypatch.setattr("ingest.sync._failpoint", die)
+    with pytest.raises(StoreError):
+        sync_paths([settings.interviews_dir], settings.model_copy(update={"text_first_bytes": 1}), embeddings=hash_embeddings)
+    assert _text_rows(settings) > 0
+    erase_interview(settings, "b.txt", embeddings=hash_embeddings)
+    rows = Store(settings).text_rows()
+    assert rows is not None and {m["doc_id"] for m in rows.get(include=["metadatas"])["metadatas"]} == {"c.txt"}
+    found = Casebase(settings, embeddings=hash_embeddings).find(f'"{PHRASE}"')
+    assert [s.doc_id for s in found.sources] == ["c.txt"]
