@@ -17,7 +17,8 @@ a dummy vector each, never a zero vector in the chunks' HNSW index) before one v
 computed:
   T1. manifest records get ``pending_hash`` (as step 1: a crash leaves a record the next
       sync finishes or removes, so no text row is ever orphaned)
-  T2. the quotes are upserted into ``__text``
+  T2. the quotes are upserted into ``__text`` (one row per interview, id = doc_id, so a
+      newer version replaces an older one)
   T3. the records name that version in ``text_hash`` and get their parsed body
 Then the vectors are written as above, with one more step between 3 and 4: the
 document's ``__text`` rows are dropped (readers take a document's chunks of the
@@ -292,7 +293,6 @@ class _Live:
         self.texted: set[str] = set()  # documents whose text is readable, vectors pending
         self.pending: set[str] = set()  # of those, the ones the readers do not see embedded yet
         self.covered = sum(1 for r in manifest.values() if r.content_hash)  # embedded, as readers see it
-        self.text_hash = {d: r.text_hash for d, r in manifest.items() if r.text_hash}  # of a killed sync
         self.refreshed = 0.0
 
     def land_texts(self, items: Iterable[tuple[Target, Any, _Read | None]], done: int, total: int) -> list:
@@ -326,13 +326,13 @@ class _Live:
             return
         meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, root in part}
         self.store.begin_documents([(iv.doc_id, iv.content_hash, meta[iv.doc_id]) for iv, _, _, _ in part])
-        self.store.write_texts(
-            [(iv.doc_id, iv.content_hash, meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _ in part],
-            [c.chunk_id for _, chunks, _, _ in part for c in chunks],
-            [c.text for _, chunks, _, _ in part for c in chunks],
-            [m for _, _, metas, _ in part for m in metas],
-            [iv.doc_id for iv, _, _, _ in part if self.text_hash.get(iv.doc_id, iv.content_hash) != iv.content_hash],
-        )
+        from knowledge.corpus import pack_texts  # the snapshot's columns; imported only on this path
+
+        self.store.write_texts([
+            (iv.doc_id, iv.content_hash, meta[iv.doc_id], _doc_body(iv),
+             pack_texts([c.chunk_id for c in chunks], [c.text for c in chunks], metas))
+            for iv, chunks, metas, _ in part
+        ])
         self.texted.update(iv.doc_id for iv, _, _, _ in part)
 
     def landed(self, written: list[str], questions: set[str] | None) -> None:  # noqa: ARG002
