@@ -252,8 +252,10 @@ class Store:
     def drop_texts(self, doc_ids: list[str]) -> None:
         """Forget the pending-vector quotes of these documents (their vectors are written, or
         they are removed). No-op on a store that never had any."""
+        if not doc_ids:
+            return
         coll = self.text_rows()
-        if coll is None or not doc_ids:
+        if coll is None:
             return
         for i in range(0, len(doc_ids), self._page):
             coll.delete(ids=doc_ids[i : i + self._page])
