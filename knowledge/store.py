@@ -187,7 +187,8 @@ class Store:
             self.docs.upsert(
                 ids=[d for d, _, _, _ in part],
                 embeddings=[[1.0]] * len(part),
-                metadatas=[{**meta, "content_hash": h, "pending_hash": ""} for _, h, meta, _ in part],
+                # Chroma merges an upsert's metadata into the record's: None removes text_hash
+                metadatas=[{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part],
                 documents=[body for _, _, _, body in part],
             )
 

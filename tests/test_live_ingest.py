@@ -99,7 +99,8 @@ def test_parked_after_the_text_pass_words_find_and_meaning_says_not_yet(parked, 
     assert answer.not_yet_searchable == [] and "søgbare" not in answer.notice
     assert {s.doc_id for s in answer.sources} & {"b.txt", "c.txt"}
     assert cb.find(f"Hvad skete der i {PHRASE}?", mode="meaning").not_yet_searchable == ()
-    assert _text_rows(settings) == 0  # nothing left behind
+    assert _text_rows(settings) == 0  # nothing left behind, in the quotes or the manifest
+    assert not any(r.text_hash or "text_hash" in r.metadata for r in Store(settings).documents().values())
 
 
 def test_a_small_sync_writes_no_text_first(settings, write_interview, hash_embeddings, monkeypatch):
