@@ -9,24 +9,9 @@ is repaired by simply running the sync again):
 Readers only show chunks whose hash equals the committed one, so a question
 asked mid-sync sees the old or the new version of an interview, never both.
 
-Text first, on a large first ingest (``Settings.text_first_bytes`` of new files): embedding
-1,000 interviews takes about 20 minutes, but word search, the interview browser and the
-file report need only the text. So the new interviews are all read and chunked first,
-and their quotes written where word search reads them (the ``__text`` collection, with
-a dummy vector each, never a zero vector in the chunks' HNSW index) before one vector is
-computed:
-  T1. manifest records get ``pending_hash`` (as step 1: a crash leaves a record the next
-      sync finishes or removes, so no text row is ever orphaned)
-  T2. the quotes are upserted into ``__text`` (one row per interview, id = doc_id, so a
-      newer version replaces an older one)
-  T3. the records name that version in ``text_hash`` and get their parsed body
-Then the vectors are written as above, with one more step between 3 and 4: the
-document's ``__text`` rows are dropped (readers take a document's chunks of the
-``text_hash`` version from either collection, so it is never missing; see
-knowledge/corpus.py). Every step is idempotent by the same ids and hashes: a crash
-anywhere is repaired by running the sync again, nothing duplicated or lost. Readers see
-the store move on at the end of the text pass and after a written batch at most every
-``LIVE_REFRESH_SECONDS`` (each move makes every query process rebuild its snapshot once).
+A large first ingest writes every new interview's text before any vector, so word
+search works long before meaning search does: ingest/live.py, which adds one step between
+3 and 4 here (the document's ``__text`` row is dropped).
 
 One sync at a time writes to a store (its ingest lock). Which files are read, and
 which skipped, is ingest.discover's; progress and the report are ingest.report's;
@@ -51,6 +36,7 @@ from ingest.discover import Discovery, Target, check_file, discover
 from ingest.failpoints import failpoint as _failpoint
 from ingest.jobs import Job, running_jobs, wait_for_jobs
 from ingest.journal import recover_uploads
+from ingest.live import Read, TextFirst
 from ingest.loaders import LoadError
 from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash, read_interview
@@ -92,7 +78,6 @@ EMBED_BATCH = 64  # unique texts per embedder call: progress moves within a long
 WRITE_BATCH_CHUNKS = 4000
 WRITE_BATCH_SECONDS = 10.0
 _MEMO_LIMIT = 50_000  # vectors kept for reuse across the files of one sync (~75 MB at 384 dims)
-LIVE_REFRESH_SECONDS = 60.0  # text first: readers see written vectors this often at most
 
 
 def sync_paths(
@@ -199,10 +184,11 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     # every new interview's text before embedding anything (module docstring)
     done = len(targets) - len(todo)
     unfinished = {d for d, r in manifest.items() if not r.content_hash}  # may have __text rows
-    items: Iterable[tuple[Target, Any, _Read | None]] = ((t, rec, _read(t, digest, settings, report)) for t, digest, rec in todo)
-    live: _Live | None = None
+    items: Iterable[tuple[Target, Any, Read | None]] = ((t, rec, _read(t, digest, settings, report)) for t, digest, rec in todo)
+    live: TextFirst | None = None
     if sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1):
-        live = _Live(store, track, embeddings, manifest, report)
+        live = TextFirst(store, track, manifest, report, record=_doc_metadata, body=_doc_body,
+                         embed_questions=lambda qs: _embed_questions(store, embeddings, qs))
         items = live.land_texts(items, done, len(targets))
         unfinished |= live.texted
     track.work_total = sum(max(t.size, 1) for t, _, _ in todo)
@@ -228,13 +214,13 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
         done += 1
         track.work_done = base_work + size
         if batch.full():
-            written = batch.write()
+            batch.write()
             if live is not None:
-                live.landed(written, questions)
+                live.landed(questions)
         track.emit(files_done=done, embedded=report.embedded)
-    written = batch.write()
+    batch.write()
     if live is not None:
-        live.landed(written, None)
+        live.landed(None)
     _embed_questions(store, embeddings, questions)
 
     # 3. files gone from a synced folder, first ingests that crashed before their file
@@ -265,10 +251,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     return report
 
 
-_Read = tuple[Interview, list[Chunk], list[dict]]
-
-
-def _read(t: Target, digest: str, settings: Settings, report: SyncReport) -> _Read | None:
+def _read(t: Target, digest: str, settings: Settings, report: SyncReport) -> Read | None:
     """A changed file read and chunked, or None (the failure is in the report)."""
     try:
         iv = read_interview(t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars)
@@ -280,76 +263,6 @@ def _read(t: Target, digest: str, settings: Settings, report: SyncReport) -> _Re
         report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
         return None
     return iv, chunks, [c.metadata() for c in chunks]
-
-
-class _Live:
-    """A large first ingest made searchable while it runs: every new interview's text
-    first (T1-T3 of the module docstring), then the store's version moves as vectors
-    land, so readers refresh, and progress says how much meaning search covers."""
-
-    def __init__(self, store: Store, track: ProgressTracker, embeddings: Embeddings | None, manifest: dict,
-                 report: SyncReport) -> None:
-        self.store, self.track, self.embeddings, self.report = store, track, embeddings, report
-        self.texted: set[str] = set()  # documents whose text is readable, vectors pending
-        self.pending: set[str] = set()  # of those, the ones the readers do not see embedded yet
-        self.covered = sum(1 for r in manifest.values() if r.content_hash)  # embedded, as readers see it
-        self.refreshed = 0.0
-
-    def land_texts(self, items: Iterable[tuple[Target, Any, _Read | None]], done: int, total: int) -> list:
-        """Read every changed file and write the new interviews' quotes (T1-T3), in batches;
-        returns what was read, for the embedding pass."""
-        self.track.emit(phase="reading", files_done=done, files_total=total, current="")
-        out: list[tuple[Target, Any, _Read | None]] = []
-        part: list[tuple[Interview, list[Chunk], list[dict], Path]] = []
-        for i, (t, rec, read) in enumerate(items):
-            out.append((t, rec, read))
-            if read is not None and not (rec and rec.content_hash):  # an update shows its old version until committed
-                part.append((*read, t.root))
-                if sum(len(chunks) for _, chunks, _, _ in part) >= WRITE_BATCH_CHUNKS:
-                    self._write(part)
-                    part = []
-            self.track.emit(files_done=done + i + 1, current=t.doc_id)
-        self._write(part)
-        self.pending = set(self.texted)
-        # the file report (which files failed, were skipped, went in) is complete from here
-        so_far = {**self.report.to_json(), "added": sorted(self.texted), "documents": self.covered + len(self.texted),
-                  "at": time.time(), "in_progress": True}
-        self.store.bump_version(so_far)
-        self.refreshed = time.perf_counter()
-        self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending), current="")
-        for _ in self.texted:
-            _failpoint("texts")
-        return out
-
-    def _write(self, part: list[tuple[Interview, list[Chunk], list[dict], Path]]) -> None:
-        if not part:
-            return
-        meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, root in part}
-        self.store.begin_documents([(iv.doc_id, iv.content_hash, meta[iv.doc_id]) for iv, _, _, _ in part])
-        from knowledge.corpus import pack_texts  # the snapshot's columns; imported only on this path
-
-        self.store.write_texts([
-            (iv.doc_id, iv.content_hash, meta[iv.doc_id], _doc_body(iv),
-             pack_texts([c.chunk_id for c in chunks], [c.text for c in chunks], metas))
-            for iv, chunks, metas, _ in part
-        ])
-        self.texted.update(iv.doc_id for iv, _, _, _ in part)
-
-    def landed(self, written: list[str], questions: set[str] | None) -> None:  # noqa: ARG002
-        """A batch of documents was committed: let readers see it, at most every
-        LIVE_REFRESH_SECONDS (``questions`` None: the last batch, always)."""
-        last = questions is None
-        if not last and time.perf_counter() - self.refreshed < LIVE_REFRESH_SECONDS:
-            return
-        if not last:  # the end of the sync moves the version itself
-            if questions:  # embedded before the readers need them: else each query process would
-                _embed_questions(self.store, self.embeddings, questions)
-            self.store.bump_version()
-            self.refreshed = time.perf_counter()
-        committed = {d for d, r in self.store.documents().items() if r.content_hash}
-        self.covered += len(self.pending & committed)
-        self.pending -= committed
-        self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending))
 
 
 class _Vectors:

@@ -56,7 +56,7 @@ def parked(settings, write_interview, hash_embeddings, monkeypatch):
             reached.set()
             assert release.wait(60)
 
-    monkeypatch.setattr("ingest.sync._failpoint", park)
+    monkeypatch.setattr("ingest.live._failpoint", park)
     live = settings.model_copy(update={"text_first_bytes": 1})
     job = Job("sync", sync_paths, paths=[settings.interviews_dir], settings=live, embeddings=hash_embeddings)
     assert reached.wait(60), "the sync never finished its text pass"
@@ -110,6 +110,7 @@ def test_a_small_sync_writes_no_text_first(settings, write_interview, hash_embed
     seen: list[SyncProgress] = []
     points: list[str] = []
     monkeypatch.setattr("ingest.sync._failpoint", points.append)
+    monkeypatch.setattr("ingest.live._failpoint", points.append)
     sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings, progress=seen.append)
     assert "texts" not in points and not any(p.phase == "reading" or p.interviews for p in seen)
     assert Store(settings).text_rows() is None
@@ -201,7 +202,7 @@ def test_erasing_an_interview_a_stopped_sync_left_as_text_only(settings, write_i
         if name == "texts":
             raise RuntimeError("killed")
 
-    monkeypatch.setattr("ingest.sync._failpoint", die)
+    monkeypatch.setattr("ingest.live._failpoint", die)
     with pytest.raises(StoreError):
         sync_paths([settings.interviews_dir], settings.model_copy(update={"text_first_bytes": 1}), embeddings=hash_embeddings)
     assert _text_rows(settings) > 0
