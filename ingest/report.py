@@ -20,7 +20,8 @@ class SyncProgress:
     embedder batch (a callback that draws should throttle itself)."""
 
     # "starting" (waiting for the lock), "saving" (an upload's files), "checking"
-    # (hashing files), "indexing", "removing" (files gone from the folder), "done"
+    # (hashing files), "reading" (a large first ingest's text pass), "indexing", "removing"
+    # (files gone from the folder), "done"
     phase: str = "checking"
     files_done: int = 0
     files_total: int = 0
@@ -29,6 +30,10 @@ class SyncProgress:
     embedded: int = 0  # texts sent to the embedder so far
     elapsed: float = 0.0  # seconds since the sync started
     eta: float | None = None  # estimated seconds left (None until there is a basis)
+    # a large first ingest, text first (ingest/sync.py): interviews meaning search covers, of
+    # all readable ones (0 of 0: not that kind of sync)
+    searchable: int = 0
+    interviews: int = 0
 
 
 Progress = Callable[[SyncProgress], None]
@@ -52,6 +57,8 @@ def describe_progress(p: SyncProgress) -> str:
         return f"saving {p.files_total} file{'s' if p.files_total != 1 else ''} to the folder"
     if p.phase == "checking":
         head = f"checking {p.files_done}/{p.files_total} files"
+    elif p.phase == "reading":
+        head = f"reading {p.files_done}/{p.files_total} files"
     elif p.phase == "removing":
         head = f"removing deleted files ({p.files_total} checked)"
     else:
@@ -59,9 +66,16 @@ def describe_progress(p: SyncProgress) -> str:
     parts = [head, f"{p.chunks_done:,} quotes"]
     if p.phase == "indexing":
         parts.append(f"about {duration(p.eta)} left" if p.eta is not None else "estimating time left")
+    if p.interviews:
+        parts.append(covers(p.searchable, p.interviews))
     if p.current:
         parts.append(p.current)
     return " · ".join(parts)
+
+
+def covers(searchable: int, interviews: int) -> str:
+    """"meaning search covers 412 of 1,000 interviews" (word search covers them all)."""
+    return f"meaning search covers {searchable:,} of {interviews:,} interview{'s' if interviews != 1 else ''}"
 
 
 class ProgressTracker:

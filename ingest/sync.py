@@ -9,6 +9,10 @@ is repaired by simply running the sync again):
 Readers only show chunks whose hash equals the committed one, so a question
 asked mid-sync sees the old or the new version of an interview, never both.
 
+A large first ingest writes every new interview's text before any vector, so word
+search works long before meaning search does: ingest/live.py, which adds one step between
+3 and 4 here (the document's ``__text`` row is dropped).
+
 One sync at a time writes to a store (its ingest lock). Which files are read, and
 which skipped, is ingest.discover's; progress and the report are ingest.report's;
 running a sync in its own thread is ingest.jobs'. Their names are re-exported here,
@@ -22,7 +26,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -32,6 +36,7 @@ from ingest.discover import Discovery, Target, check_file, discover
 from ingest.failpoints import failpoint as _failpoint
 from ingest.jobs import Job, running_jobs, wait_for_jobs
 from ingest.journal import recover_uploads
+from ingest.live import Read, TextFirst
 from ingest.loaders import LoadError
 from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash, read_interview
@@ -175,44 +180,47 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
             continue
         todo.append((t, digest, rec))
 
-    # 2. read, chunk, embed (each distinct text once), write
+    # 2. read, chunk, embed (each distinct text once), write; a large first ingest writes
+    # every new interview's text before embedding anything (module docstring)
     done = len(targets) - len(todo)
+    unfinished = {d for d, r in manifest.items() if not r.content_hash}  # may have __text rows
+    items: Iterable[tuple[Target, Any, Read | None]] = ((t, rec, _read(t, digest, settings, report)) for t, digest, rec in todo)
+    live: TextFirst | None = None
+    if sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1):
+        live = TextFirst(store, track, manifest, report, record=_doc_metadata, body=_doc_body,
+                         embed_questions=lambda qs: _embed_questions(store, embeddings, qs))
+        items = live.land_texts(items, done, len(targets))
+        unfinished |= live.texted
     track.work_total = sum(max(t.size, 1) for t, _, _ in todo)
     track.work_started = time.perf_counter()
     track.emit(phase="indexing", files_done=done, files_total=len(targets), current="")
     vectors = _Vectors(store, report)
-    batch = _WriteBatch(store, report)
+    batch = _WriteBatch(store, report, unfinished)
     questions: set[str] = set()  # the interviews' own questions, embedded once below
-    for t, digest, rec in todo:
+    for t, rec, read in items:
         base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
         track.emit(current=t.doc_id)
-        try:
-            iv = read_interview(
-                t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars
-            )
-        except LoadError as exc:
-            report.failed.append({"path": str(t.path), "error": str(exc)})
-        else:
-            chunks = chunk_interview(iv)
-            if not chunks:
-                report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
-            else:
+        if read is not None:
+            iv, chunks, metas = read
 
-                def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
-                    track.work_done = w + s * ready / n
-                    track.emit(chunks_done=c + ready, embedded=report.embedded)
+            def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
+                track.work_done = w + s * ready / n
+                track.emit(chunks_done=c + ready, embedded=report.embedded)
 
-                metas = [c.metadata() for c in chunks]
-                matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
-                batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
-                questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
-                track.state.chunks_done = base_chunks + len(chunks)
+            matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
+            batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
+            questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
+            track.state.chunks_done = base_chunks + len(chunks)
         done += 1
         track.work_done = base_work + size
         if batch.full():
             batch.write()
+            if live is not None:
+                live.landed(questions)
         track.emit(files_done=done, embedded=report.embedded)
     batch.write()
+    if live is not None:
+        live.landed(None)
     _embed_questions(store, embeddings, questions)
 
     # 3. files gone from a synced folder, first ingests that crashed before their file
@@ -241,6 +249,20 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
         store.bump_version({**report.to_json(), "at": time.time()})
     track.emit(phase="done", files_done=len(targets), current="")
     return report
+
+
+def _read(t: Target, digest: str, settings: Settings, report: SyncReport) -> Read | None:
+    """A changed file read and chunked, or None (the failure is in the report)."""
+    try:
+        iv = read_interview(t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars)
+    except LoadError as exc:
+        report.failed.append({"path": str(t.path), "error": str(exc)})
+        return None
+    chunks = chunk_interview(iv)
+    if not chunks:
+        report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
+        return None
+    return iv, chunks, [c.metadata() for c in chunks]
 
 
 class _Vectors:
@@ -297,9 +319,10 @@ class _WriteBatch:
     stale chunks deleted, then all are committed. A crash anywhere leaves pending
     documents that the next sync writes again; readers see old or new, never both."""
 
-    def __init__(self, store: Store, report: SyncReport) -> None:
+    def __init__(self, store: Store, report: SyncReport, unfinished: set[str]) -> None:
         self.store = store
         self.report = report
+        self.unfinished = unfinished  # documents never committed: they may have __text rows to drop
         self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
         self.chunks = 0
         self.opened = 0.0
@@ -315,17 +338,22 @@ class _WriteBatch:
             self.chunks >= WRITE_BATCH_CHUNKS or time.perf_counter() - self.opened >= WRITE_BATCH_SECONDS
         )
 
-    def write(self) -> None:
+    def write(self) -> list[str]:
+        """Write the batch; returns its documents' ids."""
         if not self.items:
-            return
+            return []
         items, self.items, self.chunks = self.items, [], 0
-        _write_documents(self.store, [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items])
+        _write_documents(self.store, [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items],
+                         [iv.doc_id for iv, *_ in items if iv.doc_id in self.unfinished])
         for iv, _, _, _, _, updated in items:
             (self.report.updated if updated else self.report.added).append(iv.doc_id)
+        return [iv.doc_id for iv, *_ in items]
 
 
-def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]]) -> None:
-    """Write documents whose chunks are embedded, in the crash-safe order."""
+def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]],
+                     texted: list[str] = ()) -> None:  # type: ignore[assignment]
+    """Write documents whose chunks are embedded, in the crash-safe order. ``texted``:
+    those that may have __text rows (never committed), dropped once their chunks are in."""
     doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
     store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
     for _ in docs:  # each document of the batch has passed this step
@@ -342,6 +370,7 @@ def _write_documents(store: Store, docs: list[tuple[Interview, list[Chunk], list
     for iv, _, _, _, _ in docs:
         store.delete_stale_chunks(iv.doc_id, iv.content_hash)
         _failpoint("stale")
+    store.drop_texts(list(texted))
     store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _, _ in docs])
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("commit")

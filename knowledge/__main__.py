@@ -86,6 +86,10 @@ def search(query: str, store: Path | None, k: int | None, mode: str, filters: tu
             click.echo(found.count_line() + more)
         elif not hits:
             click.echo("The store has no quotes to search (or none the filters leave).")
+        if found.not_yet_searchable:
+            n = len(found.not_yet_searchable)
+            click.echo(f"note: {n} interview{' was' if n == 1 else 's were'} not yet searchable by meaning "
+                       "(ingest in progress); word and phrase search already find their quotes.", err=True)
         for h in hits:
             # a meaning search ranks; how well each quote matches is its relevance, weak ones said so
             rate = f"{h.relevance:.2f}{' weak' if h.weak else ''}" if found.mode == "meaning" else f"{h.score:.3f}"

@@ -48,6 +48,10 @@ FOLLOW_UP_NOTICE = {
     "en": "Read as a follow-up to your previous question: \u201c{query}\u201d.",
     "da": "Læst som en opfølgning på dit forrige spørgsmål: \u201c{query}\u201d.",
 }
+WAITING_NOTICE = {  # a large first ingest shows text before vectors (ingest/sync.py)
+    "en": "{n} {interviews} not yet searchable by meaning (ingest in progress).",
+    "da": "{n} {interviews} endnu ikke søgbare på betydning (indlæsning i gang).",
+}
 FALLBACK_NOTICE = {
     "en": "The language model could not be used ({why}); showing the extractive answer instead.",
     "da": "Sprogmodellen kunne ikke bruges ({why}); viser i stedet det udtrukne svar.",
@@ -286,3 +290,12 @@ def fallback_answer(question: str, language: str, sources: list[Source], refused
 
 def flag_notice(language: str, k: int) -> str:
     return FLAG_NOTICE.get(language, FLAG_NOTICE["en"]).format(k=k) if k else ""
+
+
+def waiting_notice(language: str, n: int) -> str:
+    """"12 interviews were not yet searchable by meaning (ingest in progress)."; "" for none."""
+    if not n:
+        return ""
+    words = {"en": ("interview was", "interviews were"), "da": ("interview var", "interviews var")}
+    one, many = words.get(language, words["en"])
+    return WAITING_NOTICE.get(language, WAITING_NOTICE["en"]).format(n=n, interviews=one if n == 1 else many)

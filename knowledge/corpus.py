@@ -11,6 +11,7 @@ never all alive at once. Vectors go straight into one float32 matrix.
 from __future__ import annotations
 
 import ctypes
+import json
 import time
 from typing import Any, Iterator, Sequence
 
@@ -70,6 +71,7 @@ class Corpus:
         embeddings: Embeddings,
         version: Any = None,
         store=None,
+        waiting: np.ndarray | None = None,
     ) -> None:
         self.ids = list(ids)
         self.texts = list(texts)
@@ -98,8 +100,13 @@ class Corpus:
         self.lang_codes = self._codes["language"].astype(np.int64)
         # the lexical text carries the same context the embedded header does: who and which question
         self.lexical = LexicalIndex(_LexicalTexts(self), list(self.langs))
-        # distinct interview questions, each embedded once (as a query: question~question is symmetric)
+        self.waiting = waiting if waiting is not None and waiting.any() else None
+        # distinct interview questions, each embedded once (as a query: question~question is symmetric);
+        # a waiting row's question is left out: the sync embeds it with its quotes, and a query
+        # process must not embed a thousand of them itself mid-sync
         questions = self.columns["question"]
+        if self.waiting is not None:
+            questions = np.where(self.waiting, "", questions)
         uniq = sorted({q.strip() for q in questions if q.strip()})
         pos = {q: i for i, q in enumerate(uniq)}
         self.q_index = np.array([pos.get(q.strip(), -1) for q in questions], dtype=np.int64) if n else np.zeros(0, np.int64)
@@ -110,8 +117,26 @@ class Corpus:
         self.n_groups = int(self.group.max()) + 1 if n else 0
         self.q_vectors = _normalise(question_vectors(embeddings, uniq, store)) if uniq else np.zeros((0, self.vectors.shape[1]), np.float32)
 
+    # rows whose vectors a sync has not written yet (a large first ingest shows text first):
+    # word search sees them, meaning search does not. None: every row has its vector (and
+    # what a snapshot memory-mapped from the cache always is)
+    waiting: np.ndarray | None = None
+
     def __len__(self) -> int:
         return len(self.ids)
+
+    def meaning_mask(self, filters: dict | None) -> np.ndarray:
+        """``mask(filters)`` without the rows meaning search cannot score yet."""
+        m = self.mask(filters)
+        return m if self.waiting is None else m & ~self.waiting
+
+    def waiting_interviews(self, filters: dict | None = None) -> list[str]:
+        """The interviews the filters select that meaning search cannot see yet (an ingest
+        is writing their vectors): an answer says so instead of calling them silent."""
+        if self.waiting is None:
+            return []
+        rows = self.mask(filters) & self.waiting
+        return sorted({str(d) for d in self.columns["doc_id"][rows]})
 
     def meta(self, row: int) -> dict[str, Any]:
         """The chunk's metadata as queries and sources use it."""
@@ -214,9 +239,30 @@ def load_corpus(store, embeddings: Embeddings | None = None, attempts: int = 3) 
         _release_free_memory()
 
 
-def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
+def _read_corpus(store, emb: Embeddings, with_vectors: bool, attempts: int = 3) -> Corpus:
+    """The snapshot; read again (a few times) when an interview whose vectors a sync is
+    writing came out with fewer quotes than its manifest record says: a read paged by
+    offset can skip rows that a concurrent delete moved (measured at 1,000 interviews: 6
+    went missing once). The last attempt is kept whatever it holds: the sync's next step
+    moves the version, and with it every reader."""
+    for attempt in range(attempts):
+        corpus, whole = _read_once(store, emb, with_vectors)
+        if whole:
+            break
+        time.sleep(0.2 * (attempt + 1))
+    return corpus
+
+
+def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool]:
     version = store.version()
-    committed = {d.doc_id: d.content_hash for d in store.documents().values() if d.content_hash}
+    records = list(store.documents().values())
+    # a chunk is visible at its document's committed version, or (a first ingest whose text
+    # landed before its vectors) at the version named by ``text_hash``
+    committed = {d.doc_id: d.visible_hash for d in records if d.visible_hash}
+    # The text-first rows are read before the chunks: the sync upserts a batch's chunks,
+    # then drops their text rows, then commits, so a text row read too late to be seen
+    # has its chunk (same id, same hash) already upserted when the chunks are read.
+    early = _text_rows(store, {d.doc_id: d.text_hash for d in records if d.text_hash and not d.content_hash})
     include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
     ids: list[str] = []
     texts: list[str] = []
@@ -244,13 +290,51 @@ def _read_corpus(store, emb: Embeddings, with_vectors: bool) -> Corpus:
         if len(page) < _PAGE:
             break
         offset += _PAGE
+    n_embedded = len(ids)
+    for cid, (meta, text) in early.items():
+        if cid not in seen:  # its vector is not written yet
+            ids.append(cid)
+            texts.append(text)
+            cols.add(meta, text)
+    waiting = np.arange(len(ids)) >= n_embedded
     if with_vectors:
         vectors = np.vstack(blocks) if blocks else np.zeros((0, 0), np.float32)
+        if waiting.any():  # zero rows: they score nothing, and meaning_mask leaves them out
+            dim = vectors.shape[1] if n_embedded else len(emb.embed_query("dimension probe"))
+            vectors = np.vstack([vectors.reshape(n_embedded, dim), np.zeros((len(ids) - n_embedded, dim), np.float32)])
     else:
         dim = len(emb.embed_query("dimension probe"))
         vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
     del blocks
-    return Corpus(ids, cols, texts, vectors, emb, version=version, store=store)
+    expected = {d.doc_id: d.n_chunks for d in records if d.text_hash and not d.content_hash}
+    have: dict[str, int] = {}
+    if expected:
+        for d in cols.str["doc_id"]:
+            if d in expected:
+                have[d] = have.get(d, 0) + 1
+    whole = all(have.get(d, 0) >= n for d, n in expected.items())
+    return Corpus(ids, cols, texts, vectors, emb, version=version, store=store, waiting=waiting), whole
+
+
+def pack_texts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> str:
+    """An interview's quotes as one ``__text`` row (Store.write_texts): per quote its id,
+    text and the metadata a snapshot keeps (``_text_rows`` reads it back)."""
+    keys = ("doc_id", "content_hash", *STR_COLUMNS, *INT_COLUMNS)
+    rows = [[cid, text, {k: m[k] for k in keys if m.get(k) is not None}] for cid, text, m in zip(ids, texts, metadatas)]
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def _text_rows(store, text_hash: dict[str, str]) -> dict[str, tuple[dict, str]]:
+    """The visible quotes of the store's ``__text`` collection: those of new interviews
+    whose vectors a sync has not written yet. Nothing is read when no document has any."""
+    out: dict[str, tuple[dict, str]] = {}
+    if not text_hash:
+        return out
+    for doc_id, meta, packed in store.iter_texts():
+        if text_hash.get(doc_id) == meta.get("content_hash"):
+            for cid, text, m in json.loads(packed or "[]"):
+                out[cid] = (m, text)
+    return out
 
 
 def _release_free_memory() -> None:

@@ -145,6 +145,7 @@ def _forget_questions(store, settings: Settings, asked: set[str], report: EraseR
     embedded store, rewrite it so the deleted records leave no trace. Returns how many
     cached question vectors went."""
     from knowledge.compact import compact
+    from knowledge.store import TEXTS
     from knowledge.vectors import forget_questions
 
     forget_questions(asked)
@@ -157,7 +158,8 @@ def _forget_questions(store, settings: Settings, asked: set[str], report: EraseR
             "bytes may remain in its storage. Ask whoever runs the server to vacuum it (`chroma vacuum`)."
         )
         return _drop_questions(store, questions, asked)
-    dropped = compact(store.client, settings.store, [chunks, docs, questions],
+    # __text: the quotes of interviews a killed text-first sync left without vectors
+    dropped = compact(store.client, settings.store, [chunks, docs, questions, settings.collection + TEXTS],
                       keep={questions: lambda _id, meta, doc: doc.strip() in asked})
     report.compacted = True
     return dropped.get(questions, 0)

@@ -247,6 +247,9 @@ class FindResult:
     sources: list[Source]
     highlights: list[list[Span]]
     words: tuple[str, ...] = ()  # what was matched: the words, or the phrase as one item
+    # meaning mode: interviews an ingest under way has not written vectors for yet (word
+    # and phrase search already see them)
+    not_yet_searchable: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -254,6 +257,7 @@ class FindResult:
             "mode": self.mode,
             "total": self.total,
             "hits": [{**s.to_dict(), "highlights": [list(span) for span in marks]} for s, marks in zip(self.sources, self.highlights)],
+            "not_yet_searchable": list(self.not_yet_searchable),
         }
 
     def what(self, quotes: str = '""') -> str:

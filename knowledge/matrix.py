@@ -175,6 +175,7 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
     (metadata), so that an interview with no chunk in any cell is still a row."""
     t0 = time.perf_counter()
     mask = corpus.mask(filters)
+    searchable = corpus.meaning_mask(filters)  # an interview still waiting for its vectors: a row, no cells yet
     docs = corpus.columns["doc_id"]
     in_view = {str(d) for d in docs[mask]}
     rows = {rec["doc_id"]: Row.of(rec["doc_id"], rec) for rec in interviews or [] if rec.get("doc_id") in in_view}
@@ -192,7 +193,7 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
             s = replace(source_of(r), relevance=round(float(ts.rel[r]), 3))
             return Coding(theme.name, status, s, questions[int(ts.by[r])] if questions else "")
 
-        decision = decide_theme(corpus, ts, mask, per_cell, skip)
+        decision = decide_theme(corpus, ts, searchable, per_cell, skip)
         for doc, picked in decision.answered.items():
             cell = rows[doc].cells.setdefault(theme.name, [])
             have = {c.source.quote.strip() for c in cell}

@@ -274,7 +274,7 @@ def score(
     model: RelevanceModel | None = None,
 ) -> Scored:
     model = model or model_for(corpus.model)
-    mask = corpus.mask(filters)
+    mask = corpus.meaning_mask(filters)  # rows still waiting for their vectors cannot be scored
     n = len(corpus)
     if n == 0 or not mask.any():
         z = np.zeros(n)

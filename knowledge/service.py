@@ -169,7 +169,8 @@ class Casebase:
         plan = _find.plan(query, mode)
         if plan.mode == "meaning":
             sources = self.search(plan.text, k=k, filters=filters)
-            return _find.result(query, plan, len(sources), sources, [[] for _ in sources])
+            waiting = tuple(self.corpus().waiting_interviews(filters))
+            return replace(_find.result(query, plan, len(sources), sources, [[] for _ in sources]), not_yet_searchable=waiting)
         corpus = self.corpus()
         found = _find.find(corpus, plan, filters=filters, k=k)
         sources, marks = [], []
@@ -200,6 +201,18 @@ class Casebase:
         every interview with a relevant quote (its best first); ``k`` caps the quotes."""
         if mode not in ("extractive", "llm"):
             raise ValueError(f"mode must be 'extractive' or 'llm', not {mode!r}")
+        corpus = self.corpus()
+        waiting = corpus.waiting_interviews(filters)
+        for piece in self._ask_stream(corpus, question, k, filters, mode, history):
+            if isinstance(piece, Answer) and waiting:
+                # an ingest is writing vectors: say which interviews this answer could not see
+                note = ans.waiting_notice(piece.language, len(waiting))
+                piece = replace(piece, not_yet_searchable=waiting, notice=f"{piece.notice} {note}".strip())
+            yield piece
+
+    def _ask_stream(
+        self, corpus: Corpus, question: str, k: int | None, filters: dict | None, mode: str, history: list[dict] | None
+    ) -> Iterator[str | Answer]:
         language = detect(question)
         model = self.chat_model if mode == "llm" else None
         notice = ""
@@ -210,7 +223,6 @@ class Casebase:
             # the user should see what was actually searched for
             follow = ans.FOLLOW_UP_NOTICE.get(language, ans.FOLLOW_UP_NOTICE["en"]).format(query=query)
             notice = f"{notice} {follow}".strip()
-        corpus = self.corpus()
         scored, decision = decide_question(corpus, query, filters, self.config, self.store, extra, per_doc=3)
         n_docs = corpus.interviews_in(scored.mask)
         if decision.refused:
@@ -297,9 +309,9 @@ class Casebase:
             counts[d] = counts.get(d, 0) + 1
         out = []
         for rec in self.store.documents().values():
-            if not rec.content_hash:
-                continue  # first ingest still under way
-            meta = {k: v for k, v in rec.metadata.items() if k not in ("pending_hash",)}
+            if not rec.visible_hash:
+                continue  # first ingest still under way, its text not written yet
+            meta = {k: v for k, v in rec.metadata.items() if k not in ("pending_hash", "text_hash")}
             out.append({**meta, "doc_id": rec.doc_id, "source_path": rec.source_path, "n_chunks": counts.get(rec.doc_id, 0)})
         return sorted(out, key=lambda d: d["doc_id"])
 
@@ -323,6 +335,8 @@ class Casebase:
         synced = meta.get("synced_at")
         return {
             "documents": len(set(corpus.columns["doc_id"])),
+            # interviews meaning search and chat can answer from (fewer while an ingest writes vectors)
+            "searchable": len(set(corpus.columns["doc_id"])) - len(corpus.waiting_interviews()),
             "chunks": len(corpus),
             "last_sync": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(synced))) if synced else None,
             "last_sync_ts": float(synced) if synced else None,

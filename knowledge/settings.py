@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # files whose text is longer than this are refused (characters after decoding or
     # extraction; a long interview is about 150,000)
     max_file_chars: int = Field(default=2_000_000, gt=0)
+    # a sync with at least this many bytes of new interview files makes their quotes word-
+    # searchable before it embeds them (ingest/sync.py); smaller ones embed as they read
+    text_first_bytes: int = Field(default=250_000, ge=0)
     # the researcher's themes and codings (SQLite); default: themes_path
     themes_db: Path | None = None
 

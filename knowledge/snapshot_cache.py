@@ -175,7 +175,9 @@ def save(store, corpus, meta: dict) -> Path | None:
     """Persist ``corpus``, built from the store at ``meta``, unless the store moved on or
     a sync or erasure is writing (then the next process builds and writes it). Best
     effort: a read-only folder or a full disk only means no cache. Returns the folder."""
-    if corpus.partial or getattr(corpus, "from_cache", False) or len(corpus) == 0:
+    # a snapshot with rows still waiting for vectors (a sync was killed between its text and its
+    # vectors) is not kept: the cache holds vectors for every row, and the next sync completes it
+    if corpus.partial or getattr(corpus, "from_cache", False) or len(corpus) == 0 or corpus.waiting is not None:
         return None
     settings = store.settings
     key = cache_key(settings, meta, corpus.model)

@@ -6,6 +6,13 @@ The documents collection is the manifest of the store. A chunk is *visible*
 only when its ``content_hash`` equals its document's committed hash, which is
 what keeps readers consistent while a sync is half-way through an update and
 lets the next sync repair whatever a crash left behind.
+
+A large first ingest shows text before vectors (ingest/sync.py): a third collection,
+``<collection>__text``, holds the quotes of new interviews whose vectors are not
+written yet, one row per interview with a dummy vector (as the manifest does), so the
+chunks collection's HNSW index never sees a vector that means nothing. Such a document's
+manifest record names that version in ``text_hash``; its rows are visible until its
+vectors land (see ``knowledge/corpus.py`` for how readers take both).
 """
 from __future__ import annotations
 
@@ -25,9 +32,10 @@ from knowledge.settings import Settings
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
 
-__all__ = ["META_ID", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client"]
+__all__ = ["META_ID", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client"]
 
 META_ID = "__casebase_meta__"
+TEXTS = "__text"  # collection name suffix: quotes readable before their vectors exist
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
 
 
@@ -40,10 +48,16 @@ class DocRecord:
     source_path: str
     n_chunks: int
     metadata: dict[str, Any]
+    text_hash: str = ""  # a first version whose quotes are readable, vectors pending ("" when none)
 
     @property
     def committed(self) -> bool:
         return bool(self.content_hash) and not self.pending_hash
+
+    @property
+    def visible_hash(self) -> str:
+        """The version readers see: the committed one, else one whose text has landed."""
+        return self.content_hash or self.text_hash
 
 
 class Store:
@@ -64,6 +78,7 @@ class Store:
             raise StoreUnreachable(_unreachable(settings, exc)) from exc
         self.chunks = _GuardedCollection(chunks, settings)
         self.docs = _GuardedCollection(docs, settings)
+        self._texts: _GuardedCollection | None = None  # opened when first needed (text_rows)
 
     # -- embeddings and the model check ------------------------------------------------
     @property
@@ -130,6 +145,7 @@ class Store:
                 source_path=str(meta.get("source_path", "")),
                 n_chunks=int(meta.get("n_chunks", 0)),
                 metadata=dict(meta),
+                text_hash=str(meta.get("text_hash", "")),
             )
         return out
 
@@ -171,7 +187,8 @@ class Store:
             self.docs.upsert(
                 ids=[d for d, _, _, _ in part],
                 embeddings=[[1.0]] * len(part),
-                metadatas=[{**meta, "content_hash": h, "pending_hash": ""} for _, h, meta, _ in part],
+                # Chroma merges an upsert's metadata into the record's: None removes text_hash
+                metadatas=[{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part],
                 documents=[body for _, _, _, body in part],
             )
 
@@ -185,7 +202,77 @@ class Store:
     def remove_document(self, doc_id: str) -> None:
         # chunks first: a crash in between leaves a manifest record the next sync removes again
         self.chunks.delete(where={"doc_id": doc_id})
+        self.drop_texts([doc_id])
         self.docs.delete(ids=[doc_id])
+
+    # -- quotes whose vectors are pending (a large first ingest) -----------------------
+    def text_rows(self, create: bool = False) -> _GuardedCollection | None:
+        """The ``__text`` collection; None when it does not exist and ``create`` is off
+        (most stores never have one: readers and small syncs pay nothing for it)."""
+        if self._texts is None:
+            name = self.settings.collection + TEXTS
+            try:
+                coll = (self.client.get_or_create_collection(name, embedding_function=None) if create
+                        else self.client.get_collection(name, embedding_function=None))
+            except Exception:
+                if create:
+                    raise
+                return None
+            self._texts = _GuardedCollection(coll, self.settings)
+        return self._texts
+
+    def write_texts(self, docs: list[tuple[str, str, dict[str, Any], str, str]]) -> None:
+        """Make new documents readable before their vectors exist. Each (doc_id, hash, meta,
+        body, quotes) first gets one ``__text`` row, id ``doc_id``, holding ``quotes`` (the
+        JSON list of its chunks, see ``knowledge.corpus.pack_texts``): one row per interview,
+        not per quote, since Chroma's cost is per row and per metadata key (25,000 quote
+        rows took 41 s to write, 1,000 interview rows 8 s), and a newer version simply
+        replaces it. Then its manifest record names that version in ``text_hash`` and gets
+        its parsed body. The caller marked them pending first (begin_documents): a crash in
+        between leaves a row no reader shows, which the next sync replaces or drops."""
+        coll = self.text_rows(create=True)
+        assert coll is not None
+        step = max(1, min(self._page, 200))  # ~25 kB of quotes a row
+        for i in range(0, len(docs), step):
+            part = docs[i : i + step]
+            coll.upsert(
+                ids=[d for d, _, _, _, _ in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[{"doc_id": d, "content_hash": h} for d, h, _, _, _ in part],
+                documents=[quotes for _, _, _, _, quotes in part],
+            )
+        for i in range(0, len(docs), self._page):
+            part = docs[i : i + self._page]
+            self.docs.upsert(
+                ids=[d for d, _, _, _, _ in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[{**meta, "content_hash": "", "pending_hash": h, "text_hash": h} for _, h, meta, _, _ in part],
+                documents=[body for _, _, _, body, _ in part],
+            )
+
+    def drop_texts(self, doc_ids: list[str]) -> None:
+        """Forget the pending-vector quotes of these documents (their vectors are written, or
+        they are removed). No-op on a store that never had any."""
+        if not doc_ids:
+            return
+        coll = self.text_rows()
+        if coll is None:
+            return
+        for i in range(0, len(doc_ids), self._page):
+            coll.delete(ids=doc_ids[i : i + self._page])
+
+    def iter_texts(self) -> Iterator[tuple[str, dict, str]]:
+        """Every row of the ``__text`` collection, (doc_id, {doc_id, content_hash}, quotes),
+        visible or not (readers filter), in one read: a sync deletes rows while readers
+        read, and a read paged by offset would skip the rows a delete moves (measured: 6 of
+        1,000 interviews once). A few MB at 1,000 interviews, and only mid-sync."""
+        coll = self.text_rows()
+        if coll is None:
+            return
+        got = coll.get(include=["documents", "metadatas"])
+        metas, docs = got.get("metadatas") or [], got.get("documents") or []
+        for i, _id in enumerate(got["ids"]):
+            yield _id, metas[i] or {}, docs[i] or ""
 
     # -- chunks ------------------------------------------------------------------------
     @property
@@ -267,7 +354,8 @@ class Store:
     def reset(self) -> Store:
         """Drop the collections (``--rebuild``) and return a handle on new, empty ones. This
         object's collection handles then point at nothing: use the returned one."""
-        for name in (self.settings.collection, self.settings.collection + "__docs", self.settings.collection + "__questions"):
+        names = ("", "__docs", "__questions", TEXTS)
+        for name in (self.settings.collection + suffix for suffix in names):
             try:
                 self.client.delete_collection(name)
             except Exception:  # already gone

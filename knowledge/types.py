@@ -66,6 +66,9 @@ class Answer:
     # which is what was seen, not a claim that the interview says nothing on it
     silent: list[str] = field(default_factory=list)
     weaker: int = 0  # interviews with a weaker match (``weak`` lists the strongest of them)
+    # interviews the filters select whose vectors an ingest under way has not written yet:
+    # word search finds them, this answer could not
+    not_yet_searchable: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -81,6 +84,7 @@ class Answer:
             "interviews": self.interviews,
             "silent": list(self.silent),
             "weaker": self.weaker,
+            "not_yet_searchable": list(self.not_yet_searchable),
         }
 
     @property

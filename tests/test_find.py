@@ -254,7 +254,7 @@ def test_highlights_are_words_of_the_quote(finder):
 
 def test_json_shape(finder):
     out = finder.find("frivillig", k=2).to_dict()
-    assert set(out) == {"query", "mode", "total", "hits"}
+    assert set(out) == {"query", "mode", "total", "hits", "not_yet_searchable"}
     assert out["mode"] == "words" and out["total"] == 3 and len(out["hits"]) == 2
     for hit in out["hits"]:
         assert all(_same_word(hit["quote"][a:b], "frivillig") for a, b in hit["highlights"])

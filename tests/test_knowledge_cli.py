@@ -37,7 +37,7 @@ def test_search_json_shape_and_filter(knowledge_cli):
     res = knowledge_cli("search", "seeds labelling volunteers", "--json", "--filter", "doc_id=riverside-seed-library.md")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert set(out) == {"query", "mode", "total", "hits"} and out["query"] == "seeds labelling volunteers"
+    assert set(out) == {"query", "mode", "total", "hits", "not_yet_searchable"} and out["query"] == "seeds labelling volunteers"
     assert out["mode"] == "meaning" and out["total"] == len(out["hits"])  # three words: search by meaning
     assert out["hits"] and all(h["doc_id"] == "riverside-seed-library.md" and SOURCE_KEYS <= set(h) for h in out["hits"])
 

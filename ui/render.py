@@ -161,6 +161,13 @@ def show_stats(stats: dict[str, Any]) -> None:
     c1.metric("Interviews", _int(stats.get("documents")))
     c2.metric("Quotes", _int(stats.get("chunks")), help="Quotable chunks: answer bullets, paragraphs, case descriptions.")
     st.sidebar.caption(f"Last sync: {format_when(stats.get('last_sync_ts') or stats.get('last_sync'))}")
+    docs, searchable = stats.get("documents"), stats.get("searchable")
+    if isinstance(docs, int) and isinstance(searchable, int) and searchable < docs:
+        # a large first ingest writes text before vectors: say what chat can see so far
+        from ingest.report import covers
+
+        st.sidebar.info(f"Ingest in progress: {covers(searchable, docs)}; word and phrase search cover all.",
+                        icon=":material/hourglass_top:")
 
 
 def _int(value: Any) -> str:

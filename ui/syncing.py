@@ -39,7 +39,7 @@ def progress_text(label: str, p: Any) -> str:
 
 
 def _fraction(p: Any) -> float:
-    if p.phase in ("starting", "checking"):
+    if p.phase in ("starting", "checking", "reading"):  # reading: a text-first pass, its own count in the text
         return 0.0
     if p.phase in ("removing", "done") or not p.files_total:
         return 1.0

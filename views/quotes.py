@@ -87,6 +87,10 @@ def count_caption(found: Any) -> str:
         weak = sum(1 for s in found.sources if s.weak)
         tail = (f" · {weak} of them weak matches, which may not answer it (a chat answer would not quote them)"
                 if weak else "")
+        waiting = len(getattr(found, "not_yet_searchable", ()))
+        if waiting:
+            tail += (f" · {waiting} interview{' was' if waiting == 1 else 's were'} not yet searchable by meaning "
+                     "(ingest in progress): word search already finds their quotes")
         return f"{len(found.sources)} quotes for \u201c{found.query}\u201d: the ones that answer first, by relevance, then the closest in meaning{tail}"
     line = found.count_line("\u201c\u201d") + (" in any form" if found.mode == "words" else "")
     shown = len(found.sources)

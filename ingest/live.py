@@ -1,0 +1,111 @@
+"""Text first: a large first ingest made searchable while it runs.
+
+Embedding 1,000 interviews takes about 20 minutes on 2 cores, but word and phrase
+search, the interview browser and the file report need only the text. So a sync with
+at least ``Settings.text_first_bytes`` of new files reads and chunks them all first and
+writes their quotes where readers find them before computing one vector:
+  T1. manifest records get ``pending_hash`` (step 1 of ingest/sync.py: a crash leaves a
+      record the next sync finishes, or removes with its file, so no text is orphaned)
+  T2. each interview's quotes become one row of the ``__text`` collection (id = doc_id,
+      so a newer version replaces an older one; a dummy vector, never a zero vector in
+      the chunks' HNSW index, which would pollute every meaning search)
+  T3. the records name that version in ``text_hash`` and get their parsed body
+Then ingest/sync.py writes the vectors in its usual order, dropping a document's
+``__text`` row after its chunks are in and before its commit. Readers take a
+``text_hash`` version's quotes from either collection (knowledge/corpus.py), so an
+interview is never missing, and every step is idempotent by ids and hashes: a sync
+killed anywhere is repaired by running it again, nothing duplicated or lost.
+
+Readers see the store move on (its version) after the text pass, then after a written
+batch at most every ``LIVE_REFRESH_SECONDS``: each move makes every query process rebuild
+its snapshot once, which at 1,000 interviews costs seconds, so not every 10 s batch.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ingest.discover import Target
+from ingest.failpoints import failpoint as _failpoint
+from ingest.model import Chunk, Interview
+from ingest.report import ProgressTracker, SyncReport
+from knowledge.store import Store
+
+LIVE_REFRESH_SECONDS = 60.0  # readers see written vectors this often at most
+TEXT_BATCH_CHUNKS = 4000  # quotes per write of the text pass
+
+Read = tuple[Interview, list[Chunk], list[dict]]  # a changed file read and chunked, with its chunks' metadata
+
+
+class TextFirst:
+    """The text pass (T1-T3), then the store's version moved as vectors land, so readers
+    refresh, and progress says how much meaning search covers. ``record`` and ``body``
+    make a document's manifest metadata and parsed body (ingest/sync.py's);
+    ``embed_questions`` embeds the interviews' own questions ahead of the readers."""
+
+    def __init__(self, store: Store, track: ProgressTracker, manifest: dict, report: SyncReport, *,
+                 record: Callable[[Interview, Path, int], dict], body: Callable[[Interview], str],
+                 embed_questions: Callable[[set[str]], None]) -> None:
+        self.store, self.track, self.report = store, track, report
+        self.record, self.body, self.embed_questions = record, body, embed_questions
+        self.texted: set[str] = set()  # documents whose text is readable, vectors pending
+        self.pending: set[str] = set()  # of those, the ones the readers do not see embedded yet
+        self.covered = sum(1 for r in manifest.values() if r.content_hash)  # embedded, as readers see it
+        self.refreshed = 0.0
+
+    def land_texts(self, items: Iterable[tuple[Target, Any, Read | None]], done: int, total: int) -> list:
+        """Read every changed file and write the new interviews' quotes (T1-T3), in batches;
+        returns what was read, for the embedding pass."""
+        self.track.emit(phase="reading", files_done=done, files_total=total, current="")
+        out: list[tuple[Target, Any, Read | None]] = []
+        part: list[tuple[Interview, list[Chunk], list[dict], Path]] = []
+        for i, (t, rec, read) in enumerate(items):
+            out.append((t, rec, read))
+            if read is not None and not (rec and rec.content_hash):  # an update shows its old version until committed
+                part.append((*read, t.root))
+                if sum(len(chunks) for _, chunks, _, _ in part) >= TEXT_BATCH_CHUNKS:
+                    self._write(part)
+                    part = []
+            self.track.emit(files_done=done + i + 1, current=t.doc_id)
+        self._write(part)
+        self.pending = set(self.texted)
+        # the file report (which files failed, were skipped, went in) is complete from here
+        so_far = {**self.report.to_json(), "added": sorted(self.texted), "documents": self.covered + len(self.texted),
+                  "at": time.time(), "in_progress": True}
+        self.store.bump_version(so_far)
+        self.refreshed = time.perf_counter()
+        self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending), current="")
+        for _ in self.texted:
+            _failpoint("texts")
+        return out
+
+    def _write(self, part: list[tuple[Interview, list[Chunk], list[dict], Path]]) -> None:
+        if not part:
+            return
+        from knowledge.corpus import pack_texts  # the snapshot's columns; imported only on this path
+
+        meta = {iv.doc_id: self.record(iv, root, len(chunks)) for iv, chunks, _, root in part}
+        self.store.begin_documents([(iv.doc_id, iv.content_hash, meta[iv.doc_id]) for iv, _, _, _ in part])
+        self.store.write_texts([
+            (iv.doc_id, iv.content_hash, meta[iv.doc_id], self.body(iv),
+             pack_texts([c.chunk_id for c in chunks], [c.text for c in chunks], metas))
+            for iv, chunks, metas, _ in part
+        ])
+        self.texted.update(iv.doc_id for iv, _, _, _ in part)
+
+    def landed(self, questions: set[str] | None) -> None:
+        """A batch of documents was committed: let readers see it, at most every
+        LIVE_REFRESH_SECONDS (``questions`` None: the last batch, whose version the end of
+        the sync moves itself)."""
+        if questions is not None:
+            if time.perf_counter() - self.refreshed < LIVE_REFRESH_SECONDS:
+                return
+            if questions:  # embedded before the readers need them: else each query process would
+                self.embed_questions(questions)
+            self.store.bump_version()
+            self.refreshed = time.perf_counter()
+        committed = {d for d, r in self.store.documents().items() if r.content_hash}
+        self.covered += len(self.pending & committed)
+        self.pending -= committed
+        self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending))
