@@ -37,6 +37,7 @@ from knowledge.types import Answer, Source, Theme
 
 _log = logging.getLogger(__name__)
 WEAK_SHOWN = 20  # weaker matches an answer offers (one per interview, the strongest); all are counted
+ROW_SOURCES = 20_000  # whole-chunk quotes the matrix keeps per snapshot (~1 KB each)
 
 
 
@@ -59,6 +60,8 @@ class Casebase:
         self._lock = threading.RLock()
         self._themes: ThemeBook | None = None
         self._anchored: Any = None  # the store version the codings were last re-anchored at
+        self._token: tuple[int, int, int] | None = None  # Store.change_token() when the snapshot was last checked
+        self._whole: tuple[Corpus | None, dict[int, Source]] = (None, {})  # see _whole_quotes
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -97,6 +100,13 @@ class Casebase:
 
     def corpus(self) -> Corpus:
         """The retrieval snapshot for the store's current version (built once per sync)."""
+        # the database unchanged since the version was last read: so is the version (read
+        # first: a write after it moves the token the next call sees)
+        token = self.store.change_token()
+        with self._lock:
+            current = self._corpus
+            if token is not None and current is not None and not current.partial and token == self._token:
+                return current
         try:
             version = self.store.version()
         except ModelMismatch:
@@ -119,6 +129,8 @@ class Casebase:
                     self._store = self._open(self.store.embeddings)
                 self._corpus = load_or_build(self.store, self.store.embeddings)
             self._reanchor_codings(self._corpus)
+            # only once the codings follow this version: the fast path above skips them
+            self._token = token if self._anchored == self._corpus.version else None
             return self._corpus
 
     def refresh(self) -> None:
@@ -126,6 +138,7 @@ class Casebase:
         with self._lock:
             self._corpus = None
             self._store = None
+            self._token = None
 
     # -- retrieval -------------------------------------------------------------------------
     def retrieve(
@@ -391,8 +404,29 @@ class Casebase:
             accepted = [c for c in book.codings(name, "accepted") if c.anchor != "lost"]
             return accepted, book.rejection_test(name)
 
-        return _matrix.build(corpus, themes, lambda row: _row_source(corpus, row), filters, self.config, self.store,
+        whole = self._whole_quotes(corpus)
+
+        def source_of(row: int) -> Source:
+            # a chunk's whole quote costs a sentence split when it is long (pysbd, ~5 ms): a
+            # chunk in several themes' cells, or in the next matrix, is split once per snapshot
+            got = whole.get(row)
+            if got is None:
+                if len(whole) >= ROW_SOURCES:
+                    whole.clear()
+                got = whole[row] = _row_source(corpus, row)
+            return got
+
+        _matrix.prefetch(corpus, themes, self.config, self.store)
+        return _matrix.build(corpus, themes, source_of, filters, self.config, self.store,
                              per_cell, decided, self.interviews())
+
+    def _whole_quotes(self, corpus: Corpus) -> dict[int, Source]:
+        """This snapshot's whole-chunk quotes made so far, by row (read-only: the matrix
+        copies them with ``replace``); forgotten with the snapshot."""
+        with self._lock:
+            if self._whole[0] is not corpus:
+                self._whole = (corpus, {})
+            return self._whole[1]
 
     def resolve_themes(self, specs: list[str]) -> list[Theme]:
         """Themes from the command line or a form: ``NAME=QUESTION`` (the same NAME again adds
