@@ -17,6 +17,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from knowledge import answer as ans
+from knowledge import blas
 from knowledge import find as _find
 from knowledge import matrix as _matrix
 from knowledge.decide import decide_question
@@ -49,6 +50,7 @@ class Casebase:
         chat_model: BaseChatModel | None = None,
         config: RetrievalConfig | None = None,
     ) -> None:
+        blas.single_thread()  # a question's vector products: knowledge/blas.py
         self.settings = settings or get_settings()
         self._embeddings = embeddings
         self._chat_model = chat_model

@@ -101,3 +101,20 @@ def test_theme_vectors_are_kept_for_the_next_process(settings: Settings, knowled
     other = CountingHash()
     Casebase(settings, other).matrix([Theme("Ny", ["Hvad siger de om økonomien?"])])
     assert other.queries  # another theme's question is embedded
+
+
+def test_a_query_process_uses_one_blas_thread(monkeypatch, settings: Settings) -> None:
+    from knowledge import blas
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setattr(blas, "_done", False)
+    if not blas.openblas_libraries():
+        import numpy  # noqa: F401
+
+        if not blas.openblas_libraries():
+            pytest.skip("numpy without OpenBLAS")
+    before = blas.threads()
+    Casebase(settings, HashEmbeddings())
+    assert blas.threads() and all(t == 1 for t in blas.threads())
+    if before and max(before) > 1:  # put it back for the rest of the session
+        blas._call("set_num_threads", max(before))
