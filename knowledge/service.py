@@ -35,10 +35,10 @@ from knowledge.snapshot_cache import load_or_build
 from knowledge.store import ModelMismatch, Store
 from knowledge.themes import ThemeBook
 from knowledge.types import Answer, Source, Theme
+from knowledge.whole_quotes import WholeQuotes
 
 _log = logging.getLogger(__name__)
 WEAK_SHOWN = 20  # weaker matches an answer offers (one per interview, the strongest); all are counted
-ROW_SOURCES = 20_000  # whole-chunk quotes the matrix keeps per snapshot (~1 KB each)
 
 
 
@@ -63,7 +63,7 @@ class Casebase:
         self._themes: ThemeBook | None = None
         self._anchored: Any = None  # the store version the codings were last re-anchored at
         self._token: tuple[int, int, int] | None = None  # Store.change_token() when the snapshot was last checked
-        self._whole: tuple[Corpus | None, dict[int, Source]] = (None, {})  # see _whole_quotes
+        self._whole: WholeQuotes | None = None  # see _whole_quotes
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -407,28 +407,19 @@ class Casebase:
             return accepted, book.rejection_test(name)
 
         whole = self._whole_quotes(corpus)
-
-        def source_of(row: int) -> Source:
-            # a chunk's whole quote costs a sentence split when it is long (pysbd, ~5 ms): a
-            # chunk in several themes' cells, or in the next matrix, is split once per snapshot
-            got = whole.get(row)
-            if got is None:
-                if len(whole) >= ROW_SOURCES:
-                    whole.clear()
-                got = whole[row] = _row_source(corpus, row)
-            return got
-
         _matrix.prefetch(corpus, themes, self.config, self.store)
-        return _matrix.build(corpus, themes, source_of, filters, self.config, self.store,
-                             per_cell, decided, self.interviews())
+        try:
+            return _matrix.build(corpus, themes, whole.get, filters, self.config, self.store,
+                                 per_cell, decided, self.interviews())
+        finally:
+            whole.save()
 
-    def _whole_quotes(self, corpus: Corpus) -> dict[int, Source]:
-        """This snapshot's whole-chunk quotes made so far, by row (read-only: the matrix
-        copies them with ``replace``); forgotten with the snapshot."""
+    def _whole_quotes(self, corpus: Corpus) -> WholeQuotes:
+        """This snapshot's whole-chunk quotes (knowledge/whole_quotes.py), forgotten with it."""
         with self._lock:
-            if self._whole[0] is not corpus:
-                self._whole = (corpus, {})
-            return self._whole[1]
+            if self._whole is None or self._whole.corpus is not corpus:
+                self._whole = WholeQuotes(corpus, lambda row, bounds: _row_source(corpus, row, bounds=bounds))
+            return self._whole
 
     def resolve_themes(self, specs: list[str]) -> list[Theme]:
         """Themes from the command line or a form: ``NAME=QUESTION`` (the same NAME again adds
@@ -455,14 +446,15 @@ def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:
     return {w.lower().strip("?.,!") for w in " ".join((query, *extra)).split()}
 
 
-def _row_source(corpus: Corpus, row: int, n: int = 0) -> Source:
-    """A chunk of the snapshot as a whole quote with its citation (themes, codings)."""
-    return _source(n, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
+def _row_source(corpus: Corpus, row: int, n: int = 0, bounds: tuple[int, int] | None = None) -> Source:
+    """A chunk of the snapshot as a whole quote with its citation (themes, codings);
+    ``bounds``: the quote's offsets in the chunk when already known (knowledge/whole_quotes.py)."""
+    return _source(n, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set(), bounds)
 
 
-def _source(n: int, hit: Hit, terms: set[str]) -> Source:
+def _source(n: int, hit: Hit, terms: set[str], bounds: tuple[int, int] | None = None) -> Source:
     m = hit.metadata
-    a, b = ans.trim_quote(hit.text, terms)
+    a, b = bounds if bounds is not None else ans.trim_quote(hit.text, terms)
     start = int(m.get("start", 0))
     return Source(
         n=n,

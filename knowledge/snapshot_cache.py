@@ -121,6 +121,7 @@ def _read(folder: Path, key: str, emb, version: int):
     c.version = version
     c.partial = False
     c.from_cache = True
+    c.folder = folder  # knowledge/whole_quotes.py keeps the matrix's quote offsets here
     c.embeddings = emb
     c.model = model_id(emb)
     c.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
@@ -281,5 +282,5 @@ def load_or_build(store, embeddings=None) -> Corpus:
             return cached
     corpus = load_corpus(store, emb)
     if meta is not None and not corpus.partial:
-        save(store, corpus, meta)
+        corpus.folder = save(store, corpus, meta)
     return corpus

@@ -118,3 +118,30 @@ def test_a_query_process_uses_one_blas_thread(monkeypatch, settings: Settings) -
     assert blas.threads() and all(t == 1 for t in blas.threads())
     if before and max(before) > 1:  # put it back for the rest of the session
         blas._call("set_num_threads", max(before))
+
+
+def test_matrix_quotes_are_kept_beside_the_snapshot(settings: Settings, knowledge_folder: Path, monkeypatch) -> None:
+    from knowledge import whole_quotes
+
+    long_answer = " ".join(f"Samarbejdet med skolen gav os {i} nye låneres erfaringer, og netværket voksede." for i in range(12))
+    (knowledge_folder / "lang.txt").write_text(
+        interview_text(name="Lang Svar", org="Sydby Bibliotek", qa={"Hvad gav netværket?": [long_answer]}), encoding="utf-8")
+    sync_paths([knowledge_folder], settings, embeddings=HashEmbeddings())
+    themes = [Theme("Netværk", ["Hvad gav netværket og samarbejdet med skolen?"])]
+    first = Casebase(settings, HashEmbeddings())
+    m1 = first.matrix(themes)
+    folder = first.corpus().folder
+    assert folder is not None and (folder / whole_quotes.FILE).is_file()  # the long quote's offsets
+    assert any(len(c.source.quote) < len(long_answer) for c in m1.codings())  # it was cut to its first window
+
+    def no_split(*a, **kw):
+        raise AssertionError("the quote was split again")
+
+    monkeypatch.setattr(whole_quotes, "trim_quote", lambda text, terms: (0, len(text)) if len(text) <= 420 else no_split())
+    again = Casebase(settings, HashEmbeddings())
+    assert again.corpus().from_cache
+    assert again.matrix(themes).to_dict() == m1.to_dict()
+
+    (folder / whole_quotes.FILE).write_text('{"max_chars": 420, "n": 1, "bounds": {"0": [5, 1]}}', encoding="utf-8")
+    monkeypatch.undo()
+    assert Casebase(settings, HashEmbeddings()).matrix(themes).to_dict() == m1.to_dict()  # a bad file is ignored
