@@ -56,7 +56,7 @@ def render(data: dict) -> str:
     for r in results:
         q, lq, first = _ok(r.get("query")), _ok(r.get("lc_query")), _ok(r.get("first"))
         rows.append([
-            str(r["interviews"]), _f(_ok(r.get("ingest")).get("chunks"), "d"), _f(first.get("cold_ms"), ".0f"),
+            str(r["interviews"]), _f(_ok(r.get("ingest")).get("chunks") or first.get("chunks"), "d"), _f(first.get("cold_ms"), ".0f"),
             _f(q.get("cold_ms"), ".0f") + ("" if q.get("from_cache", True) else " (no cache)"),
             f"{_f(q.get('search_p50'))} / {_f(q.get('search_p95'))}", f"{_f(q.get('ask_p50'))} / {_f(q.get('ask_p95'))}",
             _f(q.get("query_embed_ms")), _f(q.get("peak_rss_mb"), ".0f"),
@@ -64,6 +64,29 @@ def render(data: dict) -> str:
         ])
     parts.append(_table(["interviews", "chunks", "1st after sync ms", "cold ms", "search p50/p95 ms", "ask p50/p95 ms", "q-embed ms",
                          "RSS MB", "LC search p50/p95 ms", "LC RSS MB"], rows))
+    rows = []
+    for r in results:
+        q, lq = _ok(r.get("query")), _ok(r.get("lc_query"))
+        if q.get("query_texts_per_search") is not None:
+            rows.append([str(r["interviews"]), _f(q.get("query_texts_per_search"), ".2f"), "1.00",
+                         _f(q.get("query_embed_ms")),
+                         f"{_f(q.get('search_cpu_p50'))} / {_f(q.get('search_cpu_p95'))}",
+                         f"{_f(q.get('ask_cpu_p50'))} / {_f(q.get('ask_cpu_p95'))}",
+                         f"{_f(lq.get('search_cpu_p50'))} / {_f(lq.get('search_cpu_p95'))}"])
+    if rows:
+        parts += ["", "Query embeddings per warm search (the floor under a search's time), and CPU time per call",
+                  "(all threads; a busy machine stretches wall time, not this)"]
+        parts.append(_table(["interviews", "CB texts embedded", "LC texts embedded", "one embedding ms",
+                             "CB search CPU p50/p95 ms", "CB ask CPU p50/p95 ms", "LC search CPU p50/p95 ms"], rows))
+    rows = []
+    for r in results:
+        mx = _ok(r.get("matrix"))
+        if mx:
+            rows.append([str(r["interviews"]), _f(mx.get("themes"), "d"), _f(mx.get("cold_s"), ".2f"),
+                         _f(mx.get("cold_saved_s"), ".2f"), _f(mx.get("warm_s"), ".2f"), _f(mx.get("peak_rss_mb"), ".0f")])
+    if rows:
+        parts += ["", "Theme matrix (fresh process, snapshot cache present; warm: other wordings, same process)"]
+        parts.append(_table(["interviews", "themes", "cold s (new themes)", "cold s (saved themes)", "warm s", "RSS MB"], rows))
     parts += ["", "LangChain baseline (RecursiveCharacterTextSplitter 1000/200 + Chroma.add_documents + same embedder)"]
     rows = []
     for r in results:

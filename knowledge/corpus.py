@@ -62,6 +62,8 @@ class Columns:
 class Corpus:
     """An in-memory snapshot of the visible chunks: the matrices every query needs."""
 
+    folder: Any = None  # the snapshot cache folder it was mapped from (knowledge/snapshot_cache.py), if any
+
     def __init__(
         self,
         ids: Sequence[str],

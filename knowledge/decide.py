@@ -68,25 +68,26 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
     leaves out quotes the researcher rejected."""
     docs = corpus.columns["doc_id"]
     rows = np.flatnonzero(mask)
-    rows = rows[np.lexsort((-fused[rows], -rel[rows]))]
-    # each interview's best quote: the first of its rows in that order (vectorised: a case base
-    # of 25,000 quotes is one sort, not a Python loop over every quote)
     codes = getattr(corpus, "doc_codes", None)
-    codes = codes[rows] if codes is not None else np.unique(docs[rows].astype(str), return_inverse=True)[1]
-    _, first = np.unique(codes, return_index=True)
-    best: dict[str, int] = {str(docs[r]): int(r) for r in rows[np.sort(first)]}
+    if codes is None:
+        codes = np.unique(docs.astype(str), return_inverse=True)[1]
+    # The answer reads rows in one order: relevance, then ranking score, then row, best first.
+    # Sorting every quote (100,000 at 4,000 interviews: ~20 ms, most of a decision) is needed
+    # only for the few rows that can be shown; each interview's best quote is found in linear time.
+    heads = _heads(rows, codes, rel, fused)
+    best: dict[str, int] = {str(docs[r]): int(r) for r in heads}
     if skip is not None:
         for doc, r in list(best.items()):
             if skip(r):
-                rest = [int(x) for x in rows[codes == codes[np.flatnonzero(rows == r)[0]]] if not skip(int(x))]
+                rest = [int(x) for x in _ordered(rows[codes[rows] == codes[r]], rel, fused) if not skip(int(x))]
                 if rest:
                     best[doc] = rest[0]
                 else:
                     del best[doc]
-    in_view = [str(d) for d in docs[rows[np.sort(first)]]]  # one row per interview, best first
+    in_view = [str(d) for d in docs[heads]]  # one row per interview, best first
     accept = np.asarray(bars.accept) if isinstance(bars.accept, np.ndarray) else None
     by_meaning = bool(rows.size) and (ev is None or ev.readable) and (
-        bool((rel[rows] >= accept[rows]).any()) if accept is not None else float(rel[rows[0]]) >= float(bars.accept))
+        bool((rel[rows] >= accept[rows]).any()) if accept is not None else float(rel[heads[0]]) >= float(bars.accept))
     by_words = ev is not None and ev.found
     if not (by_meaning or by_words):
         return Decision(True, "", silent=in_view)
@@ -94,7 +95,7 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
     # only quotes at or above the lowest answer bar can be in an answer
     low = float(np.min(bars.answer[rows])) if isinstance(bars.answer, np.ndarray) else float(bars.answer)
     seen: set[tuple[str, str]] = set()
-    for r in rows[rel[rows] >= low]:
+    for r in _ordered(rows[rel[rows] >= low], rel, fused):
         r = int(r)
         doc = str(docs[r])
         key = (doc, corpus.texts[r].strip())
@@ -109,13 +110,13 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
             got.append(r)
     if ev is not None and ev.found:
         # the passages that carry the question's words answer for their interviews
-        carriers = [int(r) for r in rows[ev.carriers[rows]] if not (skip is not None and skip(int(r)))]
+        carriers = [int(r) for r in _ordered(rows[ev.carriers[rows]], rel, fused) if not (skip is not None and skip(int(r)))]
         for r in carriers:
             doc = str(docs[r])
             if doc not in out.answered:
                 out.answered[doc] = [r]
     if not out.answered and by_meaning:
-        top = best.get(str(docs[rows[0]])) if rows.size else None
+        top = best.get(str(docs[heads[0]])) if rows.size else None
         if top is not None:
             out.answered[str(docs[top])] = [top]
     # interviews in the order of their best answer
@@ -130,6 +131,34 @@ def decide(corpus: Corpus, mask: np.ndarray, rel: np.ndarray, fused: np.ndarray,
         else:
             out.silent.append(doc)
     return out
+
+
+def _ordered(rows: np.ndarray, rel: np.ndarray, fused: np.ndarray) -> np.ndarray:
+    """``rows`` (ascending) in the answer's order: relevance, then ranking score, best first;
+    ties keep the row order (a stable sort)."""
+    return rows[np.lexsort((-fused[rows], -rel[rows]))]
+
+
+def _heads(rows: np.ndarray, codes: np.ndarray, rel: np.ndarray, fused: np.ndarray) -> np.ndarray:
+    """Each interview's first row in ``_ordered(rows)``, in that order: per interview the
+    highest relevance, among those the highest ranking score, among those the lowest row."""
+    if not rows.size:
+        return rows
+    r_rel, r_fused, rc = rel[rows], fused[rows], codes[rows]
+    if not (np.isfinite(r_rel).all() and np.isfinite(r_fused).all()):
+        first = np.unique(rc[np.lexsort((-r_fused, -r_rel))], return_index=True)[1]  # NaN sorts as the full sort does
+        return _ordered(rows, rel, fused)[np.sort(first)]
+    n = int(rc.max()) + 1
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, rc, r_rel)
+    tie = r_rel == top[rc]
+    top_f = np.full(n, -np.inf)
+    np.maximum.at(top_f, rc[tie], r_fused[tie])
+    tie &= r_fused == top_f[rc]
+    none = np.iinfo(np.int64).max
+    first_row = np.full(n, none, np.int64)
+    np.minimum.at(first_row, rc[tie], rows[tie])
+    return _ordered(np.sort(first_row[first_row != none]), rel, fused)
 
 
 def bars_of(model) -> Bars:

@@ -23,8 +23,9 @@ from knowledge.corpus import Corpus
 from knowledge.decide import Bars, Decision, decide
 from knowledge.evidence import Evidence, evidence
 from knowledge.relevance import RelevanceModel, model_for
-from knowledge.retrieve import RetrievalConfig, score
+from knowledge.retrieve import RetrievalConfig, query_texts, score
 from knowledge.types import Coding, Source, Theme
+from knowledge.vectors import prefetch_queries
 
 PER_CELL = 2  # quotes per cell: the best, and a second only when it clears the stricter bar
 
@@ -79,6 +80,20 @@ def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg:
         accept = np.where(better, m.accept_bar, accept)
         floor = np.where(better, m.floor_bar, floor)
     return ThemeScores(theme, rel, fused, by, bar, weak, extra, accept, floor, ev)
+
+
+def prefetch(corpus: Corpus, themes: list[Theme], cfg: RetrievalConfig = RetrievalConfig(), store=None) -> None:
+    """Every query vector the themes' scoring will ask for (each question, its frameless
+    core and focus: knowledge/retrieve.compute_legs), looked up or embedded up front and
+    kept in the store, so reopening saved themes in a new process embeds nothing."""
+    if corpus.partial or not (cfg.dense or cfg.question_match) or not len(corpus):
+        return
+    texts: list[str] = []
+    for theme in themes:
+        for q in theme.questions:
+            if q.strip():
+                texts += query_texts(corpus, q, cfg)
+    prefetch_queries(corpus.embeddings, texts, store)
 
 
 def decide_theme(corpus: Corpus, ts: ThemeScores, mask: np.ndarray, per_cell: int = PER_CELL,

@@ -200,6 +200,16 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
     return legs
 
 
+def query_texts(corpus: Corpus, query: str, cfg: RetrievalConfig) -> list[str]:
+    """The texts ``compute_legs`` embeds for the user's own question (as queries)."""
+    q = canonical(query)
+    focus = corpus.lexical.focus(core(q) or q) if (cfg.dense and not corpus.partial) else None
+    out = [q]
+    if cfg.dense:
+        out += views(q, focus)
+    return out + ([focus] if focus else [])
+
+
 def word_share(corpus: Corpus, query: str, mask: np.ndarray) -> np.ndarray:
     """Per chunk, the share of the question's content words (stop words aside) it holds, in
     any inflection and either language's stemming: the same number in any size of case base."""

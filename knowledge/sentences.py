@@ -55,12 +55,16 @@ _FALLBACK_END = re.compile(r"[.!?…]+(?=[\"'”’»«)\]}]*\s)")
 _LINE = re.compile(r"[^\n]+")
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str | None = None) -> list[tuple[int, int]]:
+def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str | None = None,
+                   until: int | None = None) -> list[tuple[int, int]]:
     """The sentences of ``text[start:end]`` as (start, end) offsets into ``text``.
 
     Each span is trimmed of surrounding whitespace, spans are in order and do
     not overlap, and together they cover every non-whitespace character of
     the range. ``language`` is "da" or "en"; None guesses it from the text.
+    ``until``: only the first spans, up to and including the first that ends
+    after ``until`` (exactly as the whole list starts): pysbd stops at the
+    window that settles it, which is most of the cost of quoting a long chunk.
     """
     end = len(text) if end is None else end
     if language not in ("da", "en"):
@@ -70,12 +74,14 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, language: 
         a, b = _strip(text, m.start(), m.end())
         if a >= b:
             continue
-        cuts = _cuts(text, a, b, language)
+        cuts = _cuts(text, a, b, language, until)
         bounds = [a, *cuts, b]
         for s, e in zip(bounds, bounds[1:]):
             s, e = _strip(text, s, e)
             if e > s:
                 spans.append((s, e))
+                if until is not None and e > until:
+                    return spans
     return spans
 
 
@@ -90,11 +96,19 @@ def _strip(text: str, a: int, b: int) -> tuple[int, int]:
 # -- candidate cuts --------------------------------------------------------------------
 
 
-def _cuts(text: str, a: int, b: int, language: str) -> list[int]:
-    """Offsets in (a, b) where a sentence starts, for one stripped line."""
+def _cuts(text: str, a: int, b: int, language: str, until: int | None = None) -> list[int]:
+    """Offsets in (a, b) where a sentence starts, for one stripped line. ``until``: may
+    stop early, once the cuts found settle a sentence ending after ``until`` (see
+    ``sentence_spans``): every cut a window finds lies after the previous window's
+    last one, and ``_vet`` decides each cut from the ones before it alone, so the cuts
+    up to that point are exactly those of the whole line."""
     raw: list[int] = []
     pos = a
     while b - pos > _WINDOW:
+        if until is not None and raw:
+            kept = _vet(text, a, b, sorted(set(c for c in raw if a < c < b)))
+            if _ends_after(text, a, kept, until):
+                return kept
         # end the window at whitespace so no word is cut in two
         w_end = text.rfind(" ", pos + 1, pos + _WINDOW)
         w_end = w_end if w_end > pos else pos + _WINDOW
@@ -111,6 +125,16 @@ def _cuts(text: str, a: int, b: int, language: str) -> list[int]:
             raw.append(pos)
     raw += [pos + c for c in _piece_cuts(text[pos:b], language)]
     return _vet(text, a, b, sorted(set(c for c in raw if a < c < b)))
+
+
+def _ends_after(text: str, a: int, cuts: list[int], until: int) -> bool:
+    """Does a sentence between ``a`` and the cuts (not the open one after the last cut)
+    end after ``until``, as ``sentence_spans`` trims it?"""
+    for s, e in zip([a, *cuts], cuts):
+        s, e = _strip(text, s, e)
+        if e > s and e > until:
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)

@@ -17,6 +17,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from knowledge import answer as ans
+from knowledge import blas
 from knowledge import find as _find
 from knowledge import matrix as _matrix
 from knowledge.decide import decide_question
@@ -34,6 +35,7 @@ from knowledge.snapshot_cache import load_or_build
 from knowledge.store import ModelMismatch, Store
 from knowledge.themes import ThemeBook
 from knowledge.types import Answer, Source, Theme
+from knowledge.whole_quotes import WholeQuotes
 
 _log = logging.getLogger(__name__)
 WEAK_SHOWN = 20  # weaker matches an answer offers (one per interview, the strongest); all are counted
@@ -48,6 +50,7 @@ class Casebase:
         chat_model: BaseChatModel | None = None,
         config: RetrievalConfig | None = None,
     ) -> None:
+        blas.single_thread()  # a question's vector products: knowledge/blas.py
         self.settings = settings or get_settings()
         self._embeddings = embeddings
         self._chat_model = chat_model
@@ -59,6 +62,8 @@ class Casebase:
         self._lock = threading.RLock()
         self._themes: ThemeBook | None = None
         self._anchored: Any = None  # the store version the codings were last re-anchored at
+        self._token: tuple[int, int, int] | None = None  # Store.change_token() when the snapshot was last checked
+        self._whole: WholeQuotes | None = None  # see _whole_quotes
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -97,6 +102,13 @@ class Casebase:
 
     def corpus(self) -> Corpus:
         """The retrieval snapshot for the store's current version (built once per sync)."""
+        # the database unchanged since the version was last read: so is the version (read
+        # first: a write after it moves the token the next call sees)
+        token = self.store.change_token()
+        with self._lock:
+            current = self._corpus
+            if token is not None and current is not None and not current.partial and token == self._token:
+                return current
         try:
             version = self.store.version()
         except ModelMismatch:
@@ -124,6 +136,8 @@ class Casebase:
                     # path and embedder as the one whose model check passed)
                     self._store = self._corpus.store
             self._reanchor_codings(self._corpus)
+            # only once the codings follow this version: the fast path above skips them
+            self._token = token if self._anchored == self._corpus.version else None
             return self._corpus
 
     def refresh(self) -> None:
@@ -131,6 +145,7 @@ class Casebase:
         with self._lock:
             self._corpus = None
             self._store = None
+            self._token = None
 
     # -- retrieval -------------------------------------------------------------------------
     def retrieve(
@@ -410,8 +425,20 @@ class Casebase:
             accepted = [c for c in book.codings(name, "accepted") if c.anchor != "lost"]
             return accepted, book.rejection_test(name)
 
-        return _matrix.build(corpus, themes, lambda row: _row_source(corpus, row), filters, self.config, self.store,
-                             per_cell, decided, self.interviews())
+        whole = self._whole_quotes(corpus)
+        _matrix.prefetch(corpus, themes, self.config, self.store)
+        try:
+            return _matrix.build(corpus, themes, whole.get, filters, self.config, self.store,
+                                 per_cell, decided, self.interviews())
+        finally:
+            whole.save()
+
+    def _whole_quotes(self, corpus: Corpus) -> WholeQuotes:
+        """This snapshot's whole-chunk quotes (knowledge/whole_quotes.py), forgotten with it."""
+        with self._lock:
+            if self._whole is None or self._whole.corpus is not corpus:
+                self._whole = WholeQuotes(corpus, lambda row, bounds: _row_source(corpus, row, bounds=bounds))
+            return self._whole
 
     def resolve_themes(self, specs: list[str]) -> list[Theme]:
         """Themes from the command line or a form: ``NAME=QUESTION`` (the same NAME again adds
@@ -438,14 +465,15 @@ def _terms(query: str, extra: tuple[str, ...] = ()) -> set[str]:
     return {w.lower().strip("?.,!") for w in " ".join((query, *extra)).split()}
 
 
-def _row_source(corpus: Corpus, row: int, n: int = 0) -> Source:
-    """A chunk of the snapshot as a whole quote with its citation (themes, codings)."""
-    return _source(n, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set())
+def _row_source(corpus: Corpus, row: int, n: int = 0, bounds: tuple[int, int] | None = None) -> Source:
+    """A chunk of the snapshot as a whole quote with its citation (themes, codings);
+    ``bounds``: the quote's offsets in the chunk when already known (knowledge/whole_quotes.py)."""
+    return _source(n, Hit(row, corpus.ids[row], corpus.texts[row], corpus.meta(row), 0.0, 0.0), set(), bounds)
 
 
-def _source(n: int, hit: Hit, terms: set[str]) -> Source:
+def _source(n: int, hit: Hit, terms: set[str], bounds: tuple[int, int] | None = None) -> Source:
     m = hit.metadata
-    a, b = ans.trim_quote(hit.text, terms)
+    a, b = bounds if bounds is not None else ans.trim_quote(hit.text, terms)
     start = int(m.get("start", 0))
     return Source(
         n=n,

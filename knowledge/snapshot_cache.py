@@ -122,6 +122,7 @@ def _read(folder: Path, key: str, emb, version: int):
     c.store = None  # never partial, so it never asks Chroma
     c.partial = False
     c.from_cache = True
+    c.folder = folder  # knowledge/whole_quotes.py keeps the matrix's quote offsets here
     c.embeddings = emb
     c.model = model_id(emb)
     c.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
@@ -284,5 +285,5 @@ def load_or_build(store, embeddings=None) -> Corpus:
             return cached
     corpus = load_corpus(store, emb)
     if meta is not None and not corpus.partial:
-        save(store, corpus, meta)
+        corpus.folder = save(store, corpus, meta)
     return corpus

@@ -138,6 +138,41 @@ def forget_questions(keep: set[str]) -> None:
             del _QCACHE[k]
 
 
+_QUERY_NS = "\x00query\x00"  # theme questions' records: embedded one by one, as query_vector does
+
+
+def prefetch_queries(emb: Embeddings, texts: Sequence[str], store=None) -> int:
+    """Make ``query_vector`` of each text a cache hit: from this process's LRU, else from
+    the store's question-vector collection (where a theme's questions are kept, so a new
+    process opening the same themes does not embed them again: ~25 ms a text), else
+    embedded now and kept there. Each text is embedded alone, exactly as
+    ``query_vector`` would, so every score is what it would have been. Returns how many
+    texts were embedded."""
+    mid = model_id(emb)
+    with _LRU_LOCK:
+        todo = [t for t in dict.fromkeys(texts) if t and (mid, t) not in _LRU]
+    if not todo or QUERY_CACHE_SIZE < len(todo):
+        return 0
+    keys = [_QUERY_NS + t for t in todo]
+    stored = _read_persisted(store, mid, keys) if store is not None else {}
+    raw: dict[str, np.ndarray] = {}
+    for text, key in zip(todo, keys):
+        v = stored.get(key)
+        raw[text] = np.asarray(emb.embed_query(text), dtype=np.float32) if v is None else v
+    fresh = [t for t, k in zip(todo, keys) if k not in stored]
+    if store is not None and fresh:
+        _persist(store, mid, [_QUERY_NS + t for t in fresh], np.vstack([raw[t] for t in fresh]))
+    for text in todo:
+        v = raw[text]
+        v = v / (np.linalg.norm(v) or 1.0)
+        v.setflags(write=False)
+        with _LRU_LOCK:
+            _LRU[(mid, text)] = v
+            while len(_LRU) > QUERY_CACHE_SIZE:
+                _LRU.popitem(last=False)
+    return len(fresh)
+
+
 def query_vector(emb: Embeddings, text: str) -> np.ndarray:
     """The unit-length query vector of ``text``, from a small LRU when seen recently."""
     key = (model_id(emb), text)
