@@ -86,7 +86,7 @@ def prefetch(corpus: Corpus, themes: list[Theme], cfg: RetrievalConfig = Retriev
     """Every query vector the themes' scoring will ask for (each question, its frameless
     core and focus: knowledge/retrieve.compute_legs), looked up or embedded up front and
     kept in the store, so reopening saved themes in a new process embeds nothing."""
-    if corpus.partial or not (cfg.dense or cfg.question_match) or not len(corpus):
+    if corpus.partial or not len(corpus):
         return
     texts: list[str] = []
     for theme in themes:

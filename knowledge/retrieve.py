@@ -203,11 +203,8 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
 def query_texts(corpus: Corpus, query: str, cfg: RetrievalConfig) -> list[str]:
     """The texts ``compute_legs`` embeds for the user's own question (as queries)."""
     q = canonical(query)
-    focus = corpus.lexical.focus(core(q) or q) if (cfg.dense and not corpus.partial) else None
-    out = [q]
-    if cfg.dense:
-        out += views(q, focus)
-    return out + ([focus] if focus else [])
+    focus = None if corpus.partial else corpus.lexical.focus(core(q) or q)
+    return [q, *views(q, focus), *([focus] if focus else [])]
 
 
 def word_share(corpus: Corpus, query: str, mask: np.ndarray) -> np.ndarray:
