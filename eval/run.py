@@ -26,11 +26,23 @@ import click
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from eval.corpus_store import ingest_corpus  # noqa: E402
-from eval.labels import (CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, answers, grade,  # noqa: E402
-                         interview_files, load_questions, overlaps)
 from eval.ablation import Ablation  # noqa: E402
 from eval.ablation import score as ablated_score  # noqa: E402
+from eval.corpus_store import ingest_corpus  # noqa: E402
+from eval.labels import (  # noqa: E402
+    CORPUS_DIRS,
+    HELDOUT2_DIRS,
+    HELDOUT2_QUESTIONS,
+    HELDOUT_DIRS,
+    HELDOUT_QUESTIONS,
+    QUESTIONS,
+    answering_docs,
+    answers,
+    grade,
+    interview_files,
+    load_questions,
+    overlaps,
+)
 from knowledge.decide import decide_question, decide_scored  # noqa: E402
 from knowledge.relevance import RelevanceModel, model_for  # noqa: E402
 from knowledge.retrieve import RetrievalConfig, config_for, ranking, search  # noqa: E402

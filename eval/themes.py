@@ -25,7 +25,18 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 
 from eval.corpus_store import ingest_corpus  # noqa: E402
-from eval.labels import CORPUS_DIRS, HELDOUT2_DIRS, HELDOUT2_QUESTIONS, HELDOUT_DIRS, HELDOUT_QUESTIONS, QUESTIONS, answering_docs, grade, interview_files, load_questions  # noqa: E402
+from eval.labels import (  # noqa: E402
+    CORPUS_DIRS,
+    HELDOUT2_DIRS,
+    HELDOUT2_QUESTIONS,
+    HELDOUT_DIRS,
+    HELDOUT_QUESTIONS,
+    QUESTIONS,
+    answering_docs,
+    grade,
+    interview_files,
+    load_questions,
+)
 from knowledge.matrix import decide_theme, theme_scores  # noqa: E402
 from knowledge.retrieve import config_for  # noqa: E402
 from knowledge.types import Theme  # noqa: E402
