@@ -8,10 +8,6 @@ is repaired by simply running the sync again):
   4. the manifest record is committed: ``content_hash`` = new hash, ``pending_hash`` cleared
 Readers only show chunks whose hash equals the committed one, so a question
 asked mid-sync sees the old or the new version of an interview, never both.
-Documents are written in batches (every step above for the whole batch) by one
-writer thread, one batch at a time and in order, while the sync reads, chunks
-and embeds the next documents; a sync returns, and releases its lock, only once
-the writer has finished.
 
 One sync at a time writes to a store (its ingest lock). Which files are read, and
 which skipped, is ingest.discover's; progress and the report are ingest.report's;
@@ -25,7 +21,6 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -188,40 +183,36 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     vectors = _Vectors(store, report)
     batch = _WriteBatch(store, report)
     questions: set[str] = set()  # the interviews' own questions, embedded once below
-    try:
-        for t, digest, rec in todo:
-            base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
-            track.emit(current=t.doc_id)
-            try:
-                iv = read_interview(
-                    t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars
-                )
-            except LoadError as exc:
-                report.failed.append({"path": str(t.path), "error": str(exc)})
+    for t, digest, rec in todo:
+        base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
+        track.emit(current=t.doc_id)
+        try:
+            iv = read_interview(
+                t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars
+            )
+        except LoadError as exc:
+            report.failed.append({"path": str(t.path), "error": str(exc)})
+        else:
+            chunks = chunk_interview(iv)
+            if not chunks:
+                report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
             else:
-                chunks = chunk_interview(iv)
-                if not chunks:
-                    report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
-                else:
 
-                    def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
-                        track.work_done = w + s * ready / n
-                        track.emit(chunks_done=c + ready, embedded=report.embedded)
+                def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
+                    track.work_done = w + s * ready / n
+                    track.emit(chunks_done=c + ready, embedded=report.embedded)
 
-                    metas = [c.metadata() for c in chunks]
-                    matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
-                    batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash), recorded=rec is not None)
-                    questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
-                    track.state.chunks_done = base_chunks + len(chunks)
-            done += 1
-            track.work_done = base_work + size
-            if batch.full():
-                batch.write()
-            track.emit(files_done=done, embedded=report.embedded)
-        batch.write()
-        batch.wait()
-    finally:
-        batch.close()  # no write may still be running once the lock is released
+                metas = [c.metadata() for c in chunks]
+                matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
+                batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash), recorded=rec is not None)
+                questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
+                track.state.chunks_done = base_chunks + len(chunks)
+        done += 1
+        track.work_done = base_work + size
+        if batch.full():
+            batch.write()
+        track.emit(files_done=done, embedded=report.embedded)
+    batch.write()
     _embed_questions(store, embeddings, questions)
 
     # 3. files gone from a synced folder, first ingests that crashed before their file
@@ -299,30 +290,19 @@ class _Vectors:
         return np.vstack([found[h] for h in hashes]).astype(np.float32)
 
 
-_Item = tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]
-
-
 class _WriteBatch:
     """Documents read, chunked and embedded, waiting to be written together. The write
     keeps the per-document order of the module docstring for the whole batch: every
     document is marked pending, then all their chunks are upserted, then each one's
     stale chunks deleted, then all are committed. A crash anywhere leaves pending
-    documents that the next sync writes again; readers see old or new, never both.
-
-    A full batch goes to one writer thread, so that Chroma's write (which releases the
-    GIL, and was half of a large first ingest) overlaps with reading, chunking and
-    embedding the next documents. One batch is in flight at a time: the next one waits
-    for it, so batches reach the store in order, its error surfaces in the sync, and
-    memory holds at most two batches."""
+    documents that the next sync writes again; readers see old or new, never both."""
 
     def __init__(self, store: Store, report: SyncReport) -> None:
         self.store = store
         self.report = report
-        self.items: list[_Item] = []
+        self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
         self.chunks = 0
         self.opened = 0.0
-        self._writer: ThreadPoolExecutor | None = None
-        self._in_flight: tuple[Future, list[_Item]] | None = None
         self.unrecorded: set[str] = set()  # documents without a manifest record when the sync began
 
     def add(
@@ -342,38 +322,13 @@ class _WriteBatch:
         )
 
     def write(self) -> None:
-        """Hand the batch to the writer, once the batch before it is written."""
         if not self.items:
             return
         items, self.items, self.chunks = self.items, [], 0
-        self.wait()
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casebase-sync-write")
         docs = [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items]
-        future = self._writer.submit(_write_documents, self.store, docs, no_stale=set(self.unrecorded))
-        self._in_flight = (future, items)
-
-    def wait(self) -> None:
-        """Until the batch in flight is written; its error is raised here."""
-        if self._in_flight is None:
-            return
-        future, items = self._in_flight
-        self._in_flight = None
-        future.result()
+        _write_documents(self.store, docs, no_stale=self.unrecorded)
         for iv, _, _, _, _, updated in items:
             (self.report.updated if updated else self.report.added).append(iv.doc_id)
-
-    def close(self) -> None:
-        """Stop the writer after its batch in flight; on the way out of a failed sync, that
-        batch's own error is only logged (the sync's error is the one to report)."""
-        try:
-            self.wait()
-        except Exception:  # noqa: BLE001
-            _log.warning("a batch write failed while the sync was failing", exc_info=True)
-        finally:
-            if self._writer is not None:
-                self._writer.shutdown(wait=True)
-                self._writer = None
 
 
 def _write_documents(

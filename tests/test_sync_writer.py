@@ -1,9 +1,7 @@
-"""The sync's writer thread and its skipped stale-chunk deletes: nothing a reader sees
-changes, stale chunks of a known document still go, no write outlives the sync, and a
-failed write surfaces as the sync's error."""
+"""The sync's batched writes skip the stale-chunk delete of documents new to the store:
+stale chunks of a known document still go, and a failed batch write is the sync's error
+with nothing committed."""
 from __future__ import annotations
-
-import threading
 
 import pytest
 
@@ -57,15 +55,6 @@ def test_a_pending_first_ingest_still_has_its_stale_chunks_deleted(settings, wri
     assert old_hash not in {m["content_hash"] for m in got["metadatas"]}
 
 
-def test_no_write_outlives_the_sync(settings, write_interview, hash_embeddings, monkeypatch):
-    monkeypatch.setattr(sync, "WRITE_BATCH_CHUNKS", 1)  # a batch per document
-    for i in range(4):
-        write_interview(f"i{i}.txt", name=f"Person {i} Holm")
-    report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
-    assert sorted(report.added) == [f"i{i}.txt" for i in range(4)]
-    assert not [t for t in threading.enumerate() if t.name.startswith("casebase-sync-write")]
-
-
 def test_a_failed_batch_write_is_the_syncs_error_and_nothing_is_committed(settings, write_interview, hash_embeddings, monkeypatch):
     monkeypatch.setattr(sync, "WRITE_BATCH_CHUNKS", 1)
     for i in range(3):
@@ -77,5 +66,4 @@ def test_a_failed_batch_write_is_the_syncs_error_and_nothing_is_committed(settin
     monkeypatch.setattr(Store, "upsert_chunks", broken)
     with pytest.raises(StoreError, match="disk full"):
         sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
-    assert not [t for t in threading.enumerate() if t.name.startswith("casebase-sync-write")]
     assert not any(d.committed for d in Store(settings).documents().values())
