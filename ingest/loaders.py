@@ -184,6 +184,9 @@ def _decode_text(path: Path, data: bytes) -> str:
 def _check_printable(path: Path, text: str) -> str:
     if not text:
         return text
+    # the usual case in one pass of C: nothing but printable characters between the whitespace
+    if "\ufffd" not in text and "".join(text.split()).isprintable():
+        return text
     bad = sum(1 for c in text if (not c.isprintable() and not c.isspace()) or c == "\ufffd")
     if bad / len(text) > _MAX_CONTROL_RATIO:
         raise LoadError(path, "binary data, not a text file (too many non-printable characters)")
