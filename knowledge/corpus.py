@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import json
 import time
+from collections import Counter
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -290,6 +291,24 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
         if len(page) < _PAGE:
             break
         offset += _PAGE
+    # rows a concurrent delete moved past this offset-paged read (a sync replacing an edited
+    # interview deletes its old rows mid-read), or a document between a sync's stale delete
+    # and its commit: each committed interview read short of its manifest count is read
+    # again on its own, by a filter, which no delete can page past
+    have = Counter(cols.str["doc_id"])
+    moved_on: set[str] = set()  # shown at their pending version, whose count the manifest does not hold yet
+    for rec in records:
+        if rec.content_hash and have.get(rec.doc_id, 0) < rec.n_chunks:
+            rows, pending = _rows_of(store, rec, seen, with_vectors)
+            if pending:
+                moved_on.add(rec.doc_id)
+            for cid, meta, text, vec in rows:
+                seen.add(cid)
+                ids.append(cid)
+                texts.append(text)
+                cols.add(meta, text)
+                if vec is not None:
+                    blocks.append(vec.reshape(1, -1))
     n_embedded = len(ids)
     for cid, (meta, text) in early.items():
         if cid not in seen:  # its vector is not written yet
@@ -306,14 +325,29 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
         dim = len(emb.embed_query("dimension probe"))
         vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
     del blocks
-    expected = {d.doc_id: d.n_chunks for d in records if d.text_hash and not d.content_hash}
-    have: dict[str, int] = {}
-    if expected:
-        for d in cols.str["doc_id"]:
-            if d in expected:
-                have[d] = have.get(d, 0) + 1
+    expected = {d.doc_id: d.n_chunks for d in records if d.visible_hash and d.doc_id not in moved_on}
+    have = Counter(cols.str["doc_id"])
     whole = all(have.get(d, 0) >= n for d, n in expected.items())
     return Corpus(ids, cols, texts, vectors, emb, version=version, store=store, waiting=waiting), whole
+
+
+def _rows_of(store, rec, seen: set[str], with_vectors: bool) -> tuple[list[tuple[str, dict, str, np.ndarray | None]], bool]:
+    """The rows of one committed interview the paged read missed: those of its committed
+    version, or, when a sync has deleted them all and not yet committed the next (between
+    steps 3 and 4 of ingest/sync.py), those of its pending version, which is complete by
+    then (its chunks were all written in step 2): one version, never both, never none.
+    The flag: the rows are the pending version's."""
+    include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+    got = store.chunks.get(where={"doc_id": rec.doc_id}, include=include)
+    metas = got["metadatas"] or []
+    mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.content_hash]
+    pending = not mine and bool(rec.pending_hash)
+    if pending:
+        mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.pending_hash]
+    vecs = got["embeddings"] if with_vectors and got["embeddings"] is not None else None
+    return [(got["ids"][i], metas[i] or {}, got["documents"][i] or "",
+             None if vecs is None else np.asarray(vecs[i], dtype=np.float32))
+            for i in mine if got["ids"][i] not in seen], pending
 
 
 def pack_texts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> str:
