@@ -244,8 +244,10 @@ def _read_corpus(store, emb: Embeddings, with_vectors: bool, attempts: int = 3) 
     """The snapshot; read again (a few times) when an interview whose vectors a sync is
     writing came out with fewer quotes than its manifest record says: a read paged by
     offset can skip rows that a concurrent delete moved (measured at 1,000 interviews: 6
-    went missing once). The last attempt is kept whatever it holds: the sync's next step
-    moves the version, and with it every reader."""
+    went missing once), or when a committed interview had no row left at all (the manifest
+    was read before a sync replaced that interview; a committed one read short is
+    completed in place, see ``_read_once``). The last attempt is kept whatever it holds:
+    the sync's next step moves the version, and with it every reader."""
     for attempt in range(attempts):
         corpus, whole = _read_once(store, emb, with_vectors)
         if whole:
@@ -296,13 +298,15 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
     # and its commit: each committed interview read short of its manifest count is read
     # again on its own, by a filter, which no delete can page past
     have = Counter(cols.str["doc_id"])
-    moved_on: set[str] = set()  # shown at their pending version, whose count the manifest does not hold yet
+    # what a filtered read finds is the interview's whole version, unless its version is
+    # gone: the manifest was read before a sync that has since replaced it (re-read below)
+    lost: set[str] = set()
     for rec in records:
         if rec.content_hash and have.get(rec.doc_id, 0) < rec.n_chunks:
-            rows, pending = _rows_of(store, rec, seen, with_vectors)
-            if pending:
-                moved_on.add(rec.doc_id)
-            for cid, meta, text, vec in rows:
+            rows = _rows_of(store, rec, seen, with_vectors, bool(have.get(rec.doc_id)))
+            if rows is None:
+                lost.add(rec.doc_id)
+            for cid, meta, text, vec in rows or []:
                 seen.add(cid)
                 ids.append(cid)
                 texts.append(text)
@@ -325,29 +329,30 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
         dim = len(emb.embed_query("dimension probe"))
         vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
     del blocks
-    expected = {d.doc_id: d.n_chunks for d in records if d.visible_hash and d.doc_id not in moved_on}
+    expected = {d.doc_id: d.n_chunks for d in records if d.text_hash and not d.content_hash}
     have = Counter(cols.str["doc_id"])
-    whole = all(have.get(d, 0) >= n for d, n in expected.items())
+    whole = not lost and all(have.get(d, 0) >= n for d, n in expected.items())
     return Corpus(ids, cols, texts, vectors, emb, version=version, store=store, waiting=waiting), whole
 
 
-def _rows_of(store, rec, seen: set[str], with_vectors: bool) -> tuple[list[tuple[str, dict, str, np.ndarray | None]], bool]:
+def _rows_of(store, rec, seen: set[str], with_vectors: bool, some_read: bool) -> list[tuple[str, dict, str, np.ndarray | None]] | None:
     """The rows of one committed interview the paged read missed: those of its committed
     version, or, when a sync has deleted them all and not yet committed the next (between
-    steps 3 and 4 of ingest/sync.py), those of its pending version, which is complete by
-    then (its chunks were all written in step 2): one version, never both, never none.
-    The flag: the rows are the pending version's."""
+    steps 3 and 4 of ingest/sync.py) and the paged read took none of them (``some_read``),
+    those of its pending version, which is complete by then (its chunks were all written in
+    step 2): one version, never both. None: its version is gone, the snapshot is torn."""
     include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
     got = store.chunks.get(where={"doc_id": rec.doc_id}, include=include)
     metas = got["metadatas"] or []
     mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.content_hash]
-    pending = not mine and bool(rec.pending_hash)
-    if pending:
+    if not mine and rec.pending_hash and not some_read:
         mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.pending_hash]
+    if not mine:
+        return None
     vecs = got["embeddings"] if with_vectors and got["embeddings"] is not None else None
     return [(got["ids"][i], metas[i] or {}, got["documents"][i] or "",
              None if vecs is None else np.asarray(vecs[i], dtype=np.float32))
-            for i in mine if got["ids"][i] not in seen], pending
+            for i in mine if got["ids"][i] not in seen]
 
 
 def pack_texts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> str:
