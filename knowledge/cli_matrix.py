@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from knowledge.cli_common import _emit, _filters, _go, _service, json_opt, store_opt
-from knowledge.theme_export import documents, export_set
+from knowledge.theme_export import documents, export_set, pending_notice
 
 FILTER_HELP = "Only interviews with KEY=VALUE (organisation, interviewee, case, doc_id, language); repeatable."
 THEME_HELP = "NAME=QUESTION, a saved theme's name, or a question. Repeat NAME=... to give a theme several wordings."
@@ -59,15 +59,25 @@ def _exports(m, csv_out: Path | None, xlsx_out: Path | None) -> None:
         cols, grid = m.table()
         write_xlsx(xlsx_out, {"Matrix": (grid, cols), "Quotes": ([coding_row(c) for c in m.codings()], QUOTE_COLUMNS)})
         click.echo(f"wrote {xlsx_out}", err=True)
+    if csv_out or xlsx_out:
+        notice = pending_notice(len(m.not_yet_searchable()))
+        if notice:
+            click.echo(notice, err=True)
 
 
 def _print(m) -> None:
     """One block per theme: the interviews that speak to it with their best quote, then
     those with only a weaker match or no match found (the question a matrix answers at a glance)."""
+    from knowledge.matrix import NOT_YET
+
     n = len(m.rows)
     if not n:
         click.echo("The store has no interviews yet (or none match the filters). Add some with: python -m ingest PATH")
         return
+    waiting = m.not_yet_searchable()
+    if waiting:
+        click.echo(f"An ingest is still writing vectors: {len(waiting)} of {n} interviews are not yet searchable by meaning, "
+                   f"their cells without a quote are unknown ({NOT_YET}). Run the matrix again when it is done.")
     for t in m.themes:
         speaking = [r for r in m.rows if r.cells.get(t.name)]
         click.echo(f"\n## {t.name}  ({len(speaking)} of {n} interviews)")
@@ -81,6 +91,9 @@ def _print(m) -> None:
                 click.echo(f"   [{mark}] {who}: \u201c{quote}\u201d  ({c.source.chunk_id})")
         silent = m.silent(t.name)
         none = m.unmatched(t.name)
+        pending = m.pending(t.name)
+        if pending:
+            click.echo(f"   {NOT_YET}: " + "; ".join(r.interviewee or r.doc_id for r in pending))
         if none:
             # what was seen, not a claim about the interview: "says nothing" is never known
             click.echo("   no match found: " + "; ".join(r.interviewee or r.doc_id for r in none))
@@ -132,6 +145,7 @@ def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: 
         if not themes:
             raise ValueError("no themes to export: save one with `python -m knowledge themes add NAME --question Q`, or give --theme")
         docs = documents(svc)
+        notice = pending_notice(sum(bool(d.get("not_yet_searchable")) for d in docs.values())) if proposed else ""
         if key_path is not None:
             themes, codings, docs, p = pseudo.export_set(svc.settings.themes_path, themes, codings, docs, pseudo_orgs)
         if qdc:
@@ -143,7 +157,7 @@ def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: 
         if xlsx_out:
             _write(xlsx_out, quotes_xlsx(codings))
         if markdown:
-            _write(markdown, markdown_report(themes, codings))
+            _write(markdown, markdown_report(themes, codings, notice=notice))
         if key_path is not None:
             _write(key_path, pseudo.key_csv(p))
             click.echo(f"pseudonymised; the key (code -> name) is in {key_path}: keep it apart from the export", err=True)
@@ -153,5 +167,7 @@ def export(qdpx: Path | None, qdc: Path | None, csv_out: Path | None, xlsx_out: 
                    + (f", {len(codings) - coded} proposed" if proposed else "")
                    + (f"; {lost} whose text is gone from its file (listed, not placed)" if lost else "")
                    + " to " + ", ".join(str(p) for p in (qdpx, qdc, csv_out, xlsx_out, markdown) if p))
+        if notice:
+            click.echo(notice, err=True)
 
     _go(go)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import json
 import time
+from collections import Counter
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -245,8 +246,10 @@ def _read_corpus(store, emb: Embeddings, with_vectors: bool, attempts: int = 3) 
     """The snapshot; read again (a few times) when an interview whose vectors a sync is
     writing came out with fewer quotes than its manifest record says: a read paged by
     offset can skip rows that a concurrent delete moved (measured at 1,000 interviews: 6
-    went missing once). The last attempt is kept whatever it holds: the sync's next step
-    moves the version, and with it every reader."""
+    went missing once), or when a committed interview had no row left at all (the manifest
+    was read before a sync replaced that interview; a committed one read short is
+    completed in place, see ``_read_once``). The last attempt is kept whatever it holds:
+    the sync's next step moves the version, and with it every reader."""
     for attempt in range(attempts):
         corpus, whole = _read_once(store, emb, with_vectors)
         if whole:
@@ -292,6 +295,26 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
         if len(page) < _PAGE:
             break
         offset += _PAGE
+    # rows a concurrent delete moved past this offset-paged read (a sync replacing an edited
+    # interview deletes its old rows mid-read), or a document between a sync's stale delete
+    # and its commit: each committed interview read short of its manifest count is read
+    # again on its own, by a filter, which no delete can page past
+    have = Counter(cols.str["doc_id"])
+    # what a filtered read finds is the interview's whole version, unless its version is
+    # gone: the manifest was read before a sync that has since replaced it (re-read below)
+    lost: set[str] = set()
+    for rec in records:
+        if rec.content_hash and have.get(rec.doc_id, 0) < rec.n_chunks:
+            rows = _rows_of(store, rec, seen, with_vectors, bool(have.get(rec.doc_id)))
+            if rows is None:
+                lost.add(rec.doc_id)
+            for cid, meta, text, vec in rows or []:
+                seen.add(cid)
+                ids.append(cid)
+                texts.append(text)
+                cols.add(meta, text)
+                if vec is not None:
+                    blocks.append(vec.reshape(1, -1))
     n_embedded = len(ids)
     for cid, (meta, text) in early.items():
         if cid not in seen:  # its vector is not written yet
@@ -309,13 +332,29 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
         vectors = np.full((len(ids), dim), np.nan, np.float32)  # NaN: "ask Chroma" (see search)
     del blocks
     expected = {d.doc_id: d.n_chunks for d in records if d.text_hash and not d.content_hash}
-    have: dict[str, int] = {}
-    if expected:
-        for d in cols.str["doc_id"]:
-            if d in expected:
-                have[d] = have.get(d, 0) + 1
-    whole = all(have.get(d, 0) >= n for d, n in expected.items())
+    have = Counter(cols.str["doc_id"])
+    whole = not lost and all(have.get(d, 0) >= n for d, n in expected.items())
     return Corpus(ids, cols, texts, vectors, emb, version=version, store=store, waiting=waiting), whole
+
+
+def _rows_of(store, rec, seen: set[str], with_vectors: bool, some_read: bool) -> list[tuple[str, dict, str, np.ndarray | None]] | None:
+    """The rows of one committed interview the paged read missed: those of its committed
+    version, or, when a sync has deleted them all and not yet committed the next (between
+    steps 3 and 4 of ingest/sync.py) and the paged read took none of them (``some_read``),
+    those of its pending version, which is complete by then (its chunks were all written in
+    step 2): one version, never both. None: its version is gone, the snapshot is torn."""
+    include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
+    got = store.chunks.get(where={"doc_id": rec.doc_id}, include=include)
+    metas = got["metadatas"] or []
+    mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.content_hash]
+    if not mine and rec.pending_hash and not some_read:
+        mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.pending_hash]
+    if not mine:
+        return None
+    vecs = got["embeddings"] if with_vectors and got["embeddings"] is not None else None
+    return [(got["ids"][i], metas[i] or {}, got["documents"][i] or "",
+             None if vecs is None else np.asarray(vecs[i], dtype=np.float32))
+            for i in mine if got["ids"][i] not in seen]
 
 
 def pack_texts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> str:

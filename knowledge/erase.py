@@ -88,8 +88,10 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
                                    "(`python -m knowledge list` shows the doc_ids)")
         report = EraseReport(doc_id, interviewee=str(rec.metadata.get("interviewee", "")))
         mine = store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
-        people = _people(rec.metadata, mine["metadatas"] or [])
-        report.removed.update(chunks=len(mine["ids"]), vectors=len(mine["ids"]), documents=1)
+        texts = _text_quotes(store, doc_id)  # a text-first sync may have left quotes without vectors
+        people = _people(rec.metadata, (mine["metadatas"] or []) + list(texts.values()))
+        quotes = set(mine["ids"]) | set(texts)
+        report.removed.update(chunks=len(quotes), vectors=len(mine["ids"]), documents=1)
 
         store.remove_document(doc_id)
         store.bump_version(_scrubbed(store.last_report(), doc_id, rec.source_path))
@@ -107,6 +109,22 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
         _forget_files(Path(rec.source_path), report)
         _forget_decisions(settings, doc_id, people, remaining + others, report)
         return report
+
+
+def _text_quotes(store, doc_id: str) -> dict[str, dict]:
+    """The quotes of the interview's ``__text`` row (chunk id -> metadata): those a
+    text-first sync wrote before their vectors. Empty on a store that never had any."""
+    import json
+
+    coll = store.text_rows()
+    if coll is None:
+        return {}
+    got = coll.get(ids=[doc_id], include=["documents"])
+    out: dict[str, dict] = {}
+    for packed in got.get("documents") or []:
+        for cid, _text, meta in json.loads(packed or "[]"):
+            out[str(cid)] = meta or {}
+    return out
 
 
 def _people(doc_meta: dict, chunk_metas: list[Any]) -> set[str]:

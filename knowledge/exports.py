@@ -156,11 +156,12 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 # -- Markdown ------------------------------------------------------------------------------------
 def markdown_report(themes: Iterable[Theme], codings: Iterable[Coding], title: str = "Casebase themes",
-                    proposed: bool = True) -> str:
+                    proposed: bool = True, notice: str = "") -> str:
     """Per theme: the questions that find it, then its quotes grouped by interview, each
     with its citation. Rejected codings are left out; proposed ones (unless
     ``proposed`` is False) are marked as not reviewed; quotes whose text is gone from
-    the interview are flagged, not hidden."""
+    the interview are flagged, not hidden. ``notice``: said under the title (interviews
+    not yet searchable, ``theme_export.pending_notice``)."""
     themes = list(themes)
     kept = [c for c in codings if c.status == "accepted" or (proposed and c.status == "proposed")]
     names = [t.name for t in themes]
@@ -169,6 +170,8 @@ def markdown_report(themes: Iterable[Theme], codings: Iterable[Coding], title: s
     n_docs = len({c.source.doc_id for c in kept})
     out = [f"# {_one_line(title)}", "",
            f"_{_n(len(names), 'theme')} \u00b7 {_n(len(kept), 'quote')} from {_n(n_docs, 'interview')}_", ""]
+    if notice:
+        out += [f"**\u26a0 {_one_line(notice)}**", ""]
     for name in dict.fromkeys(names):
         mine = [c for c in kept if c.theme == name]
         out += [f"## {_one_line(name)}", ""]

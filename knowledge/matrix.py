@@ -28,6 +28,10 @@ from knowledge.types import Coding, Source, Theme
 from knowledge.vectors import prefetch_queries
 
 PER_CELL = 2  # quotes per cell: the best, and a second only when it clears the stricter bar
+# an empty cell of an interview whose vectors an ingest is still writing: unknown, never
+# "no match found" (the matrix's words are English, as the Themes page is)
+NOT_YET = "not yet searchable (ingest in progress)"
+STATUSES = ("quotes", "weaker_match", "no_match", "not_yet_searchable")
 
 
 @dataclass
@@ -117,6 +121,17 @@ class Row:
     # per theme, for an empty cell: the interview's best weaker match, offered for review
     # (like the chat's weaker matches: labelled, never counted as the interview's answer)
     possible: dict[str, list[Coding]] = field(default_factory=dict)
+    # an ingest has not written (all) its vectors yet: a cell without a quote is unknown
+    waiting: bool = False
+
+    def status(self, theme: str) -> str:
+        """What the cell says (one of STATUSES): quotes, only a weaker match, no match
+        found, or not yet searchable by meaning (whatever a weaker match there says)."""
+        if self.cells.get(theme):
+            return "quotes"
+        if self.waiting:
+            return "not_yet_searchable"
+        return "weaker_match" if self.possible.get(theme) else "no_match"
 
     @classmethod
     def of(cls, doc_id: str, meta: dict) -> Row:
@@ -125,14 +140,19 @@ class Row:
         return cls(doc_id, who, role, org, case)
 
     def to_dict(self, themes: list[str] | None = None) -> dict:
-        """``themes``: every theme of the matrix, so an empty cell is listed as ``[]``."""
+        """``themes``: every theme of the matrix, so an empty cell is listed as ``[]`` (no match
+        found, or a weaker match) or, when the interview is not yet searchable, as ``null``:
+        unknown, which no reader may take for an empty list. ``status`` names each cell's."""
         def dump(items: list[Coding]) -> list[dict]:
             return [{**c.source.to_dict(), "status": c.status, "found_by": c.found_by} for c in items]
 
         names = list(themes) if themes is not None else list(self.cells)
+        status = {name: self.status(name) for name in names}
         return {"doc_id": self.doc_id, "interviewee": self.interviewee, "role": self.role,
-                "organisation": self.organisation, "case": self.case,
-                "cells": {name: dump(self.cells.get(name, [])) for name in names},
+                "organisation": self.organisation, "case": self.case, "not_yet_searchable": self.waiting,
+                "cells": {name: None if status[name] == "not_yet_searchable" else dump(self.cells.get(name, []))
+                          for name in names},
+                "status": status,
                 "possible": {name: dump(items) for name, items in self.possible.items() if items}}
 
 
@@ -144,15 +164,25 @@ class Matrix:
 
     def to_dict(self) -> dict:
         return {"themes": [{"name": t.name, "questions": list(t.questions)} for t in self.themes],
-                "interviews": [r.to_dict([t.name for t in self.themes]) for r in self.rows]}
+                "interviews": [r.to_dict([t.name for t in self.themes]) for r in self.rows],
+                "not_yet_searchable": self.not_yet_searchable()}
+
+    def not_yet_searchable(self) -> list[str]:
+        """The interviews whose vectors an ingest is still writing (their empty cells are unknown)."""
+        return sorted(r.doc_id for r in self.rows if r.waiting)
 
     def silent(self, theme: str) -> list[Row]:
-        """The interviews with no quote for ``theme``: a weaker match or no match found."""
-        return [r for r in self.rows if not r.cells.get(theme)]
+        """The interviews with no quote for ``theme``: a weaker match or no match found
+        (not those not yet searchable: ``pending``)."""
+        return [r for r in self.rows if r.status(theme) in ("weaker_match", "no_match")]
 
     def unmatched(self, theme: str) -> list[Row]:
         """The interviews with neither a quote nor a weaker match for ``theme``: no match found."""
-        return [r for r in self.rows if not r.cells.get(theme) and not r.possible.get(theme)]
+        return [r for r in self.rows if r.status(theme) == "no_match"]
+
+    def pending(self, theme: str) -> list[Row]:
+        """The interviews with no quote for ``theme`` that meaning search cannot see yet."""
+        return [r for r in self.rows if r.status(theme) == "not_yet_searchable"]
 
     def codings(self) -> list[Coding]:
         """Every quote in every cell, theme by theme (for the exports)."""
@@ -161,7 +191,8 @@ class Matrix:
     def table(self, max_chars: int = 0, coded_only: bool = False) -> tuple[list[str], list[dict[str, str]]]:
         """(columns, rows) for CSV/Excel: who, then per theme its quotes, each marked
         "✓" when the researcher coded it and "(proposed)" when nobody has reviewed it,
-        or "" for nothing. ``coded_only``: the coded quotes alone."""
+        or "" for nothing; an interview not yet searchable says so (NOT_YET) in its
+        cells without a quote. ``coded_only``: the coded quotes alone."""
         cols = ["interviewee", "role", "organisation", "case", "file", *[t.name for t in self.themes]]
         out = []
         for r in self.rows:
@@ -171,6 +202,8 @@ class Matrix:
                 row[t.name] = "\n\n".join(
                     f"\u2713 \u201c{_clip(c.source.quote, max_chars)}\u201d" if c.status == "accepted"
                     else f"\u201c{_clip(c.source.quote, max_chars)}\u201d (proposed)" for c in cells)
+                if r.waiting and not r.cells.get(t.name):
+                    row[t.name] = "\n\n".join(p for p in (row[t.name], f"({NOT_YET})") if p)
             out.append(row)
         return cols, out
 
@@ -196,6 +229,9 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
     rows = {rec["doc_id"]: Row.of(rec["doc_id"], rec) for rec in interviews or [] if rec.get("doc_id") in in_view}
     for d in sorted(in_view - rows.keys()):
         rows[d] = Row.of(d, corpus.meta(int(corpus.rows_of(d)[0])))
+    for d in corpus.waiting_interviews(filters):  # some quote has no vector yet: silence there is not known
+        if d in rows:
+            rows[d].waiting = True
     for theme in themes:
         accepted, rejected = decided(theme.name) if decided else ([], None)
         for c in accepted:

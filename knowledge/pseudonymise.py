@@ -145,7 +145,8 @@ def apply(p: Pseudonymiser, themes: list[Theme], codings: list[Coding],
         texts[doc_id] = (raw, new, spans)
         docs[p.interview(doc_id)] = {"text": new, "interviewee": p.person_list(_meta(d, "interviewee")),
                                      "role": p.text(_meta(d, "role")), "organisation": p.organisation(_meta(d, "organisation")),
-                                     "case": p.text(_meta(d, "case")), "source_path": ""}
+                                     "case": p.text(_meta(d, "case")), "source_path": "",
+                                     "not_yet_searchable": bool(d.get("not_yet_searchable"))}
     out: list[Coding] = []
     for c in codings:
         s, source = c.source, None

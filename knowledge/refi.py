@@ -29,6 +29,8 @@ CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 # fixed for good: changing it changes every GUID, and tools would see all-new codes
 GUID_NAMESPACE = uuid.UUID("8f0c6a2e-5d3b-4c1e-9a7f-2b6d4e8c1a53")
 ORIGIN = "Casebase"
+# an interview an ingest had not embedded yet: the matrix proposed nothing from it
+PENDING = "not yet searchable by meaning when exported (ingest in progress): no quotes were proposed from it yet"
 VARIABLES = [("interviewee", "Interviewee"), ("role", "Role"), ("organisation", "Organisation"), ("case", "Case")]
 # the zip's own timestamps: fixed, so the whole .qdpx is byte-identical on re-export
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -178,7 +180,7 @@ def _project(themes: Iterable[Theme], codings: Iterable[Coding], documents: Mapp
         _cases(etree.SubElement(root, _q(ns, "Cases")), sources)
         src_el = etree.SubElement(root, _q(ns, "Sources"))
         for src in sources:
-            _text_source(src_el, src, when)
+            _text_source(src_el, src, when, proposed)
     note_guid = guid("note:unplaced")
     if unplaced:
         notes = etree.SubElement(root, _q(ns, "Notes"))
@@ -186,8 +188,10 @@ def _project(themes: Iterable[Theme], codings: Iterable[Coding], documents: Mapp
                                 creatingUser=USER_GUID, **when)
         _sub(note, ns, "PlainTextContent", _unplaced_text(unplaced))
     n_sel = sum(len(s.selections) for s in sources)
+    pending = sum(bool(s.doc.get("not_yet_searchable")) for s in sources) if proposed else 0
     _sub(root, ns, "Description", f"Exported from Casebase. Themes: {len(themes)}; interviews: {len(sources)}; "
-                                  f"coded quotes: {n_sel}" + ("; proposed codings included" if proposed else "") + ".")
+                                  f"coded quotes: {n_sel}" + ("; proposed codings included" if proposed else "")
+                                  + (f"; {pending} interview(s) {PENDING}" if pending else "") + ".")
     if unplaced:
         etree.SubElement(root, _q(ns, "NoteRef"), targetGUID=note_guid)
     files = {f"{source_guid(s.doc_id)}.txt": s.text.encode("utf-8", "replace") for s in sources}
@@ -256,11 +260,13 @@ def _cases(parent: etree._Element, sources: list[_Source]) -> None:
         etree.SubElement(case, _q(ns, "SourceRef"), targetGUID=source_guid(src.doc_id))
 
 
-def _text_source(parent: etree._Element, src: _Source, when: dict[str, str]) -> None:
+def _text_source(parent: etree._Element, src: _Source, when: dict[str, str], proposed: bool = False) -> None:
     ns = PROJECT_NS
     sg = source_guid(src.doc_id)
     el = etree.SubElement(parent, _q(ns, "TextSource"), guid=sg, name=_x(src.doc_id),
                           plainTextPath=f"internal://{sg}.txt", creatingUser=USER_GUID, **when)
+    if proposed and src.doc.get("not_yet_searchable"):  # uncoded here is not "no match found"
+        _sub(el, ns, "Description", f"This interview was {PENDING}.")
     for sel in src.selections:
         c = sel.coding
         sel_guid = selection_guid(c.theme, src.doc_id, sel.start, sel.end)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -156,7 +157,11 @@ class Store:
     # -- the manifest ----------------------------------------------------------------
     def documents(self) -> dict[str, DocRecord]:
         out: dict[str, DocRecord] = {}
-        for _id, meta, _doc in self._iter(self.docs, include=["metadatas"]):
+        # one read, not paged by offset: a sync removing a file deletes its record meanwhile,
+        # which would move a later record past the next page (its interview then vanishes)
+        got = self.docs.get(include=["metadatas"])
+        for _id, meta in zip(got["ids"], got.get("metadatas") or [{}] * len(got["ids"])):
+            meta = meta or {}
             if _id == META_ID:
                 continue
             out[_id] = DocRecord(
@@ -346,11 +351,28 @@ class Store:
         return out
 
     def iter_chunks(self, include: Iterable[str] = ("documents", "metadatas")) -> Iterator[tuple[str, dict, str]]:
-        """Every visible chunk (its document committed at this chunk's version)."""
-        committed = {d.doc_id: d.content_hash for d in self.documents().values() if d.content_hash}
+        """Every visible chunk (its document committed at this chunk's version). The read is
+        paged by offset, which skips rows a concurrent delete moves (a sync replacing an
+        edited interview): an interview that comes out short of its manifest count is read
+        again on its own, by a filter."""
+        records = [d for d in self.documents().values() if d.content_hash]
+        committed = {d.doc_id: d.content_hash for d in records}
+        seen: set[str] = set()
+        have: Counter[str] = Counter()
         for _id, meta, doc in self._iter(self.chunks, include=list(include)):
             if committed.get(str(meta.get("doc_id"))) == meta.get("content_hash"):
+                seen.add(_id)
+                have[str(meta.get("doc_id"))] += 1
                 yield _id, meta, doc
+        for d in records:
+            if have[d.doc_id] < d.n_chunks:
+                got = self.chunks.get(where={"$and": [{"doc_id": d.doc_id}, {"content_hash": d.content_hash}]},
+                                      include=list(include))
+                metas = got.get("metadatas") or [{}] * len(got["ids"])
+                docs = got.get("documents") or [""] * len(got["ids"])
+                for i, _id in enumerate(got["ids"]):
+                    if _id not in seen:
+                        yield _id, metas[i] or {}, docs[i] or ""
 
     def _iter(self, coll, include: list[str]) -> Iterator[tuple[str, dict, str]]:
         offset = 0

@@ -206,7 +206,12 @@ def test_erasing_an_interview_a_stopped_sync_left_as_text_only(settings, write_i
     with pytest.raises(StoreError):
         sync_paths([settings.interviews_dir], settings.model_copy(update={"text_first_bytes": 1}), embeddings=hash_embeddings)
     assert _text_rows(settings) > 0
-    erase_interview(settings, "b.txt", embeddings=hash_embeddings)
+    n = Store(settings).documents()["b.txt"].n_chunks
+    assert n >= 1
+    report = erase_interview(settings, "b.txt", embeddings=hash_embeddings)
+    # its quotes are counted from the text row (it has no chunk and no vector yet)
+    assert report.removed["chunks"] == n and report.removed["vectors"] == 0 and report.removed["documents"] == 1
+    assert f"{n} quote chunk" in report.summary() and "vector" not in report.summary()
     rows = Store(settings).text_rows()
     assert rows is not None and {m["doc_id"] for m in rows.get(include=["metadatas"])["metadatas"]} == {"c.txt"}
     found = Casebase(settings, embeddings=hash_embeddings).find(f'"{PHRASE}"')

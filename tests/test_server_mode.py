@@ -150,3 +150,36 @@ def test_app_survives_the_server_stopping_mid_session(server, server_settings, w
     at.chat_input[0].set_value("Hvad har I fået ud af partnerskaber?").run()
     assert not at.exception
     assert at.session_state["messages"][-1]["answer"].sources
+
+
+def test_text_first_ingest_against_server(server_settings, write_interview, hash_embeddings, monkeypatch):
+    """A large first ingest against a Chroma server: its text is searchable by words before
+    any vector, meaning search and the matrix say which interviews are not yet searchable,
+    and the finished ingest leaves no __text row."""
+    from knowledge.service import Casebase
+    from knowledge.types import Theme
+    from tests.test_live_ingest import PHRASE, _late
+
+    write_interview("a.txt")
+    sync_paths([server_settings.interviews_dir], server_settings, embeddings=hash_embeddings)
+    _late(write_interview)
+    seen: dict = {}
+
+    def read_now(name: str) -> None:  # what another client of the server sees after the text pass
+        if name == "texts" and not seen:
+            cb = Casebase(server_settings, embeddings=hash_embeddings)
+            seen["words"] = {s.doc_id for s in cb.find(f'"{PHRASE}"').sources}
+            seen["waiting"] = cb.ask(f"Hvad skete der i {PHRASE}?").not_yet_searchable
+            seen["matrix"] = cb.matrix([Theme("V", [f"Hvad skete der i {PHRASE}?"])]).not_yet_searchable()
+
+    monkeypatch.setattr("ingest.live._failpoint", read_now)
+    live = server_settings.model_copy(update={"text_first_bytes": 1})
+    report = sync_paths([server_settings.interviews_dir], live, embeddings=hash_embeddings)
+    assert sorted(report.added) == ["b.txt", "c.txt"]
+    assert seen == {"words": {"b.txt", "c.txt"}, "waiting": ["b.txt", "c.txt"], "matrix": ["b.txt", "c.txt"]}
+    store = Store(server_settings)
+    rows = store.text_rows()
+    assert rows is not None and rows.count() == 0
+    cb = Casebase(server_settings, embeddings=hash_embeddings)
+    assert cb.ask(f"Hvad skete der i {PHRASE}?").not_yet_searchable == []
+    assert not (server_settings.store / "chroma.sqlite3").exists()

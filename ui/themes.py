@@ -321,7 +321,7 @@ def export_bytes(svc: Any, kind: str, proposed: bool, pseudonymise: bool = False
     from knowledge import pseudonymise as pseudo
     from knowledge import refi
     from knowledge.exports import QUOTE_COLUMNS, coding_row, csv_bytes, markdown_report, quotes_csv, xlsx_bytes
-    from knowledge.theme_export import documents, export_set
+    from knowledge.theme_export import documents, export_set, not_yet_searchable, pending_notice
 
     themes, codings = export_set(svc, [], proposed)
     asked, docs, p = themes, None, None
@@ -343,7 +343,8 @@ def export_bytes(svc: Any, kind: str, proposed: bool, pseudonymise: bool = False
             cols, grid = [p.text(c) for c in cols], pseudo.rows(p, grid)
         return xlsx_bytes({"Quotes": ([coding_row(c) for c in codings], QUOTE_COLUMNS), "Matrix": (grid, cols)})
     if kind == "md":
-        return markdown_report(themes, codings).encode("utf-8")
+        notice = pending_notice(len(not_yet_searchable(svc))) if proposed else ""
+        return markdown_report(themes, codings, notice=notice).encode("utf-8")
     raise ValueError(f"unknown export {kind!r}")
 
 
@@ -358,6 +359,12 @@ def export_section(svc: Any, counts: dict[str, dict[str, int]]) -> None:
                          help="In the quotes, citations, case variables and interview texts; interview files become I01, …")
     orgs = st.checkbox("…and every organisation O01, O02, …", key="themes-export-pseudo-orgs", disabled=not pseudo)
     orgs = pseudo and orgs
+    if proposed:
+        from knowledge.theme_export import not_yet_searchable, pending_notice
+
+        notice = pending_notice(len(read(not_yet_searchable, svc)))
+        if notice:
+            st.warning(notice, icon=":material/hourglass_top:")
     with st.container(horizontal=True, gap="small"):
         for kind, label, name, mime in EXPORTS:
             if pseudo:

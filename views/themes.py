@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from knowledge.matrix import NOT_YET
 from knowledge.types import Coding, Theme
 from ui import themes as ut
 from ui.controls import sidebar_filters
@@ -22,6 +23,7 @@ SORTS = {"organisation": "Organisation", "case": "Case", "interviewee": "Intervi
 # what was seen, never a claim about the interview: "no match found" is not "says nothing"
 NOTHING = "\u2014 no match found"
 MAYBE = "\u2014 weaker match to review"  # the cell has no quote that answers, but offers its best weaker match
+WAITING = "\u23f3 " + NOT_YET  # an ingest has not written the interview's vectors: unknown, not "no match"
 QUOTE_CHARS = 120  # a cell shows its best quote shortened to this
 THEME_WIDTH = 270  # px
 ROW_HEIGHT = 76  # px: three wrapped lines
@@ -111,8 +113,15 @@ def show_matrix(svc: Any, settings: Any, stats: dict[str, Any], themes: list[The
         rows = [r for r in rows if not r.cells.get(only)]
     silent = " · ".join(f"{escape_md(t.name)} {len(m.silent(t.name))} ({len(m.unmatched(t.name))} no match)" for t in picked)
     shown = f"showing {len(rows)} with no quote on {escape_md(only)} · " if only else ""
+    waiting = m.not_yet_searchable()
+    if waiting:
+        st.warning(f"An ingest is still writing vectors: **{len(waiting)} of {len(m.rows)} interviews are not yet "
+                   f"searchable by meaning**. Their cells without a quote say \u201c{NOT_YET}\u201d: unknown, not "
+                   "\u201cno match found\u201d. The matrix fills them in when the ingest is done.",
+                   icon=":material/hourglass_top:")
     st.caption(f"{len(m.rows)} interviews · {shown}matrix built in {m.seconds:.2f} s · "
-               f"interviews without a quote per theme (of them, no match found): {silent}")
+               f"interviews without a quote per theme (of them, no match found): {silent}"
+               + (f" · not yet searchable: {len(waiting)}" if waiting else ""))
     if not rows:
         st.success(f"Every interview says something on {escape_md(only)}.", icon=":material/check_circle:")
         return
@@ -158,11 +167,12 @@ def cached_matrix(svc: Any, settings: Any, stats: dict[str, Any], picked: list[T
     return m
 
 
-def cell_text(codings: list[Coding], possible: list[Coding] | None = None) -> str:
+def cell_text(codings: list[Coding], possible: list[Coding] | None = None, waiting: bool = False) -> str:
     """A cell as the grid shows it: its best quote, shortened, or that there is nothing
-    (and whether a weaker match waits for review)."""
+    (and whether a weaker match waits for review), or, for an interview meaning search
+    cannot see yet, that it is not known."""
     if not codings:
-        return MAYBE if possible else NOTHING
+        return WAITING if waiting else MAYBE if possible else NOTHING
     quote = " ".join(codings[0].source.quote.split())
     if len(quote) > QUOTE_CHARS:
         quote = quote[: QUOTE_CHARS - 1].rstrip() + "\u2026"
@@ -174,7 +184,8 @@ def cell_text(codings: list[Coding], possible: list[Coding] | None = None) -> st
 def grid_rows(rows: list[Any], picked: list[Theme]) -> list[dict[str, str]]:
     # theme columns are keyed by position: a theme may be named "Case" or "who"
     return [{"who": r.interviewee or r.doc_id, "role": r.role, "org": r.organisation, "case": r.case,
-             **{f"t{i}": cell_text(r.cells.get(t.name, []), r.possible.get(t.name)) for i, t in enumerate(picked)}}
+             **{f"t{i}": cell_text(r.cells.get(t.name, []), r.possible.get(t.name), r.waiting)
+                for i, t in enumerate(picked)}}
             for r in rows]
 
 
@@ -192,7 +203,11 @@ def show_cell(svc: Any, row: Any, theme: Theme) -> None:
     person = ", ".join(p for p in (row.interviewee or row.doc_id, row.organisation) if p)
     st.subheader(f"{escape_md(theme.name)} · {escape_md(person)}", anchor=False)
     codings = row.cells.get(theme.name, [])
-    if not codings:
+    if not codings and row.waiting:
+        st.warning(f"{escape_md(person)} is {NOT_YET}: meaning search cannot see this interview until an ingest has "
+                   "written its vectors, so the matrix cannot say yet whether it speaks to "
+                   f"{escape_md(theme.name)}. Word search already finds its text.", icon=":material/hourglass_top:")
+    elif not codings:
         st.info(f"No quote of {escape_md(person)} is relevant enough to answer {escape_md(theme.name)} "
                 "(quotes you rejected are not proposed again). That is what the search saw, not proof that the "
                 "interview is silent on it: read the weaker match, or open the interview.", icon=":material/search_off:")
