@@ -35,18 +35,9 @@ def main() -> None:
 
     history = messages()
     with st.sidebar:
-        left, right = st.columns(2)
-        left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch", disabled=not history)
-        right.download_button(
-            "Export",
-            data=conversation_markdown(history) if history else "",
-            file_name="casebase-conversation.md",
-            mime="text/markdown",
-            icon=":material/download:",
-            width="stretch",
-            disabled=not history,
-            help="The conversation as Markdown, with every citation and quote.",
-        )
+        # filled after this run's answer, so the export and "New chat" already include it
+        # (no second run of the whole page just to update two buttons)
+        conversation = st.container()
         filters = sidebar_filters(stats, page.facets, key="chat")
         mode, k = answer_controls(settings)
 
@@ -54,33 +45,59 @@ def main() -> None:
         onboarding(settings)
         return
 
+    # read before the thread is drawn: with a question on its way, the previous answer
+    # folds its sources at once (the chat box is pinned to the bottom wherever it is called)
+    question = st.chat_input("Ask about the interviews, in Danish or English")
+    question = (question or st.session_state.pop(PENDING, None) or "").strip()
     bodies = interview_lookup(svc, settings, stats)
     add_to_theme = ThemeAdder(svc)  # reads the theme names once per run, for every card
-    if not history:
+    if not history and not question:
         welcome(stats)
     for i, msg in enumerate(history):
-        with st.chat_message(msg["role"], avatar=AVATARS[msg["role"]]):
-            if msg["role"] == "user":
-                st.markdown(escape_md(msg["content"]))
-            else:
-                # older answers fold their sources away so the thread stays readable
-                render_answer(msg["answer"], bodies, key=f"m{i}", expanded=i == len(history) - 1,
-                              actions=partial(add_to_theme, question=msg["answer"].question))
-                if msg.get("filters"):
-                    st.caption(":material/filter_alt: " + escape_md(describe_filters(msg["filters"])))
+        show_turn(msg, i, bodies, add_to_theme, last=i == len(history) - 1 and not question)
+    if question:
+        with st.chat_message("user", avatar=AVATARS["user"]):
+            st.markdown(escape_md(question))
+        with st.chat_message("assistant", avatar=AVATARS["assistant"]):
+            answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
+            if answer is not None:
+                # drawn in this same run, in place of the stream: the answer is complete in
+                # the browser as soon as this run ends, not after a rerun of the whole page
+                history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer, "filters": filters}]
+                show_answer(history[-1], len(history) - 1, bodies, add_to_theme, last=True)
+    conversation_controls(conversation, history)
 
-    question = st.chat_input("Ask about the interviews, in Danish or English")
-    question = question or st.session_state.pop(PENDING, None)
-    if not question or not question.strip():
-        return
-    question = question.strip()
-    with st.chat_message("user", avatar=AVATARS["user"]):
-        st.markdown(escape_md(question))
-    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-        answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
-        if answer is not None:
-            history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer, "filters": filters}]
-            st.rerun()  # so the sidebar's export and "New chat" include this turn
+
+def show_turn(msg: dict[str, Any], i: int, bodies: Any, add_to_theme: ThemeAdder, *, last: bool) -> None:
+    with st.chat_message(msg["role"], avatar=AVATARS[msg["role"]]):
+        if msg["role"] == "user":
+            st.markdown(escape_md(msg["content"]))
+        else:
+            show_answer(msg, i, bodies, add_to_theme, last=last)
+
+
+def show_answer(msg: dict[str, Any], i: int, bodies: Any, add_to_theme: ThemeAdder, *, last: bool) -> None:
+    # the key follows the turn's place in the history, so its widgets keep their state
+    # between the run that answered and the next; older answers fold their sources away
+    render_answer(msg["answer"], bodies, key=f"m{i}", expanded=last,
+                  actions=partial(add_to_theme, question=msg["answer"].question))
+    if msg.get("filters"):
+        st.caption(":material/filter_alt: " + escape_md(describe_filters(msg["filters"])))
+
+
+def conversation_controls(where: Any, history: list[dict]) -> None:
+    left, right = where.columns(2)
+    left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch", disabled=not history)
+    right.download_button(
+        "Export",
+        data=conversation_markdown(history) if history else "",
+        file_name="casebase-conversation.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        width="stretch",
+        disabled=not history,
+        help="The conversation as Markdown, with every citation and quote.",
+    )
 
 
 def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer | None:
@@ -127,9 +144,9 @@ def welcome(stats: dict[str, Any]) -> None:
     )
     st.caption("Try one of these:")
     for i, example in enumerate(EXAMPLES):
-        if st.button(example, key=f"example-{i}", icon=":material/arrow_forward:", type="tertiary"):
-            st.session_state[PENDING] = example
-            st.rerun()
+        # a callback, not `if st.button(...): st.rerun()`: the click's own run asks it
+        st.button(example, key=f"example-{i}", icon=":material/arrow_forward:", type="tertiary",
+                  on_click=st.session_state.__setitem__, args=(PENDING, example))
 
 
 def onboarding(settings: Any) -> None:
