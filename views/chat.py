@@ -13,7 +13,7 @@ from ui.controls import answer_controls, sidebar_filters
 from ui.export import conversation_markdown, describe_filters
 from ui.page import open_page
 from ui.render import render_answer, show_error
-from ui.state import AppError, explain, interview_lookup, messages, new_chat
+from ui.state import AppError, explain, interview_lookup, likely_has_interviews, messages, new_chat, remember_stats, warm_up
 from ui.syncing import interview_files, sync_folder
 from ui.text import escape_md
 from ui.themes import ThemeAdder
@@ -28,10 +28,16 @@ AVATARS = {"user": ":material/person:", "assistant": ":material/format_quote:"}
 
 
 def main() -> None:
+    # The chat box comes first when the store has interviews, as far as a cheap look can
+    # tell: the user can type while the first visit loads the case base (seconds), and a
+    # question sent meanwhile is answered as soon as it is loaded.
+    early = likely_has_interviews()
+    question = chat_box() if early else None
     page = open_page("chat-retry", facets=True, error_title="Casebase")
     if page is None:
         return
     settings, svc, stats = page.settings, page.svc, page.stats
+    remember_stats(settings, stats)
 
     history = messages()
     with st.sidebar:
@@ -43,11 +49,15 @@ def main() -> None:
 
     if not stats.get("documents"):
         onboarding(settings)
+        if question:
+            st.info("The case base is empty: ingest the sample above, or upload interviews, then ask again.",
+                    icon=":material/info:")
         return
 
     # read before the thread is drawn: with a question on its way, the previous answer
     # folds its sources at once (the chat box is pinned to the bottom wherever it is called)
-    question = st.chat_input("Ask about the interviews, in Danish or English")
+    if not early:
+        question = chat_box()
     question = (question or st.session_state.pop(PENDING, None) or "").strip()
     bodies = interview_lookup(svc, settings, stats)
     add_to_theme = ThemeAdder(svc)  # reads the theme names once per run, for every card
@@ -66,6 +76,13 @@ def main() -> None:
                 history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer, "filters": filters}]
                 show_answer(history[-1], len(history) - 1, bodies, add_to_theme, last=True)
     conversation_controls(conversation, history)
+    # last, with the page complete: the query model's first use costs a few hundred ms,
+    # better spent now than on the first question
+    warm_up(svc)
+
+
+def chat_box() -> str | None:
+    return st.chat_input("Ask about the interviews, in Danish or English")
 
 
 def show_turn(msg: dict[str, Any], i: int, bodies: Any, add_to_theme: ThemeAdder, *, last: bool) -> None:
@@ -119,7 +136,12 @@ def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer
     placeholder = st.empty()
     try:
         with st.spinner("Searching the interviews…", show_time=True):
-            placeholder.write_stream(pieces())
+            # not st.write_stream: it checks each piece for a dataframe, and that check
+            # imports pandas (0.7 s) on the first answer of a server process
+            text = ""
+            for piece in pieces():
+                text += piece
+                placeholder.markdown(text)
     except AppError as err:
         placeholder.empty()
         show_error(err)
