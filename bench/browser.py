@@ -102,7 +102,7 @@ def chromium() -> Iterator[Any]:
 
 
 def settle(page: Any) -> None:
-    """Wait for the script run to finish (the app reruns once after each answer)."""
+    """Wait for the script run to finish."""
     page.wait_for_timeout(300)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
     page.wait_for_timeout(300)

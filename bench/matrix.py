@@ -12,7 +12,8 @@ timing is the real one. "cold" is the first matrix of a fresh process whose stor
 already has its snapshot cache (a first query process wrote it), themes never seen
 before: it includes opening the store. "saved" is the same themes in another fresh
 process (the Themes page reopened: their query vectors are kept in the store).
-"warm" is a matrix with other wordings on the loaded snapshot. ``python -m bench.run``
+"warm" is a matrix with other wordings on the loaded snapshot; "same" is the first
+themes again on it (a rerun of the Themes page, a changed coding: remembered columns). ``python -m bench.run``
 records the same figures (its ``matrix`` phase) in its JSON.
 """
 from __future__ import annotations
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.generate import generate
 
     sizes = [int(s) for s in args.interviews.split(",") if s.strip() and int(s) > 0]
-    print(f"{'case base':<28} {'interviews':>10} {'chunks':>7} {'themes':>6} {'cold s':>7} {'saved s':>7} {'warm s':>7} {'filled':>9}")
+    print(f"{'case base':<28} {'interviews':>10} {'chunks':>7} {'themes':>6} {'cold s':>7} {'saved s':>7} {'warm s':>7} {'same s':>7} {'filled':>9}")
     log = ROOT / "bench" / "results" / f"matrix-{time.strftime('%Y%m%d-%H%M%S')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     todo = ([] if args.no_sample else [("sample (real model)", ROOT / "data" / "interviews", False)])
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             # hashed passage vectors make timing real but cells meaningless
             filled = "n/a" if fast else f"{r['filled']}/{r['cells']}"
             print(f"{name:<28} {r['interviews']:>10} {r['chunks']:>7} {min(args.themes, len(THEMES)):>6} "
-                  f"{r['cold_s']:>7.2f} {r['cold_saved_s']:>7.2f} {r['warm_s']:>7.2f} {filled:>9}", flush=True)
+                  f"{r['cold_s']:>7.2f} {r['cold_saved_s']:>7.2f} {r['warm_s']:>7.2f} {r['same_s']:>7.2f} {filled:>9}", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

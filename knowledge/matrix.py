@@ -13,7 +13,11 @@ the very cells the app shows; ``Casebase.matrix`` adds the researcher's codings.
 """
 from __future__ import annotations
 
+import json
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -32,6 +36,10 @@ PER_CELL = 2  # quotes per cell: the best, and a second only when it clears the 
 # "no match found" (the matrix's words are English, as the Themes page is)
 NOT_YET = "not yet searchable (ingest in progress)"
 STATUSES = ("quotes", "weaker_match", "no_match", "not_yet_searchable")
+# theme columns remembered per snapshot (each ~9 float arrays of one value per chunk:
+# ~1.8 MB at 25k quotes): two 10-theme matrices, so reopening the Themes page, a rerun
+# or a changed coding re-scores nothing, and one added theme scores only its own column
+MEMO_THEMES = 20
 
 
 @dataclass
@@ -84,6 +92,37 @@ def theme_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg:
         accept = np.where(better, m.accept_bar, accept)
         floor = np.where(better, m.floor_bar, floor)
     return ThemeScores(theme, rel, fused, by, bar, weak, extra, accept, floor, ev)
+
+
+_memo: weakref.WeakKeyDictionary[Corpus, OrderedDict[tuple, ThemeScores]] = weakref.WeakKeyDictionary()
+_memo_lock = threading.Lock()
+
+
+def memo_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg: RetrievalConfig = RetrievalConfig(),
+                store=None) -> ThemeScores:
+    """``theme_scores``, remembered per (snapshot, the theme's questions, filters, config).
+    A snapshot is one store version (a sync makes a new one, and its memo goes with it);
+    the scores depend on nothing else, while the codings a cell shows are decided afresh
+    on every matrix. The arrays are made read-only: they are shared by every matrix."""
+    if corpus.partial:  # its dense leg asks Chroma and is replaced at the next question
+        return theme_scores(corpus, theme, filters, cfg, store)
+    key = (tuple(q for q in theme.questions if q.strip()), json.dumps(filters or {}, sort_keys=True, default=str), repr(cfg))
+    with _memo_lock:
+        seen = _memo.setdefault(corpus, OrderedDict())
+        ts = seen.get(key)
+        if ts is not None:
+            seen.move_to_end(key)
+            return replace(ts, theme=theme)
+    ts = theme_scores(corpus, theme, filters, cfg, store)
+    for a in (ts.rel, ts.fused, ts.by, ts.bar, ts.weak, ts.extra, ts.accept, ts.floor):
+        if a is not None:
+            a.flags.writeable = False
+    with _memo_lock:
+        seen = _memo.setdefault(corpus, OrderedDict())
+        seen[key] = ts
+        while len(seen) > MEMO_THEMES:
+            seen.popitem(last=False)
+    return ts
 
 
 def prefetch(corpus: Corpus, themes: list[Theme], cfg: RetrievalConfig = RetrievalConfig(), store=None) -> None:
@@ -237,7 +276,7 @@ def build(corpus: Corpus, themes: list[Theme], source_of: Callable[[int], Source
         for c in accepted:
             if c.source.doc_id in rows:
                 rows[c.source.doc_id].cells.setdefault(theme.name, []).append(c)
-        ts = theme_scores(corpus, theme, filters, cfg, store)
+        ts = memo_scores(corpus, theme, filters, cfg, store)
         skip = (lambda r: rejected(source_of(r))) if rejected else None
         questions = [q for q in theme.questions if q.strip()]
         def coding(r: int, status: str) -> Coding:

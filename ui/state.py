@@ -10,6 +10,7 @@ stays warm) and swaps in a new store handle and snapshot under its own lock
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import streamlit as st
@@ -66,6 +67,42 @@ def get_casebase(settings: Settings | None = None) -> Any:
         raise
     except Exception as exc:
         raise explain(exc, settings) from exc
+
+
+# interviews per settings at the last page load in this server process: after the first
+# load, whether to offer the chat box before loading is known, not guessed
+_known_documents: dict[str, int] = {}
+_warm: set[int] = set()  # id() of the facades whose query model has run once
+
+
+def likely_has_interviews(settings: Settings | None = None) -> bool:
+    """Whether the case base holds interviews, without opening it (no Chroma, no
+    embedder): what the last load in this process saw, or else whether an embedded
+    store's database exists. A guess: callers still check the loaded stats."""
+    try:
+        settings = settings or current_settings()
+    except AppError:
+        return False
+    known = _known_documents.get(settings_key(settings))
+    if known is not None:
+        return known > 0
+    return not settings.server_mode and (Path(settings.store) / "chroma.sqlite3").is_file()
+
+
+def remember_stats(settings: Settings, stats: dict[str, Any]) -> None:
+    _known_documents[settings_key(settings)] = int(stats.get("documents") or 0)
+
+
+def warm_up(svc: Any) -> None:
+    """Embed one query with the facade's model, once per facade, so that the model's
+    first use (loading its weights, first-call setup) is not paid by a question."""
+    if id(svc) in _warm:
+        return
+    _warm.add(id(svc))
+    try:
+        svc.store.embeddings.embed_query("warm-up")
+    except Exception:  # a courtesy: the first question will say what is wrong
+        pass
 
 
 def forget_casebase(settings: Settings | None = None) -> None:

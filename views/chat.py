@@ -13,7 +13,7 @@ from ui.controls import answer_controls, sidebar_filters
 from ui.export import conversation_markdown, describe_filters
 from ui.page import open_page
 from ui.render import render_answer, show_error
-from ui.state import AppError, explain, interview_lookup, messages, new_chat
+from ui.state import AppError, explain, interview_lookup, likely_has_interviews, messages, new_chat, remember_stats, warm_up
 from ui.syncing import interview_files, sync_folder
 from ui.text import escape_md
 from ui.themes import ThemeAdder
@@ -28,59 +28,93 @@ AVATARS = {"user": ":material/person:", "assistant": ":material/format_quote:"}
 
 
 def main() -> None:
+    # The chat box comes first when the store has interviews, as far as a cheap look can
+    # tell: the user can type while the first visit loads the case base (seconds), and a
+    # question sent meanwhile is answered as soon as it is loaded.
+    early = likely_has_interviews()
+    question = chat_box() if early else None
     page = open_page("chat-retry", facets=True, error_title="Casebase")
     if page is None:
         return
     settings, svc, stats = page.settings, page.svc, page.stats
+    remember_stats(settings, stats)
 
     history = messages()
     with st.sidebar:
-        left, right = st.columns(2)
-        left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch", disabled=not history)
-        right.download_button(
-            "Export",
-            data=conversation_markdown(history) if history else "",
-            file_name="casebase-conversation.md",
-            mime="text/markdown",
-            icon=":material/download:",
-            width="stretch",
-            disabled=not history,
-            help="The conversation as Markdown, with every citation and quote.",
-        )
+        # filled after this run's answer, so the export and "New chat" already include it
+        # (no second run of the whole page just to update two buttons)
+        conversation = st.container()
         filters = sidebar_filters(stats, page.facets, key="chat")
         mode, k = answer_controls(settings)
 
     if not stats.get("documents"):
         onboarding(settings)
+        if question:
+            st.info("The case base is empty: ingest the sample above, or upload interviews, then ask again.",
+                    icon=":material/info:")
         return
 
+    # read before the thread is drawn: with a question on its way, the previous answer
+    # folds its sources at once (the chat box is pinned to the bottom wherever it is called)
+    if not early:
+        question = chat_box()
+    question = (question or st.session_state.pop(PENDING, None) or "").strip()
     bodies = interview_lookup(svc, settings, stats)
     add_to_theme = ThemeAdder(svc)  # reads the theme names once per run, for every card
-    if not history:
+    if not history and not question:
         welcome(stats)
     for i, msg in enumerate(history):
-        with st.chat_message(msg["role"], avatar=AVATARS[msg["role"]]):
-            if msg["role"] == "user":
-                st.markdown(escape_md(msg["content"]))
-            else:
-                # older answers fold their sources away so the thread stays readable
-                render_answer(msg["answer"], bodies, key=f"m{i}", expanded=i == len(history) - 1,
-                              actions=partial(add_to_theme, question=msg["answer"].question))
-                if msg.get("filters"):
-                    st.caption(":material/filter_alt: " + escape_md(describe_filters(msg["filters"])))
+        show_turn(msg, i, bodies, add_to_theme, last=i == len(history) - 1 and not question)
+    if question:
+        with st.chat_message("user", avatar=AVATARS["user"]):
+            st.markdown(escape_md(question))
+        with st.chat_message("assistant", avatar=AVATARS["assistant"]):
+            answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
+            if answer is not None:
+                # drawn in this same run, in place of the stream: the answer is complete in
+                # the browser as soon as this run ends, not after a rerun of the whole page
+                history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer, "filters": filters}]
+                show_answer(history[-1], len(history) - 1, bodies, add_to_theme, last=True)
+    conversation_controls(conversation, history)
+    # last, with the page complete: the query model's first use costs a few hundred ms,
+    # better spent now than on the first question
+    warm_up(svc)
 
-    question = st.chat_input("Ask about the interviews, in Danish or English")
-    question = question or st.session_state.pop(PENDING, None)
-    if not question or not question.strip():
-        return
-    question = question.strip()
-    with st.chat_message("user", avatar=AVATARS["user"]):
-        st.markdown(escape_md(question))
-    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-        answer = stream_answer(svc, settings, question, filters=filters, mode=mode, k=k, history=history)
-        if answer is not None:
-            history += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer, "filters": filters}]
-            st.rerun()  # so the sidebar's export and "New chat" include this turn
+
+def chat_box() -> str | None:
+    return st.chat_input("Ask about the interviews, in Danish or English")
+
+
+def show_turn(msg: dict[str, Any], i: int, bodies: Any, add_to_theme: ThemeAdder, *, last: bool) -> None:
+    with st.chat_message(msg["role"], avatar=AVATARS[msg["role"]]):
+        if msg["role"] == "user":
+            st.markdown(escape_md(msg["content"]))
+        else:
+            show_answer(msg, i, bodies, add_to_theme, last=last)
+
+
+def show_answer(msg: dict[str, Any], i: int, bodies: Any, add_to_theme: ThemeAdder, *, last: bool) -> None:
+    # the key follows the turn's place in the history, so its widgets keep their state
+    # between the run that answered and the next; older answers fold their sources away
+    render_answer(msg["answer"], bodies, key=f"m{i}", expanded=last,
+                  actions=partial(add_to_theme, question=msg["answer"].question))
+    if msg.get("filters"):
+        st.caption(":material/filter_alt: " + escape_md(describe_filters(msg["filters"])))
+
+
+def conversation_controls(where: Any, history: list[dict]) -> None:
+    left, right = where.columns(2)
+    left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch", disabled=not history)
+    right.download_button(
+        "Export",
+        data=conversation_markdown(history) if history else "",
+        file_name="casebase-conversation.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        width="stretch",
+        disabled=not history,
+        help="The conversation as Markdown, with every citation and quote.",
+    )
 
 
 def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer | None:
@@ -102,7 +136,12 @@ def stream_answer(svc: Any, settings: Any, question: str, **opts: Any) -> Answer
     placeholder = st.empty()
     try:
         with st.spinner("Searching the interviews…", show_time=True):
-            placeholder.write_stream(pieces())
+            # not st.write_stream: it checks each piece for a dataframe, and that check
+            # imports pandas (0.7 s) on the first answer of a server process
+            text = ""
+            for piece in pieces():
+                text += piece
+                placeholder.markdown(text)
     except AppError as err:
         placeholder.empty()
         show_error(err)
@@ -127,9 +166,9 @@ def welcome(stats: dict[str, Any]) -> None:
     )
     st.caption("Try one of these:")
     for i, example in enumerate(EXAMPLES):
-        if st.button(example, key=f"example-{i}", icon=":material/arrow_forward:", type="tertiary"):
-            st.session_state[PENDING] = example
-            st.rerun()
+        # a callback, not `if st.button(...): st.rerun()`: the click's own run asks it
+        st.button(example, key=f"example-{i}", icon=":material/arrow_forward:", type="tertiary",
+                  on_click=st.session_state.__setitem__, args=(PENDING, example))
 
 
 def onboarding(settings: Any) -> None:

@@ -1,0 +1,61 @@
+"""The theme matrix remembers each theme's scores per snapshot: the same themes again
+cost no scoring and give the same matrix; other filters, other wordings or a new
+snapshot (a sync) score afresh, and the researcher's codings are decided every time."""
+from __future__ import annotations
+
+import pytest
+
+import knowledge.matrix as mx
+from knowledge.types import Theme
+
+ESPORT = Theme("E-sport", ["Hvorfor spiller de unge e-sport på biblioteket?"])
+SEEDS = Theme("Seeds", ["Which seeds do the gardeners return every autumn?"])
+
+
+@pytest.fixture
+def scored(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    calls: list[tuple[str, ...]] = []
+    real = mx.theme_scores
+
+    def counting(corpus, theme, *args, **kwargs):
+        calls.append(tuple(theme.questions))
+        return real(corpus, theme, *args, **kwargs)
+
+    monkeypatch.setattr(mx, "theme_scores", counting)
+    return calls
+
+
+def test_the_same_themes_again_score_nothing_and_match(casebase, scored) -> None:
+    first = casebase.matrix([ESPORT, SEEDS]).to_dict()
+    assert len(scored) == 2
+    again = casebase.matrix([ESPORT, SEEDS]).to_dict()
+    assert len(scored) == 2, "remembered columns are not scored again"
+    assert again == first
+    # a renamed theme with the same question reuses its column under the new name
+    renamed = casebase.matrix([Theme("Gaming", ESPORT.questions)])
+    assert len(scored) == 2 and renamed.to_dict()["themes"][0]["name"] == "Gaming"
+    assert [r.cells.get("Gaming") for r in renamed.rows] != [None] * len(renamed.rows)
+
+
+def test_other_filters_and_wordings_score_afresh(casebase, scored) -> None:
+    casebase.matrix([ESPORT])
+    org = next(i for i in casebase.interviews() if i.get("organisation"))["organisation"]
+    casebase.matrix([ESPORT], filters={"organisation": [org]})
+    casebase.matrix([Theme("E-sport", ESPORT.questions + SEEDS.questions)])
+    assert len(scored) == 3
+
+
+def test_codings_are_decided_on_every_matrix(casebase, scored) -> None:
+    top = next(c for r in casebase.matrix([ESPORT]).rows for c in r.cells.get("E-sport", []))
+    casebase.themes.add("E-sport", ESPORT.questions)
+    casebase.themes.reject("E-sport", top.source)
+    after = casebase.matrix([ESPORT])
+    assert len(scored) == 1  # the column was remembered, the rejection still applies
+    assert top.source.chunk_id not in {c.source.chunk_id for r in after.rows for c in r.cells.get("E-sport", [])}
+
+
+def test_scores_shared_by_matrices_are_read_only(casebase) -> None:
+    corpus = casebase.corpus()
+    ts = mx.memo_scores(corpus, ESPORT)
+    with pytest.raises(ValueError):
+        ts.rel[0] = 1.0
