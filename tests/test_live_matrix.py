@@ -40,10 +40,12 @@ def half(settings: Settings, write_interview, hash_embeddings, monkeypatch: pyte
         if name == "texts":
             raise RuntimeError("killed")
 
-    monkeypatch.setattr("ingest.live._failpoint", die)
-    with pytest.raises(StoreError):
-        sync_paths([settings.interviews_dir], settings.model_copy(update={"text_first_bytes": 1}), embeddings=hash_embeddings)
-    monkeypatch.undo()
+    # a context of its own: undo() would also revert the environment the settings fixture set,
+    # and the app would then read the working tree's own .casebase
+    with monkeypatch.context() as m:
+        m.setattr("ingest.live._failpoint", die)
+        with pytest.raises(StoreError):
+            sync_paths([settings.interviews_dir], settings.model_copy(update={"text_first_bytes": 1}), embeddings=hash_embeddings)
     return settings
 
 
@@ -125,8 +127,8 @@ def test_exports_with_proposals_say_so(half, cli_env, tmp_path):
 
 def test_themes_page_marks_waiting_cells(half, monkeypatch, tmp_path: Path):
     from tests.test_app import run_app
-    from views.themes import NOTHING
-    from views.themes import WAITING as WAITING_CELL
+    from ui.themes import NOTHING
+    from ui.themes import WAITING as WAITING_CELL
 
     db = tmp_path / "ui-themes.sqlite"
     ThemeBook(db).add(THEME.name, THEME.questions)

@@ -15,10 +15,17 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from knowledge.matrix import NOT_YET
 from knowledge.types import Coding, Source, Theme
 from ui.render import match_badge, open_link, show_error
 from ui.state import AppError, current_settings, explain
 from ui.text import escape_md, highlight_markdown
+
+# what a matrix cell without a quote says (views/themes.py); here so tests can import them
+# without running a page
+NOTHING = "\u2014 no match found"
+MAYBE = "\u2014 weaker match to review"  # the cell has no quote that answers, but offers its best weaker match
+WAITING = "\u23f3 " + NOT_YET  # an ingest has not written the interview's vectors: unknown, not "no match"
 
 PROBLEM = "themes-problem-"  # + slot: a message (str) or AppError waiting to be shown
 MATRIX = "themes-matrix"  # the page's cached (key, Matrix); dropped after every decision

@@ -16,14 +16,12 @@ from ui.page import has_interviews, open_page
 from ui.render import show_error
 from ui.state import AppError, call
 from ui.text import escape_md
+from ui.themes import MAYBE, NOTHING, WAITING
 
 GRID = "themes-grid"
 COLUMNS = "themes-columns"
 SORTS = {"organisation": "Organisation", "case": "Case", "interviewee": "Interviewee"}
 # what was seen, never a claim about the interview: "no match found" is not "says nothing"
-NOTHING = "\u2014 no match found"
-MAYBE = "\u2014 weaker match to review"  # the cell has no quote that answers, but offers its best weaker match
-WAITING = "\u23f3 " + NOT_YET  # an ingest has not written the interview's vectors: unknown, not "no match"
 QUOTE_CHARS = 120  # a cell shows its best quote shortened to this
 THEME_WIDTH = 270  # px
 ROW_HEIGHT = 76  # px: three wrapped lines
