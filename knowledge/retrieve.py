@@ -38,7 +38,7 @@ from knowledge.lexical import query_tokens
 from knowledge.query import canonical, core, question_vector, views
 from knowledge.relevance import RelevanceModel, features, model_for
 from knowledge.scoring import blend_siblings, center_by_language, group_mean, rescale
-from knowledge.vectors import query_vector
+from knowledge.vectors import embed_queries, query_vector
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,8 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
     n = len(corpus)
     legs = Legs(detect(queries[0]), mask, np.full(n, -1.0, np.float32), [], [], [], np.full(n, np.nan, np.float32), [], [])
     focus = None if corpus.partial else corpus.lexical.focus(core(queries[0]) or queries[0])
+    # every text this question embeds, in one forward pass where the embedder can
+    embed_queries(corpus.embeddings, [*queries, *views(queries[0], focus), *([focus] if focus else [])])
     for j, q in enumerate(queries):
         legs.weights.append(1.0 if j == 0 else cfg.w_extra)
         qv = query_vector(corpus.embeddings, q)
