@@ -160,7 +160,7 @@ def lexical_leg(corpus: Corpus, query: str, cfg: RetrievalConfig) -> tuple[np.nd
     """(BM25 of every chunk, is this a keyword query). BM25 on chunks in another
     language than the question is mostly noise: down-weighted."""
     qlang = detect(query)
-    w = np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
+    w = np.where(corpus.in_language(qlang), 1.0, cfg.cross_lang_lexical).astype(np.float32)
     tokens = query_tokens(query)
     keyword = bool(tokens) and "?" not in query and len(query.split()) <= cfg.keyword_words
     return corpus.lexical.scores(tokens) * w, keyword

