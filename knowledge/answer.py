@@ -152,7 +152,7 @@ def extractive(question: str, language: str, sources: list[Source], refused: boo
 
 
 # -- validation of model output ------------------------------------------------------
-_CITE = re.compile(r"\[(\d+)\]")
+CITE = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"\u201c([^\u201d]+)\u201d|\u201e([^\u201c\u201d]+)[\u201c\u201d]|\u00ab([^\u00bb]+)\u00bb|\"([^\"]+)\"")
 _OPEN_CLOSE = {"\u201c": "\u201d", "\u201e": "\u201c", "\u00ab": "\u00bb", '"': '"'}
 
@@ -197,7 +197,7 @@ def validate_unit(unit: str, sources: list[Source]) -> tuple[str, str | None]:
     if not body or re.fullmatch(r"[#*\-\s]*", body):
         return unit, None
     by_n = {s.n: s for s in sources}
-    cited = [int(x) for x in _CITE.findall(body)]
+    cited = [int(x) for x in CITE.findall(body)]
     bad = [n for n in cited if n not in by_n]
     good = [n for n in cited if n in by_n]
     if bad:
@@ -228,10 +228,10 @@ def validate(text: str, sources: list[Source]) -> tuple[str, list[str]]:
         kept.append(out)
         if why:
             flagged.append(why)
-    return _tidy("".join(kept)), flagged
+    return tidy("".join(kept)), flagged
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

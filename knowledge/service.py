@@ -23,10 +23,9 @@ from knowledge import matrix as _matrix
 from knowledge.decide import decide_question
 from knowledge.embeddings import model_id
 from knowledge.lang import detect
-from knowledge.lang import name as lang_name
-from knowledge.llm import complete, describe, make_chat_model
+from knowledge.llm import describe, make_chat_model
+from knowledge.llm_answer import llm_stream, retrieval_queries
 from knowledge.matrix import PER_CELL, Matrix
-from knowledge.query import is_follow_up
 from knowledge.retrieve import Corpus, Hit, Result, RetrievalConfig, config_for, hit
 from knowledge.retrieve import relevant as _relevant
 from knowledge.retrieve import search as _search
@@ -233,7 +232,7 @@ class Casebase:
         notice = ""
         if mode == "llm" and model is None:
             notice = ans.FALLBACK_NOTICE.get(language, ans.FALLBACK_NOTICE["en"]).format(why="no LLM configured (CASEBASE_LLM)")
-        query, extra = self._retrieval_queries(question, history, model, language)
+        query, extra = retrieval_queries(question, history, model, language)
         if query.strip() != question.strip():
             # the user should see what was actually searched for
             follow = ans.FOLLOW_UP_NOTICE.get(language, ans.FOLLOW_UP_NOTICE["en"]).format(query=query)
@@ -264,57 +263,7 @@ class Casebase:
                          silent=silent, weaker=n_weaker)
             return
         sources = [replace(s, n=i) for i, s in enumerate(chosen, 1)]  # the model cites them in this order
-        yield from self._llm_stream(model, question, language, sources, weak, n_docs, silent, n_weaker)
-
-    def _llm_stream(self, model, question, language, sources, weak, interviews, silent, n_weaker) -> Iterator[str | Answer]:
-        flagged: list[str] = []
-        pieces: list[str] = []
-        try:
-            for piece in ans.stream_llm(model, question, lang_name(language), sources, flagged):
-                pieces.append(piece)
-                yield piece
-        except Exception as exc:  # unreachable, timeout, refused connection, bad reply: fall back
-            why = f"{type(exc).__name__}: {str(exc)[:120]}"
-            fb = ans.fallback_answer(question, language, sources, False, why, interviews, weak, silent, n_weaker)
-            yield ("\n\n" if pieces else "") + fb.answer
-            fb.flagged = flagged
-            yield fb
-            return
-        text = ans._tidy("".join(pieces))
-        if not text:  # nothing survived validation: the reply was garbage or all invented
-            fb = ans.fallback_answer(question, language, sources, False, "its answer had no verifiable citations", interviews,
-                                     weak, silent, n_weaker)
-            fb.flagged = flagged
-            yield fb.answer
-            yield fb
-            return
-        cited = {int(n) for n in ans._CITE.findall(text)}
-        used = [s for s in sources if s.n in cited] or sources
-        yield Answer(question, language, "llm", text, used, False, ans.flag_notice(language, len(flagged)), flagged, weak, interviews,
-                     silent, n_weaker)
-
-    def _retrieval_queries(self, question, history, model, language) -> tuple[str, tuple[str, ...]]:
-        """The query to retrieve with (follow-ups made standalone) and extra queries
-        (an LLM translation into the other language, when a model is configured)."""
-        query = question
-        prior = [h.get("content", "") for h in (history or []) if h.get("role") == "user" and h.get("content")]
-        if prior and model is not None:
-            convo = "\n".join(f"{h.get('role')}: {str(h.get('content', ''))[:500]}" for h in (history or [])[-6:])
-            try:
-                query = complete(model, "condense", history=convo, question=question) or question
-            except Exception:
-                query = question
-        elif prior and is_follow_up(question):
-            # without a model: an elliptical follow-up ("and the barriers?") borrows the previous question's words
-            query = f"{prior[-1]} {question}"
-        extra: tuple[str, ...] = ()
-        if model is not None:
-            target = lang_name("da" if language == "en" else "en")
-            try:
-                extra = (complete(model, "translate", target=target, question=query)[:500],)
-            except Exception:
-                extra = ()
-        return query, extra
+        yield from llm_stream(model, question, language, sources, weak, n_docs, silent, n_weaker)
 
     # -- browsing --------------------------------------------------------------------------
     def interviews(self) -> list[dict]:
