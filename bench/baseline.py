@@ -7,6 +7,7 @@ no incremental sync: what a tutorial would build.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def query(args: dict) -> dict:
     for q in queries[:3]:
         vs.similarity_search(q, k=8)
     CPU_MS.clear()
-    lat = [_timed_cpu(lambda: vs.similarity_search(q, k=8)) for _ in range(int(args.get("rounds", 2))) for q in queries]
+    lat = [_timed_cpu(partial(vs.similarity_search, q, k=8)) for _ in range(int(args.get("rounds", 2))) for q in queries]
     out.update(n=len(lat), search_p50=pct(lat, 50), search_p95=pct(lat, 95), search_mean=float(np.mean(lat)),
                search_cpu_p50=pct(CPU_MS, 50), search_cpu_p95=pct(CPU_MS, 95))
     return out

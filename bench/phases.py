@@ -13,6 +13,7 @@ import resource
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -216,36 +217,21 @@ def query(args: dict) -> dict:
     queries = QUERIES_DA + QUERIES_EN
     rounds = int(args.get("rounds", 2))
     t0 = time.perf_counter()
-    try:
-        from knowledge.service import Casebase  # being written concurrently; may not exist yet
-    except ImportError:
-        Casebase = None
+    from knowledge.service import Casebase
+
     out: dict[str, Any] = {}
-    if Casebase is not None:
-        cb = Casebase(settings, emb)
-        search_fn: Callable[[str, dict | None], Any] = lambda q, f: cb.search(q, k=8, filters=f)
-        ask_fn: Callable[[str, dict | None], Any] | None = lambda q, f: cb.ask(q, k=8, filters=f)
-        out["api"] = "knowledge.service.Casebase"
-    else:
-        from knowledge.retrieve import load_corpus, search
-        from knowledge.store import Store
+    cb = Casebase(settings, emb)
 
-        store = Store(settings, emb)
-        holder: dict[str, Any] = {}
+    def search_fn(q: str, f: dict | None) -> Any:
+        return cb.search(q, k=8, filters=f)
 
-        def search_fn(q: str, f: dict | None) -> Any:
-            # stands in for the service's cache keyed on the store version
-            v = store.version()
-            if holder.get("v") != v:
-                holder["c"], holder["v"] = load_corpus(store, emb), v
-            return search(holder["c"], q, k=8, filters=f)
+    def ask_fn(q: str, f: dict | None) -> Any:
+        return cb.ask(q, k=8, filters=f)
 
-        ask_fn = None
-        out["api"] = "knowledge.retrieve.search (knowledge/service.py not present)"
+    out["api"] = "knowledge.service.Casebase"
     out["import_s"] = time.perf_counter() - t0
     out["cold_ms"] = _timed(lambda: search_fn(queries[0], None))
-    if Casebase is not None:
-        out["from_cache"] = bool(getattr(cb.corpus(), "from_cache", False))
+    out["from_cache"] = bool(getattr(cb.corpus(), "from_cache", False))
     org = _some_organisation(settings)
     for q in queries[:3]:  # warm-up: caches, allocator, branch predictors
         search_fn(q, None)
@@ -256,11 +242,10 @@ def query(args: dict) -> dict:
     for r in range(rounds):
         for i, q in enumerate(queries):
             f = {"organisation": org} if (org and (i + r) % 4 == 0) else None
-            lat_s.append(_timed_cpu(lambda: search_fn(q, f)))
+            lat_s.append(_timed_cpu(partial(search_fn, q, f)))
             cpu_s.append(CPU_MS[-1])
-            if ask_fn is not None:
-                lat_a.append(_timed_cpu(lambda: ask_fn(q, f)))
-                cpu_a.append(CPU_MS[-1])
+            lat_a.append(_timed_cpu(partial(ask_fn, q, f)))
+            cpu_a.append(CPU_MS[-1])
     # a new question's search embeds it, its frameless core and its focus (knowledge/query.py);
     # the ask after it finds them in the query cache
     out["query_texts_per_search"] = (emb.queries - embedded) / max(1, len(lat_s))
@@ -338,7 +323,7 @@ def _some_organisation(settings) -> str | None:
 
 def _query_embed_ms(emb: Embeddings) -> float:
     """The floor under any dense search: one query embedding."""
-    times = [_timed(lambda: emb.embed_query(q)) for q in QUERIES_DA[:10]]
+    times = [_timed(partial(emb.embed_query, q)) for q in QUERIES_DA[:10]]
     return pct(times, 50)
 
 

@@ -80,7 +80,7 @@ class RelevanceModel:
     floor: float = 0.0
     floor_by_language: dict[str, float] = field(default_factory=dict)
 
-    def for_language(self, language: str) -> "RelevanceModel":
+    def for_language(self, language: str) -> RelevanceModel:
         """This model with the thresholds fitted for questions in ``language``."""
         out = self
         t = self.by_language.get(language)
@@ -124,7 +124,7 @@ class RelevanceModel:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RelevanceModel":
+    def from_dict(cls, d: dict) -> RelevanceModel:
         names = tuple(d["features"])
         if names != FEATURES:
             raise ValueError(f"{MODEL_FILE.name}: fitted on other features; refit with `python -m eval.fit`")
@@ -149,7 +149,7 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(x), x, 0.0)
 
 
-def features(corpus: "Corpus", legs: "Legs") -> np.ndarray:
+def features(corpus: Corpus, legs: Legs) -> np.ndarray:
     """The feature matrix (one row per chunk of the snapshot, ``FEATURES`` order).
     Rows outside the filter mask are computed too but never used."""
     n = len(corpus)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.browser import free_port
 from ingest.sync import sync_paths
 from knowledge.settings import Settings
-from bench.browser import free_port
 from tests.conftest import ROOT, interview_text
 
 APP = str(ROOT / "app.py")

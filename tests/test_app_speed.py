@@ -7,7 +7,7 @@ import pytest
 import streamlit
 
 from knowledge.settings import Settings
-from tests.test_app import ask, expander_labels, filled, app_env, run_app  # noqa: F401 (fixtures)
+from tests.test_app import app_env, ask, expander_labels, filled, run_app  # noqa: F401 (fixtures)
 from ui import state
 
 

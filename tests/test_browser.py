@@ -4,8 +4,8 @@ screenshots saved under tests/artifacts/. (Timings of the same flow: `python -m 
 from __future__ import annotations
 
 import ipaddress
-import os
 import json
+import os
 import re
 import subprocess
 import sys

@@ -19,8 +19,8 @@ from knowledge.store import Store
 from tests.conftest import interview_text
 
 HAVNESTAD = "havnestad-ungdomsskole.txt"
-GONE = "kommunens it-afdeling brugte et halvt år".encode("utf-8")  # only in Havnestad
-KEPT = "Borgerservice kendte reglerne".encode("utf-8")  # only in Skovby
+GONE = "kommunens it-afdeling brugte et halvt år".encode()  # only in Havnestad
+KEPT = b"Borgerservice kendte reglerne"  # only in Skovby
 
 
 def files_under(settings: Settings) -> list[Path]:

@@ -29,7 +29,7 @@ def _refused() -> ValueError:
         try:
             raise httpx.ConnectError("[Errno 111] Connection refused")
         except httpx.ConnectError:
-            raise ValueError("Could not connect to a Chroma server. Are you sure it is running?")
+            raise ValueError("Could not connect to a Chroma server. Are you sure it is running?")  # noqa: B904 (as chromadb raises it)
     except ValueError as exc:
         return exc
 

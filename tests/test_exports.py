@@ -11,8 +11,7 @@ from typing import Callable
 import pytest
 from openpyxl import load_workbook
 
-from knowledge.exports import (QUOTE_COLUMNS, csv_bytes, markdown_report, quotes_csv, quotes_xlsx, rows_csv,
-                               rows_xlsx, write_xlsx)
+from knowledge.exports import QUOTE_COLUMNS, csv_bytes, markdown_report, quotes_csv, quotes_xlsx, rows_csv, rows_xlsx, write_xlsx
 from knowledge.types import Coding, Source, Theme
 
 PEOPLE = {

@@ -137,7 +137,7 @@ def test_model_mismatch_is_one_line_not_a_traceback(casebase, cli_env):
     proc = subprocess.run([sys.executable, "-m", "knowledge", "search", "parkering"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "hash" in lines[0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 import zipfile
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -277,7 +277,7 @@ def test_reexport_is_byte_identical_and_new_theme_keeps_guids(tmp_path: Path, do
 
 def test_created_adds_times_and_stays_valid(documents: dict, codings: list[Coding],
                                             project_schema: etree.XMLSchema) -> None:
-    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     root = etree.fromstring(project_xml(THEMES, codings, documents, created=when))
     project_schema.assertValid(root)
     assert root.get("creationDateTime") == "2024-05-01T12:30:00Z"

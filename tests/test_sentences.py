@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 import knowledge.sentences as sentences
 from ingest.chunk import split_span
 from ingest.model import Span
-from knowledge.sentences import sentence_spans
 from knowledge.answer import trim_quote
+from knowledge.sentences import sentence_spans
 
 # every abbreviation the issue names, as written in running text
 ABBREVIATIONS = [

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.browser import free_port
 from ingest.sync import sync_paths
 from knowledge.store import Store, StoreError
-from bench.browser import free_port
 from tests.conftest import ROOT
 
 CHROMA = Path(sys.executable).parent / "chroma"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.sync import sync_paths
-from knowledge.copies import REGISTRY, is_upload
 from ingest.uploads import UploadRejected, check_upload, ingest_uploads, sanitize_filename
+from knowledge.copies import REGISTRY, is_upload
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError
 from tests.conftest import interview_text
@@ -140,12 +140,13 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException  # noqa: E402
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData  # noqa: E402
+
 import ingest.sync as sync_mod  # noqa: E402
 import ingest.uploads as uploads_mod  # noqa: E402
 from ingest.sync import wait_for_jobs  # noqa: E402
 from knowledge.embeddings import HashEmbeddings  # noqa: E402
-from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException  # noqa: E402
-from streamlit.runtime.scriptrunner_utils.script_requests import RerunData  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 # every point an upload passes: files written, the sync's four writes, synced, finished
