@@ -26,7 +26,8 @@ from .parse_lines import (
     trim,
 )
 from .parse_people import LABEL_FIELDS, fill_people
-from .parse_turns import credit_turns, fill_turns, find_transcript
+from .parse_speakers import credit_turns
+from .parse_turns import fill_turns, find_transcript
 
 __all__ = ["detect_language", "make_span", "parse_interview", "trim"]
 
