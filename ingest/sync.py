@@ -147,7 +147,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     report = SyncReport()
     for path in paths:  # uploads a killed process left half-done are rolled back first
         if Path(path).expanduser().is_dir():
-            _recover_uploads(Path(path).expanduser().resolve())
+            recover_uploads(Path(path).expanduser().resolve())
     found = discover(paths)
     targets = found.targets
     report.failed.extend(found.missing)
@@ -413,11 +413,6 @@ def _doc_metadata(iv: Interview, root: Path, n_chunks: int) -> dict:
 def _doc_body(iv: Interview) -> str:
     """The parsed interview, for the interview browser and for opening a quote in context."""
     return json.dumps(dataclasses.asdict(iv), ensure_ascii=False)
-
-
-def _recover_uploads(folder: Path) -> None:
-    """Undo uploads into ``folder`` that a killed process left half-done (see uploads.py)."""
-    recover_uploads(folder)
 
 
 def start_sync(paths: list[Path], settings: Settings, **kwargs: Any) -> Job:

@@ -380,6 +380,11 @@ def pack_texts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dic
     return json.dumps(rows, ensure_ascii=False)
 
 
+def unpack_texts(packed: str | None) -> list[tuple[str, str, dict]]:
+    """A ``__text`` row's quotes as ``pack_texts`` wrote them: (chunk id, text, metadata)."""
+    return [(str(cid), text, meta or {}) for cid, text, meta in json.loads(packed or "[]")]
+
+
 def _text_rows(store, text_hash: dict[str, str]) -> dict[str, tuple[dict, str]]:
     """The visible quotes of the store's ``__text`` collection: those of new interviews
     whose vectors a sync has not written yet. Nothing is read when no document has any."""
@@ -388,7 +393,7 @@ def _text_rows(store, text_hash: dict[str, str]) -> dict[str, tuple[dict, str]]:
         return out
     for doc_id, meta, packed in store.iter_texts():
         if text_hash.get(doc_id) == meta.get("content_hash"):
-            for cid, text, m in json.loads(packed or "[]"):
+            for cid, text, m in unpack_texts(packed):
                 out[cid] = (m, text)
     return out
 

@@ -114,7 +114,7 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
 def _text_quotes(store, doc_id: str) -> dict[str, dict]:
     """The quotes of the interview's ``__text`` row (chunk id -> metadata): those a
     text-first sync wrote before their vectors. Empty on a store that never had any."""
-    import json
+    from knowledge.corpus import unpack_texts
 
     coll = store.text_rows()
     if coll is None:
@@ -122,8 +122,8 @@ def _text_quotes(store, doc_id: str) -> dict[str, dict]:
     got = coll.get(ids=[doc_id], include=["documents"])
     out: dict[str, dict] = {}
     for packed in got.get("documents") or []:
-        for cid, _text, meta in json.loads(packed or "[]"):
-            out[str(cid)] = meta or {}
+        for cid, _text, meta in unpack_texts(packed):
+            out[cid] = meta
     return out
 
 

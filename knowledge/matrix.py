@@ -125,7 +125,7 @@ def memo_scores(corpus: Corpus, theme: Theme, filters: dict | None = None, cfg: 
     return ts
 
 
-def prefetch(corpus: Corpus, themes: list[Theme], cfg: RetrievalConfig = RetrievalConfig(), store=None) -> None:
+def prefetch(corpus: Corpus, themes: list[Theme], store=None) -> None:
     """Every query vector the themes' scoring will ask for (each question, its frameless
     core and focus: knowledge/retrieve.compute_legs), looked up or embedded up front and
     kept in the store, so reopening saved themes in a new process embeds nothing."""
@@ -135,7 +135,7 @@ def prefetch(corpus: Corpus, themes: list[Theme], cfg: RetrievalConfig = Retriev
     for theme in themes:
         for q in theme.questions:
             if q.strip():
-                texts += query_texts(corpus, q, cfg)
+                texts += query_texts(corpus, q)
     prefetch_queries(corpus.embeddings, texts, store)
 
 

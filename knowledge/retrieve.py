@@ -25,7 +25,6 @@ query embedding plus a few vector products.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
@@ -169,9 +168,9 @@ def lexical_leg(corpus: Corpus, query: str, cfg: RetrievalConfig) -> tuple[np.nd
 def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: RetrievalConfig, store=None, filters=None) -> Legs:
     n = len(corpus)
     legs = Legs(detect(queries[0]), mask, np.full(n, -1.0, np.float32), [], [], [], np.full(n, np.nan, np.float32), [], [])
-    focus = None if corpus.partial else corpus.lexical.focus(core(queries[0]) or queries[0])
+    focus, own = _own_texts(corpus, queries[0])
     # every text this question embeds, in one forward pass where the embedder can
-    embed_queries(corpus.embeddings, [*queries, *views(queries[0], focus), *([focus] if focus else [])])
+    embed_queries(corpus.embeddings, [own[0], *queries[1:], *own[1:]])
     for j, q in enumerate(queries):
         legs.weights.append(1.0 if j == 0 else cfg.w_extra)
         qv = query_vector(corpus.embeddings, q)
@@ -192,7 +191,7 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
         lex, kw = lexical_leg(corpus, q, cfg)
         legs.lexical.append(lex)
         legs.keyword.append(kw)
-    legs.lex_share = word_share(corpus, queries[0], mask)
+    legs.lex_share = word_share(corpus, queries[0])
     if focus:
         fv = query_vector(corpus.embeddings, focus)
         legs.focus_sims = corpus.vectors @ fv
@@ -202,19 +201,24 @@ def compute_legs(corpus: Corpus, queries: list[str], mask: np.ndarray, cfg: Retr
     return legs
 
 
-def query_texts(corpus: Corpus, query: str, cfg: RetrievalConfig) -> list[str]:
-    """The texts ``compute_legs`` embeds for the user's own question (as queries)."""
-    q = canonical(query)
+def _own_texts(corpus: Corpus, q: str) -> tuple[str | None, list[str]]:
+    """The question's focus (None in a partial snapshot) and every text embedded for the
+    user's own question ``q`` (canonical): itself, the views it is matched by, its focus."""
     focus = None if corpus.partial else corpus.lexical.focus(core(q) or q)
-    return [q, *views(q, focus), *([focus] if focus else [])]
+    return focus, [q, *views(q, focus), *([focus] if focus else [])]
 
 
-def word_share(corpus: Corpus, query: str, mask: np.ndarray) -> np.ndarray:
+def query_texts(corpus: Corpus, query: str) -> list[str]:
+    """The texts ``compute_legs`` embeds for the user's own question (as queries)."""
+    return _own_texts(corpus, canonical(query))[1]
+
+
+def word_share(corpus: Corpus, query: str) -> np.ndarray:
     """Per chunk, the share of the question's content words (stop words aside) it holds, in
     any inflection and either language's stemming: the same number in any size of case base."""
-    from knowledge.lexical import STOPWORDS
+    from knowledge.lexical import _WORD, STOPWORDS
 
-    words = {w for w in re.findall(r"[^\W_]+", query.lower()) if len(w) > 2 and w not in STOPWORDS["da"] and w not in STOPWORDS["en"]}
+    words = {w for w in _WORD.findall(query.lower()) if len(w) > 2 and w not in STOPWORDS["da"] and w not in STOPWORDS["en"]}
     out = np.zeros(len(corpus), np.float32)
     if not words:
         return out

@@ -297,10 +297,11 @@ class Casebase:
         corpus = self.corpus()
         meta = self.store.meta()
         synced = meta.get("synced_at")
+        n_docs = len(set(corpus.columns["doc_id"]))
         return {
-            "documents": len(set(corpus.columns["doc_id"])),
+            "documents": n_docs,
             # interviews meaning search and chat can answer from (fewer while an ingest writes vectors)
-            "searchable": len(set(corpus.columns["doc_id"])) - len(corpus.waiting_interviews()),
+            "searchable": n_docs - len(corpus.waiting_interviews()),
             "chunks": len(corpus),
             "last_sync": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(synced))) if synced else None,
             "last_sync_ts": float(synced) if synced else None,
@@ -375,7 +376,7 @@ class Casebase:
             return accepted, book.rejection_test(name)
 
         whole = self._whole_quotes(corpus)
-        _matrix.prefetch(corpus, themes, self.config, self.store)
+        _matrix.prefetch(corpus, themes, self.store)
         try:
             return _matrix.build(corpus, themes, whole.get, filters, self.config, self.store,
                                  per_cell, decided, self.interviews())

@@ -176,14 +176,10 @@ class Store:
             )
         return out
 
-    def begin_document(self, doc_id: str, pending_hash: str, meta: dict[str, Any]) -> None:
-        """Mark a document as being (re)written; readers keep seeing the committed version
-        (its hash and body stay until commit_document)."""
-        self.begin_documents([(doc_id, pending_hash, meta)])
-
     def begin_documents(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
-        """begin_document for many (doc_id, pending_hash, meta) at once: one read and at
-        most two writes, whatever their number."""
+        """Mark documents (doc_id, pending_hash, meta) as being (re)written; readers keep
+        seeing each committed version (its hash and body stay until commit_documents).
+        One read and at most two writes, whatever their number."""
         if not items:
             return
         existing = self.docs.get(ids=[d for d, _, _ in items], include=["metadatas"])
@@ -204,11 +200,8 @@ class Store:
                 ids=part, embeddings=[[1.0]] * len(part), metadatas=new_metas[i : i + self._page], documents=["{}"] * len(part)
             )
 
-    def commit_document(self, doc_id: str, content_hash: str, meta: dict[str, Any], body: str) -> None:
-        self.commit_documents([(doc_id, content_hash, meta, body)])
-
     def commit_documents(self, items: list[tuple[str, str, dict[str, Any], str]]) -> None:
-        """commit_document for many (doc_id, content_hash, meta, body) at once."""
+        """Commit documents (doc_id, content_hash, meta, body): readers now see this version."""
         for i in range(0, len(items), self._page):
             part = items[i : i + self._page]
             self.docs.upsert(

@@ -163,13 +163,7 @@ def prefetch_queries(emb: Embeddings, texts: Sequence[str], store=None) -> int:
     if store is not None and fresh:
         _persist(store, mid, [_QUERY_NS + t for t in fresh], np.vstack([raw[t] for t in fresh]))
     for text in todo:
-        v = raw[text]
-        v = v / (np.linalg.norm(v) or 1.0)
-        v.setflags(write=False)
-        with _LRU_LOCK:
-            _LRU[(mid, text)] = v
-            while len(_LRU) > QUERY_CACHE_SIZE:
-                _LRU.popitem(last=False)
+        _keep((mid, text), raw[text])
     return len(fresh)
 
 

@@ -13,8 +13,9 @@ BARS = Bars(accept=0.5, answer=0.5, extra=0.7, floor=0.05)
 
 
 def _corpus(docs: list[str]):
-    """The two things ``decide`` reads of a snapshot: each row's interview and text."""
+    """What ``decide`` reads of a snapshot: each row's interview (and its code) and text."""
     return SimpleNamespace(columns={"doc_id": np.array(docs, dtype=object)},
+                           doc_codes=np.unique(np.array(docs, dtype=str), return_inverse=True)[1],
                            texts=[f"quote {i} of {d}" for i, d in enumerate(docs)])
 
 
