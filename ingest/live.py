@@ -94,10 +94,14 @@ class TextFirst:
         ])
         self.texted.update(iv.doc_id for iv, _, _, _ in part)
 
-    def landed(self, questions: set[str] | None) -> None:
-        """A batch of documents was committed: let readers see it, at most every
-        LIVE_REFRESH_SECONDS (``questions`` None: the last batch, whose version the end of
-        the sync moves itself)."""
+    def landed(self, written: list[str], questions: set[str] | None) -> None:
+        """The batch of documents ``written`` was committed: let readers see it, at most
+        every LIVE_REFRESH_SECONDS (``questions`` None: the last batch, whose version the end
+        of the sync moves itself). The sync holds the store's lock, so what it committed is
+        all that was: no manifest read is needed to count it."""
+        done = self.pending.intersection(written)
+        self.covered += len(done)
+        self.pending -= done
         if questions is not None:
             if time.perf_counter() - self.refreshed < LIVE_REFRESH_SECONDS:
                 return
@@ -105,7 +109,4 @@ class TextFirst:
                 self.embed_questions(questions)
             self.store.bump_version()
             self.refreshed = time.perf_counter()
-        committed = {d for d, r in self.store.documents().items() if r.content_hash}
-        self.covered += len(self.pending & committed)
-        self.pending -= committed
         self.track.emit(searchable=self.covered, interviews=self.covered + len(self.pending))

@@ -214,13 +214,13 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
         done += 1
         track.work_done = base_work + size
         if batch.full():
-            batch.write()
+            written = batch.write()
             if live is not None:
-                live.landed(questions)
+                live.landed(written, questions)
         track.emit(files_done=done, embedded=report.embedded)
-    batch.write()
+    written = batch.write()
     if live is not None:
-        live.landed(None)
+        live.landed(written, None)
     _embed_questions(store, embeddings, questions)
 
     # 3. files gone from a synced folder, first ingests that crashed before their file
