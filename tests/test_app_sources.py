@@ -1,0 +1,44 @@
+"""An answer's sources are drawn only while their expander is open, a page of cards at a
+time: in an archive an answer can cite hundreds of interviews, and every rerun of the chat
+drew every card of every answer (ui/render.py)."""
+from __future__ import annotations
+
+import pytest
+
+from knowledge.settings import Settings
+from tests.test_app import app_env, ask, filled, run_app  # noqa: F401 (fixtures)
+from ui import render
+
+CHALLENGES = "Hvad er de største udfordringer ved partnerskaber?"
+
+
+def cards(at, prefix: str) -> list[str]:
+    """The keys of the theme fields of the source cards drawn under answer ``prefix``."""
+    return sorted(w.key for w in at.text_input if w.key and w.key.startswith(prefix) and w.key.endswith("-theme-new"))
+
+
+def test_older_answers_draw_no_cards_until_opened(filled: Settings) -> None:
+    at = run_app()
+    ask(at, CHALLENGES)
+    first = at.session_state["messages"][1]["answer"]
+    assert len(cards(at, "m1-")) == len(first.sources) > 0
+    ask(at, "Hvordan startede samarbejdet?")
+    assert cards(at, "m1-") == []  # folded: nothing drawn
+    assert cards(at, "m3-")  # the newest answer's sources are open
+    folded = next(e for e in at.expander if e.label.startswith("Sources (") and not e.proto.expanded)
+    at.session_state[folded.key] = True  # the user opens it
+    at.run()
+    assert len(cards(at, "m1-")) == len(first.sources)
+
+
+def test_many_sources_come_a_page_at_a_time(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "SOURCES_PAGE", 1)
+    at = run_app()
+    ask(at, CHALLENGES)
+    n = len(at.session_state["messages"][1]["answer"].sources)
+    assert n > 1
+    assert len(cards(at, "m1-")) == 1
+    more = at.button(key="m1-more")
+    assert f"({n - 1} not shown)" in more.label
+    more.click().run()
+    assert len(cards(at, "m1-")) == 2
