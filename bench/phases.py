@@ -270,7 +270,7 @@ def cold(args: dict) -> dict:
     import_s = time.perf_counter() - t0
     first_ms = _timed(lambda: cb.search(QUERIES_DA[0], k=8))
     return {"import_s": import_s, "cold_ms": first_ms, "from_cache": bool(getattr(cb.corpus(), "from_cache", False)),
-            "chunks": len(cb.corpus())}
+            "assembled": bool(getattr(cb.corpus(), "assembled", False)), "chunks": len(cb.corpus())}
 
 
 def matrix(args: dict) -> dict:

@@ -63,14 +63,16 @@ def render(data: dict) -> str:
     rows = []
     for r in results:
         q, lq, first = _ok(r.get("query")), _ok(r.get("lc_query")), _ok(r.get("first"))
+        again = _ok(r.get("after_change"))
         rows.append([
             str(r["interviews"]), _f(_ok(r.get("ingest")).get("chunks") or first.get("chunks"), "d"), _f(first.get("cold_ms"), ".0f"),
+            _f(again.get("cold_ms"), ".0f"),
             _f(q.get("cold_ms"), ".0f") + ("" if q.get("from_cache", True) else " (no cache)"),
             f"{_f(q.get('search_p50'))} / {_f(q.get('search_p95'))}", f"{_f(q.get('ask_p50'))} / {_f(q.get('ask_p95'))}",
             _f(q.get("query_embed_ms")), _f(q.get("peak_rss_mb"), ".0f"),
             f"{_f(lq.get('search_p50'))} / {_f(lq.get('search_p95'))}", _f(lq.get("peak_rss_mb"), ".0f"),
         ])
-    parts.append(_table(["interviews", "chunks", "1st after sync ms", "cold ms", "search p50/p95 ms", "ask p50/p95 ms", "q-embed ms",
+    parts.append(_table(["interviews", "chunks", "1st after sync ms", "1st after a change ms", "cold ms", "search p50/p95 ms", "ask p50/p95 ms", "q-embed ms",
                          "RSS MB", "LC search p50/p95 ms", "LC RSS MB"], rows))
     rows = []
     for r in results:
@@ -119,7 +121,9 @@ def render(data: dict) -> str:
               "  model); 'real-model s (proj.)' = measured non-embedding time + chunks x the real per-chunk embedding",
               "  time measured at the largest real size. RSS = peak resident set of that phase's own process.",
               "  '1st after sync ms': a fresh process's first search right after the sync (reads the store, writes the",
-              "  snapshot cache); 'cold ms': the same in the next fresh process (the cache memory-mapped)."]
+              "  snapshot cache); '1st after a change ms': the same after a one-file change synced while the",
+              "  snapshot of the version before was cached (assembled from it: knowledge/snapshot_delta.py);",
+              "  'cold ms': a fresh process with the snapshot cache of its version (memory-mapped)."]
     errors = [f"{r['interviews']} {k}: {v['error']}" for r in results for k, v in r.items() if isinstance(v, dict) and "error" in v]
     if errors:
         parts += ["", "FAILED PHASES:", *errors]

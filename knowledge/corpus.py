@@ -52,6 +52,14 @@ class Columns:
         for k in INT_COLUMNS:
             self.int[k].append(int(meta.get(k) or 0))
 
+    def take(self, order: Sequence[int] | np.ndarray) -> Columns:
+        """The same columns with their rows in ``order``."""
+        out = Columns()
+        out.str = {k: [v[i] for i in order] for k, v in self.str.items()}
+        out.int = {k: [v[i] for i in order] for k, v in self.int.items()}
+        out._pool = self._pool
+        return out
+
     @classmethod
     def of(cls, metadatas: Sequence[dict], texts: Sequence[str]) -> Columns:
         cols = cls()
@@ -64,6 +72,7 @@ class Corpus:
     """An in-memory snapshot of the visible chunks: the matrices every query needs."""
 
     folder: Any = None  # the snapshot cache folder it was mapped from (knowledge/snapshot_cache.py), if any
+    assembled = False  # True: assembled from the previous snapshot and what a sync changed (knowledge/snapshot_delta.py)
 
     def __init__(
         self,
@@ -75,6 +84,7 @@ class Corpus:
         version: Any = None,
         store=None,
         waiting: np.ndarray | None = None,
+        normalised: bool = False,
     ) -> None:
         self.ids = list(ids)
         self.texts = list(texts)
@@ -86,7 +96,11 @@ class Corpus:
         self.embeddings = embeddings
         self.model = model_id(embeddings)
         n = len(self.ids)
-        self.vectors = _normalise(np.asarray(vectors, dtype=np.float32).reshape(n, -1) if n else np.zeros((0, 1), np.float32))
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(n, -1) if n else np.zeros((0, 1), np.float32)
+        # ``normalised``: rows already unit length (knowledge/snapshot_delta.py); normalising
+        # again would move the last bit of one row in eight, and a snapshot assembled from
+        # the previous one would no longer be the one a full read builds
+        self.vectors = matrix if normalised else _normalise(matrix)
         self.row_of = {cid: i for i, cid in enumerate(self.ids)}
         self.columns = {k: _objects(v) for k, v in cols.str.items()}
         self.ints = {k: np.asarray(v, dtype=np.int64) for k, v in cols.int.items()}
@@ -349,7 +363,18 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
     expected = {d.doc_id: d.n_chunks for d in records if d.text_hash and not d.content_hash}
     have = Counter(cols.str["doc_id"])
     whole = not lost and all(have.get(d, 0) >= n for d, n in expected.items())
-    return Corpus(ids, cols, texts, vectors, emb, version=version, store=store, waiting=waiting), whole
+    order = canonical_order(ids, cols)
+    ids, texts, cols = [ids[i] for i in order], [texts[i] for i in order], cols.take(order)
+    return Corpus(ids, cols, texts, vectors[order], emb, version=version, store=store, waiting=waiting[order]), whole
+
+
+def canonical_order(ids: Sequence[str], cols: Columns) -> np.ndarray:
+    """The rows in one order whatever way they were read: by interview, then by place in
+    it. Chroma returns rows in the order they were written, so a snapshot read from the
+    store and one assembled from the previous snapshot plus what a sync changed
+    (knowledge/snapshot_delta.py) would otherwise differ in the order of equal scores."""
+    docs, starts = cols.str["doc_id"], cols.int["start"]
+    return np.array(sorted(range(len(ids)), key=lambda i: (docs[i], starts[i], ids[i])), dtype=np.int64)
 
 
 def _rows_of(store, rec, seen: set[str], with_vectors: bool, some_read: bool) -> list[tuple[str, dict, str, np.ndarray | None]] | None:

@@ -42,10 +42,12 @@ import numpy as np
 
 from knowledge.corpus import FILTER_KEYS, INT_COLUMNS, STR_COLUMNS, Corpus, _LexicalTexts, _objects, load_corpus
 from knowledge.settings import Settings
+from knowledge.snapshot_delta import assemble, fingerprints
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump whenever what a snapshot computes, or how it is written, changes
+FORMAT = 2  # bump whenever what a snapshot computes, or how it is written, changes (2: rows in canonical order, docs.json)
+_DOCS = "docs.json"  # the manifest records' fingerprints at the snapshot's version (knowledge/snapshot_delta.py)
 _MANIFEST = "manifest.json"
 _STALE_TMP_S = 3600.0  # a temporary folder this old belongs to a process that died
 
@@ -60,12 +62,14 @@ def cache_key(settings: Settings, meta: dict, model: str) -> str:
     """The folder name of one snapshot: the store version, plus what tells two stores
     of the same version apart (a rebuild restarts the count; another server; another
     embedder; another snapshot format)."""
-    ident = json.dumps(
-        [FORMAT, model, str(meta.get("synced_at", "")), settings.collection,
-         f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else ""],
-        ensure_ascii=False,
-    )
+    ident = json.dumps([FORMAT, model, str(meta.get("synced_at", "")), *_origin(settings)], ensure_ascii=False)
     return f"v{int(meta.get('version', 0))}-{hashlib.sha256(ident.encode('utf-8')).hexdigest()[:16]}"
+
+
+def _origin(settings: Settings) -> list[str]:
+    """Which store a snapshot is of, whatever its version: a snapshot of another server's
+    collection kept under the same folder is never the base of this one's next."""
+    return [settings.collection, f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else ""]
 
 
 def drop(settings: Settings) -> None:
@@ -89,11 +93,7 @@ def load(store, emb, meta: dict):
     key = cache_key(settings, meta, model_id(emb))
     folder = cache_root(settings) / key
     if not (folder / _MANIFEST).is_file():
-        # older versions are stale from now on, and may hold erased quotes (an erasure on
-        # another machine sharing a Chroma server): gone before this version is built
-        if folder.parent.is_dir():
-            _prune(folder.parent, keep=key)
-        return None
+        return None  # load_or_build assembles it from an older one, then removes those
     try:
         return _read(folder, key, emb, int(meta.get("version", 0)))
     except Exception as exc:  # truncated, edited, another numpy: build from the store instead
@@ -198,7 +198,8 @@ def save(store, corpus, meta: dict) -> Path | None:
         now = store.meta()
         if cache_key(settings, now, corpus.model) != key:
             return None  # a sync finished while the snapshot was read
-        _write(tmp, corpus, key)
+        # the lock is held and the version has not moved: these are the snapshot's records
+        _write(tmp, corpus, key, fingerprints(store.documents().values()), settings)
         try:
             os.rename(tmp, final)
         except OSError:  # another process wrote the same version first
@@ -213,7 +214,7 @@ def save(store, corpus, meta: dict) -> Path | None:
         lock.release()
 
 
-def _write(folder: Path, corpus, key: str) -> None:
+def _write(folder: Path, corpus, key: str, docs: dict[str, list[str]], settings: Settings) -> None:
 
     folder.mkdir(parents=True)
     n = len(corpus)
@@ -242,11 +243,12 @@ def _write(folder: Path, corpus, key: str) -> None:
     _dump(folder / "columns.json", distinct)
     _dump(folder / "filters.json", {k: list(corpus._vocab[k]) for k in FILTER_KEYS})
     corpus.lexical.save(folder / "lexical")
+    _dump(folder / _DOCS, docs)
     files = {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
     manifest = {
         "format": FORMAT, "key": key, "version": corpus.version, "model": corpus.model, "n": n,
         "dim": int(vectors.shape[1]), "n_questions": int(len(corpus.q_vectors)), "n_groups": int(corpus.n_groups),
-        "created": time.time(), "files": files,
+        "created": time.time(), "files": files, "origin": _origin(settings),
     }
     _dump(folder / _MANIFEST, manifest)  # last: a folder without it is never read
 
@@ -272,18 +274,53 @@ def _prune(root: Path, keep: str) -> None:
 
 def load_or_build(store, embeddings=None) -> Corpus:
     """The snapshot of the store's current version: memory-mapped from the cache beside the
-    store when a process already wrote it, else built from the store and written there for
-    the next process (``knowledge.corpus.load_corpus``)."""
+    store when a process already wrote it, else assembled from the cached snapshot of an
+    earlier version and what changed since (knowledge/snapshot_delta.py), else built from
+    the store (``knowledge.corpus.load_corpus``); written there for the next process."""
     emb = embeddings or store.embeddings
     try:
         meta = store.meta()
     except Exception:  # load_corpus reopens the store on its retry
         meta = None
+    corpus = None
     if meta is not None:
         cached = load(store, emb, meta)
         if cached is not None:
             return cached
-    corpus = load_corpus(store, emb)
+        corpus = _assemble(store, emb)
+    if corpus is None:
+        corpus = load_corpus(store, emb)
     if meta is not None and not corpus.partial:
         corpus.folder = save(store, corpus, meta)
+        # older versions are stale from now on, and may hold erased quotes (an erasure on
+        # another machine sharing a Chroma server): gone even when this one was not written
+        root = cache_root(store.settings)
+        if root.is_dir():
+            _prune(root, keep=cache_key(store.settings, meta, corpus.model))
     return corpus
+
+
+def _assemble(store, emb) -> Corpus | None:
+    """The snapshot assembled from the newest cached one of an earlier version; None when
+    there is none to start from or it cannot be done safely."""
+    from knowledge.embeddings import model_id
+
+    root = cache_root(store.settings)
+    best: tuple[float, Path, dict] | None = None
+    for folder in root.iterdir() if root.is_dir() else []:
+        try:
+            man = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a temporary folder, or one being written
+        if (man.get("format") == FORMAT and man.get("model") == model_id(emb)
+                and man.get("origin") == _origin(store.settings) and (best is None or man["created"] > best[0])):
+            best = (float(man["created"]), folder, man)
+    if best is None:
+        return None
+    _, folder, man = best
+    try:
+        previous = _read(folder, folder.name, emb, int(man.get("version", 0)))
+        return assemble(store, emb, previous, _json(folder / _DOCS))
+    except Exception as exc:  # a torn or foreign folder, Chroma busy: read the whole store instead
+        log.warning("snapshot not assembled from %s (%s: %s); reading the store", folder, type(exc).__name__, exc)
+        return None
