@@ -195,41 +195,8 @@ def _memoise_abbreviations(lang) -> None:  # type: ignore[no-untyped-def]
                 out = memo[key] = super().scan_for_replacements(txt, am, ind, char_array)
             return out
 
-        def search_for_abbreviations_in_string(self, text):  # type: ignore[no-untyped-def]
-            # pysbd's own loop, with each abbreviation's two patterns compiled once: pysbd
-            # formats and looks them up in re's cache (512 entries, thrashed by the Danish
-            # list's hundreds of abbreviations) for every line, a third of this pass's time
-            lowered = text.lower()
-            for abbr in self.lang.Abbreviation.ABBREVIATIONS:
-                stripped = abbr.strip()
-                if stripped not in lowered:
-                    continue
-                find, next_chars = _abbreviation_patterns(stripped)
-                abbrev_match = find(text)
-                if not abbrev_match:
-                    continue
-                char_array = next_chars(text)
-                for ind, match in enumerate(abbrev_match):
-                    text = self.scan_for_replacements(text, match, ind, char_array)
-            return text
-
     Memoised.__name__ = Memoised.__qualname__ = base.__name__
     lang.AbbreviationReplacer = Memoised
-
-
-_PATTERNS: dict[str, tuple] = {}
-
-
-def _abbreviation_patterns(stripped: str) -> tuple:  # type: ignore[type-arg]
-    """The findall of pysbd's two patterns for one abbreviation, exactly as
-    ``AbbreviationReplacer.search_for_abbreviations_in_string`` writes them."""
-    got = _PATTERNS.get(stripped)
-    if got is None:
-        got = _PATTERNS[stripped] = (
-            re.compile(rf"(?:^|\s|\r|\n){stripped}", flags=re.IGNORECASE).findall,
-            re.compile(r"(?<={" + str(re.escape(stripped)) + "} ).{1}").findall,
-        )
-    return got
 
 
 def _map_back(piece: str, sentences: list[str]) -> list[int] | None:
