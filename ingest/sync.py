@@ -195,7 +195,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     track.work_started = time.perf_counter()
     track.emit(phase="indexing", files_done=done, files_total=len(targets), current="")
     vectors = _Vectors(store, report)
-    batch = _WriteBatch(store, report, unfinished)
+    batch = _WriteBatch(store, report, unfinished, bodied=live.texted if live is not None else set())
     questions: set[str] = set()  # the interviews' own questions, embedded once below
     for t, rec, read in items:
         base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
@@ -319,10 +319,11 @@ class _WriteBatch:
     stale chunks deleted, then all are committed. A crash anywhere leaves pending
     documents that the next sync writes again; readers see old or new, never both."""
 
-    def __init__(self, store: Store, report: SyncReport, unfinished: set[str]) -> None:
+    def __init__(self, store: Store, report: SyncReport, unfinished: set[str], bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         self.store = store
         self.report = report
         self.unfinished = unfinished  # documents never committed: they may have __text rows to drop
+        self.bodied = bodied  # documents whose record got this version's body in this sync's text pass
         self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
         self.chunks = 0
         self.opened = 0.0
@@ -350,7 +351,8 @@ class _WriteBatch:
             return []
         items, self.items, self.chunks = self.items, [], 0
         docs = [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items]
-        _write_documents(self.store, docs, [iv.doc_id for iv, *_ in items if iv.doc_id in self.unfinished], no_stale=self.unrecorded)
+        _write_documents(self.store, docs, [iv.doc_id for iv, *_ in items if iv.doc_id in self.unfinished], no_stale=self.unrecorded,
+                         bodied=self.bodied)
         for iv, _, _, _, _, updated in items:
             (self.report.updated if updated else self.report.added).append(iv.doc_id)
         return [iv.doc_id for iv, *_ in items]
@@ -359,6 +361,7 @@ class _WriteBatch:
 def _write_documents(
     store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]],
     texted: list[str] = (), no_stale: set[str] = frozenset(),  # type: ignore[assignment]
+    bodied: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """Write documents whose chunks are embedded, in the crash-safe order.
 
@@ -367,7 +370,9 @@ def _write_documents(
     began. A chunk is only ever written after its document's record (step 1; a text-first
     record holds no chunks), and a removal deletes the chunks before the record, so such a
     document has no chunks of another version: step 3 is skipped for it (one Chroma delete
-    per document, ~4 s of a first ingest of 1,000 interviews)."""
+    per document, ~4 s of a first ingest of 1,000 interviews). ``bodied``: documents whose
+    record already holds this version's parsed body (this sync's text pass wrote it, T3 of
+    ingest/live.py): the commit writes their metadata only."""
     doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
     store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
     for _ in docs:  # each document of the batch has passed this step
@@ -386,7 +391,8 @@ def _write_documents(
             store.delete_stale_chunks(iv.doc_id, iv.content_hash)
         _failpoint("stale")
     store.drop_texts(list(texted))
-    store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], _doc_body(iv)) for iv, _, _, _, _ in docs])
+    store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], "" if iv.doc_id in bodied else _doc_body(iv))
+                            for iv, _, _, _, _ in docs], bodied=bodied)
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("commit")
 

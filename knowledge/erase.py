@@ -115,14 +115,16 @@ def _text_quotes(store, doc_id: str) -> dict[str, dict]:
     """The quotes of the interview's ``__text`` row (chunk id -> metadata): those a
     text-first sync wrote before their vectors. Empty on a store that never had any."""
     from knowledge.corpus import unpack_texts
+    from knowledge.store import text_row_quotes
 
     coll = store.text_rows()
     if coll is None:
         return {}
-    got = coll.get(ids=[doc_id], include=["documents"])
+    got = coll.get(ids=[doc_id], include=["documents", "metadatas"])
     out: dict[str, dict] = {}
-    for packed in got.get("documents") or []:
-        for cid, _text, meta in unpack_texts(packed):
+    docs = got.get("documents") or [None] * len(got["ids"])
+    for row, doc in zip(got.get("metadatas") or [], docs):
+        for cid, _text, meta in unpack_texts(text_row_quotes(dict(row or {}), doc)):
             out[cid] = meta
     return out
 

@@ -35,11 +35,30 @@ from knowledge.settings import Settings
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
 
-__all__ = ["META_ID", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client"]
+__all__ = ["META_ID", "QUOTES", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client", "text_row_quotes"]
 
 META_ID = "__casebase_meta__"
 TEXTS = "__text"  # collection name suffix: quotes readable before their vectors exist
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
+# The chunks collection's HNSW index. Local searches score exact cosines on the snapshot's
+# vectors (knowledge/corpus.py); only a partial snapshot in server mode asks this index
+# (knowledge/dense_chroma.py, its top 100). A lighter graph than Chroma's default (M 16,
+# construction ef 100) costs less per written chunk, and a wider search keeps its recall:
+# 25,052 chunks of 1,000 generated interviews, 200 queries, recall@100 against exact
+# cosine 0.965 (default: 0.961), write 0.47 ms CPU a row (default 0.58-0.78, a busy
+# machine); M 8/ef 20 lost too much (0.906 even searching 400). ``python -m bench.hnsw_recall``.
+# On 3,000 clustered vectors (tests/test_store_writes.py) the default found 0.90 of the
+# exact top 100, this one 0.99: searching 400, not 100, is most of that.
+CHUNK_INDEX = {"hnsw:space": "cosine", "hnsw:M": 12, "hnsw:construction_ef": 40, "hnsw:search_ef": 400}
+
+
+QUOTES = "quotes"  # the metadata key of a ``__text`` row's packed quotes
+
+
+def text_row_quotes(meta: dict[str, Any], document: str | None) -> str:
+    """A ``__text`` row's packed quotes, taken out of ``meta``: in its metadata, or in its
+    document where a sync before the metadata key wrote them (a store it left mid-ingest)."""
+    return str(meta.pop(QUOTES, None) or document or "")
 
 
 @dataclass
@@ -72,9 +91,8 @@ class Store:
         try:
             # an erasure killed half-way through swapping in the rewritten collections
             recover_if_idle(self.client, settings)
-            chunks = self.client.get_or_create_collection(
-                settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
+            # the parameters apply to a new collection only: an existing one keeps its own
+            chunks = self.client.get_or_create_collection(settings.collection, embedding_function=None, metadata=CHUNK_INDEX)
             # The manifest holds no meaningful vectors; Chroma still wants one per record.
             docs = self.client.get_or_create_collection(settings.collection + "__docs", embedding_function=None)
         except Exception as exc:
@@ -186,6 +204,8 @@ class Store:
         known = dict(zip(existing["ids"], existing["metadatas"] or []))
         update_ids, update_metas, new_ids, new_metas = [], [], [], []
         for doc_id, pending_hash, meta in items:
+            if doc_id in known and (known[doc_id] or {}).get("pending_hash") == pending_hash:
+                continue  # already pending at this version (the text pass marked it): nothing to write
             if doc_id in known:
                 update_ids.append(doc_id)
                 update_metas.append({**(known[doc_id] or {}), "pending_hash": pending_hash})
@@ -200,16 +220,27 @@ class Store:
                 ids=part, embeddings=[[1.0]] * len(part), metadatas=new_metas[i : i + self._page], documents=["{}"] * len(part)
             )
 
-    def commit_documents(self, items: list[tuple[str, str, dict[str, Any], str]]) -> None:
-        """Commit documents (doc_id, content_hash, meta, body): readers now see this version."""
-        for i in range(0, len(items), self._page):
-            part = items[i : i + self._page]
+    def commit_documents(self, items: list[tuple[str, str, dict[str, Any], str]], bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        """Commit documents (doc_id, content_hash, meta, body): readers now see this version.
+        ``bodied``: documents whose record already holds this version's body (the text pass
+        wrote it): only their metadata is written, not the body again (Chroma indexes every
+        character of a document for full-text search, which Casebase never uses)."""
+        fresh = [it for it in items if it[0] not in bodied]
+        for i in range(0, len(fresh), self._page):
+            part = fresh[i : i + self._page]
             self.docs.upsert(
                 ids=[d for d, _, _, _ in part],
                 embeddings=[[1.0]] * len(part),
                 # Chroma merges an upsert's metadata into the record's: None removes text_hash
                 metadatas=[{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part],
                 documents=[body for _, _, _, body in part],
+            )
+        same = [it for it in items if it[0] in bodied]
+        for i in range(0, len(same), self._page):
+            part = same[i : i + self._page]
+            self.docs.update(  # keeps the record's body; None removes text_hash, as above
+                ids=[d for d, _, _, _ in part],
+                metadatas=[{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part],
             )
 
     def document_body(self, doc_id: str) -> dict | None:
@@ -255,11 +286,13 @@ class Store:
         step = max(1, min(self._page, 200))  # ~25 kB of quotes a row
         for i in range(0, len(docs), step):
             part = docs[i : i + step]
+            # the quotes go in a metadata value, not the row's document: Chroma indexes every
+            # character of a document for full-text search (never used here), which made this
+            # write ~3x slower (1,000 rows of 6.7 MB: 1.5 s CPU as documents, 0.45 s as metadata)
             coll.upsert(
                 ids=[d for d, _, _, _, _ in part],
                 embeddings=[[1.0]] * len(part),
-                metadatas=[{"doc_id": d, "content_hash": h} for d, h, _, _, _ in part],
-                documents=[quotes for _, _, _, _, quotes in part],
+                metadatas=[{"doc_id": d, "content_hash": h, QUOTES: quotes} for d, h, _, _, quotes in part],
             )
         for i in range(0, len(docs), self._page):
             part = docs[i : i + self._page]
@@ -292,7 +325,8 @@ class Store:
         got = coll.get(include=["documents", "metadatas"])
         metas, docs = got.get("metadatas") or [], got.get("documents") or []
         for i, _id in enumerate(got["ids"]):
-            yield _id, metas[i] or {}, docs[i] or ""
+            meta = dict(metas[i] or {})
+            yield _id, meta, text_row_quotes(meta, docs[i] if i < len(docs) else None)
 
     # -- chunks ------------------------------------------------------------------------
     @property
