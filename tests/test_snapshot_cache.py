@@ -34,6 +34,19 @@ def no_store_reads(monkeypatch) -> None:
     monkeypatch.setattr(corpus_mod, "_read_corpus", refuse)
 
 
+def same_snapshot(a, b) -> None:
+    """Two snapshots hold the same rows, bit for bit, in the same order."""
+    assert a.ids == b.ids and a.texts == b.texts
+    assert np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    assert np.array_equal(np.asarray(a.q_vectors), np.asarray(b.q_vectors))
+    for k in b.columns:
+        assert list(a.columns[k]) == list(b.columns[k]), k
+    for k in b.ints:
+        assert np.array_equal(a.ints[k], b.ints[k]), k
+    assert np.array_equal(a.q_index, b.q_index) and np.array_equal(a.group, b.group)
+    assert a.lexical.vocab == b.lexical.vocab and a.lexical.idf == b.lexical.idf
+
+
 def answers(cb: Casebase) -> list:
     out = []
     for q in QUESTIONS:
@@ -60,14 +73,7 @@ def test_written_after_a_build_and_reused_with_identical_results(casebase: Caseb
     cached = fresh.corpus()
     assert cached.from_cache and cached.version == built.version
     assert isinstance(cached.vectors, np.memmap) and not cached.vectors.flags.writeable
-    assert cached.ids == built.ids and cached.texts == built.texts
-    assert np.array_equal(cached.vectors, built.vectors) and np.array_equal(cached.q_vectors, built.q_vectors)
-    for k in built.columns:
-        assert list(cached.columns[k]) == list(built.columns[k]), k
-    for k in built.ints:
-        assert np.array_equal(cached.ints[k], built.ints[k]), k
-    assert np.array_equal(cached.q_index, built.q_index) and np.array_equal(cached.group, built.group)
-    assert cached.lexical.idf == built.lexical.idf and cached.lexical.vocab == built.lexical.vocab
+    same_snapshot(cached, built)
     assert [cached.meta(i) for i in range(len(cached))] == [built.meta(i) for i in range(len(built))]
     assert answers(fresh) == expected
 

@@ -17,19 +17,7 @@ from knowledge.snapshot_cache import drop
 from knowledge.snapshot_delta import assemble, fingerprints
 from knowledge.store import Store
 from tests.conftest import interview_text
-from tests.test_snapshot_cache import answers, versions
-
-
-def same_snapshot(a, b) -> None:
-    assert a.ids == b.ids and a.texts == b.texts
-    assert np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))  # bit for bit
-    assert np.array_equal(np.asarray(a.q_vectors), np.asarray(b.q_vectors))
-    for k in b.columns:
-        assert list(a.columns[k]) == list(b.columns[k]), k
-    for k in b.ints:
-        assert np.array_equal(a.ints[k], b.ints[k]), k
-    assert np.array_equal(a.q_index, b.q_index) and np.array_equal(a.group, b.group)
-    assert a.lexical.vocab == b.lexical.vocab and a.lexical.idf == b.lexical.idf
+from tests.test_snapshot_cache import answers, same_snapshot, versions
 
 
 def grown(casebase: Casebase, settings: Settings, hash_embeddings, folder: Path) -> None:
