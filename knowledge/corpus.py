@@ -14,7 +14,7 @@ import ctypes
 import json
 import time
 from collections import Counter
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -73,6 +73,10 @@ class Corpus:
 
     folder: Any = None  # the snapshot cache folder it was mapped from (knowledge/snapshot_cache.py), if any
     assembled = False  # True: assembled from the previous snapshot and what a sync changed (knowledge/snapshot_delta.py)
+    # the fingerprints of the manifest records its rows were read against (None: not read
+    # from a store): with a Chroma server another machine's sync commits while this one
+    # reads, so the records at saving time may be newer than the rows
+    record_fingerprints: dict[str, list[str]] | None = None
 
     def __init__(
         self,
@@ -365,7 +369,18 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
     whole = not lost and all(have.get(d, 0) >= n for d, n in expected.items())
     order = canonical_order(ids, cols)
     ids, texts, cols = [ids[i] for i in order], [texts[i] for i in order], cols.take(order)
-    return Corpus(ids, cols, texts, vectors[order], emb, version=version, store=store, waiting=waiting[order]), whole
+    corpus = Corpus(ids, cols, texts, vectors[order], emb, version=version, store=store, waiting=waiting[order])
+    corpus.record_fingerprints = fingerprints(records)
+    return corpus, whole
+
+
+def fingerprints(records: Iterable[Any]) -> dict[str, list[str]]:
+    """Per committed interview, what a sync changes whenever it rewrites its quotes
+    (knowledge/snapshot_delta.py)."""
+    return {
+        d.doc_id: [d.content_hash, d.source_path, str(d.n_chunks), repr((d.metadata or {}).get("ingested_at"))]
+        for d in records if d.content_hash
+    }
 
 
 def canonical_order(ids: Sequence[str], cols: Columns) -> np.ndarray:

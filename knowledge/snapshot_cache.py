@@ -42,7 +42,7 @@ import numpy as np
 
 from knowledge.corpus import FILTER_KEYS, INT_COLUMNS, STR_COLUMNS, Corpus, _LexicalTexts, _objects, load_corpus
 from knowledge.settings import Settings
-from knowledge.snapshot_delta import assemble, fingerprints
+from knowledge.snapshot_delta import assemble
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +198,12 @@ def save(store, corpus, meta: dict) -> Path | None:
         now = store.meta()
         if cache_key(settings, now, corpus.model) != key:
             return None  # a sync finished while the snapshot was read
-        # the lock is held and the version has not moved: these are the snapshot's records
-        _write(tmp, corpus, key, fingerprints(store.documents().values()), settings)
+        # the records the rows were read against: with a Chroma server, a sync on another
+        # machine (not under this lock) may have committed since, its version yet to move
+        docs = corpus.record_fingerprints
+        if docs is None:
+            return None
+        _write(tmp, corpus, key, docs, settings)
         try:
             os.rename(tmp, final)
         except OSError:  # another process wrote the same version first

@@ -26,24 +26,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any, Iterable
 
 import numpy as np
 
-from knowledge.corpus import Columns, Corpus, _normalise, canonical_order
+from knowledge.corpus import Columns, Corpus, _normalise, canonical_order, fingerprints
 
 log = logging.getLogger(__name__)
 
 MAX_CHANGED_SHARE = 0.5  # above this share of interviews changed, a full read costs about the same
 _BATCH = 100  # interviews per filtered Chroma read
-
-
-def fingerprints(records: Iterable[Any]) -> dict[str, list[str]]:
-    """Per committed interview, what a sync changes whenever it rewrites its quotes."""
-    return {
-        d.doc_id: [d.content_hash, d.source_path, str(d.n_chunks), repr((d.metadata or {}).get("ingested_at"))]
-        for d in records if d.content_hash
-    }
 
 
 def assemble(store, emb, previous: Corpus, previous_docs: dict[str, list[str]]) -> Corpus | None:
@@ -107,4 +98,5 @@ def assemble(store, emb, previous: Corpus, previous_docs: dict[str, list[str]]) 
     log.info("snapshot of version %s assembled from the previous one: %d interviews kept, %d read",
              version, len(keep), len(fetch))
     corpus.assembled = True
+    corpus.record_fingerprints = now
     return corpus

@@ -13,7 +13,7 @@ from knowledge import corpus as corpus_mod
 from knowledge.corpus import load_corpus
 from knowledge.service import Casebase
 from knowledge.settings import Settings
-from knowledge.snapshot_cache import drop
+from knowledge.snapshot_cache import drop, save
 from knowledge.snapshot_delta import assemble, fingerprints
 from knowledge.store import Store
 from tests.conftest import interview_text
@@ -127,3 +127,29 @@ def test_not_assembled_while_a_sync_is_writing(casebase: Casebase, settings: Set
     records[first].pending_hash = "f" * 64  # a sync between writing its rows and committing them
     monkeypatch.setattr(Store, "documents", lambda self: records)
     assert assemble(store, hash_embeddings, previous, docs) is None
+
+
+def test_an_interview_committed_after_the_snapshot_was_read_is_read_again(
+        casebase: Casebase, settings: Settings, hash_embeddings, knowledge_folder: Path, monkeypatch) -> None:
+    """With a Chroma server, another machine's sync commits interviews while this one reads
+    its snapshot, and moves the version only at its end (its lock is not this machine's).
+    The snapshot saved under the old version holds such an interview's old quotes: what
+    the next version keeps of it must not be judged by its record at the time of saving."""
+    grown(casebase, settings, hash_embeddings, knowledge_folder)
+    drop(settings)
+    store = Store(settings, hash_embeddings)
+    meta = store.meta()
+    before = load_corpus(store, hash_embeddings)  # this machine reads ...
+    seed = knowledge_folder / "riverside-seed-library.md"
+    old_n = store.documents()["riverside-seed-library.md"].n_chunks
+    seed.write_text(seed.read_text(encoding="utf-8").replace("seed", "frø"), encoding="utf-8")
+    with monkeypatch.context() as m:  # ... the other machine's sync commits, its version still to move
+        m.setattr(Store, "bump_version", lambda self, report=None: self.version())
+        sync_paths([knowledge_folder], settings, embeddings=hash_embeddings)
+    assert Store(settings, hash_embeddings).documents()["riverside-seed-library.md"].n_chunks == old_n
+    assert save(Store(settings, hash_embeddings), before, meta) is not None  # ... and saves what it read
+    Store(settings, hash_embeddings).bump_version()  # the other sync ends
+
+    corpus = Casebase(settings, hash_embeddings).corpus()
+    assert corpus.assembled
+    same_snapshot(corpus, load_corpus(Store(settings, hash_embeddings), hash_embeddings))
