@@ -42,3 +42,16 @@ def test_many_sources_come_a_page_at_a_time(filled: Settings, monkeypatch: pytes
     assert f"({n - 1} not shown)" in more.label
     more.click().run()
     assert len(cards(at, "m1-")) == 2
+
+
+def test_a_new_chat_starts_with_one_page_of_sources(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Show more" on an answer of the last chat does not carry over to the answer that
+    takes its place in a new chat."""
+    monkeypatch.setattr(render, "SOURCES_PAGE", 1)
+    at = run_app()
+    ask(at, CHALLENGES)
+    at.button(key="m1-more").click().run()
+    assert len(cards(at, "m1-")) == 2
+    next(b for b in at.sidebar.button if b.label == "New chat").click().run()
+    ask(at, CHALLENGES)
+    assert len(cards(at, "m1-")) == 1

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import streamlit as st
 
 from knowledge.types import Answer, Source
-from ui.state import AppError, forget_casebase, format_when
+from ui.state import SOURCE_PAGES, AppError, forget_casebase, format_when
 from ui.text import answer_markdown, escape_md, highlight_markdown, passage_for
 
 INTERVIEWS_PAGE = "views/interviews.py"
@@ -98,17 +98,17 @@ def _lazy_expander(label: str, *, key: str, expanded: bool, icon: str) -> Any:
 
 
 def _cards(sources: Sequence[Source], bodies: BodyLookup, *, key: str, actions: CardActions | None) -> None:
-    shown = st.session_state.get(f"{key}-shown", SOURCES_PAGE)
+    shown = st.session_state.get(SOURCE_PAGES, {}).get(key, SOURCES_PAGE)
     for i, s in enumerate(sources[:shown]):
         source_card(s, bodies(s.doc_id), key=f"{key}-{s.n or i}", actions=actions)  # a citation keeps its number
     rest = len(sources) - shown
     if rest > 0:
         st.button(f"Show {min(rest, SOURCES_PAGE)} more ({rest} not shown)", key=f"{key}-more", icon=":material/expand_more:",
-                  on_click=_show_more, args=(f"{key}-shown", shown + SOURCES_PAGE))
+                  on_click=_show_more, args=(key, shown + SOURCES_PAGE))
 
 
-def _show_more(state_key: str, n: int) -> None:
-    st.session_state[state_key] = n
+def _show_more(key: str, n: int) -> None:
+    st.session_state.setdefault(SOURCE_PAGES, {})[key] = n
 
 
 def source_card(s: Source, body: dict[str, Any] | None, *, key: str, marks: Sequence[tuple[int, int]] = (),

@@ -21,6 +21,9 @@ T = TypeVar("T")
 
 # Keys in st.session_state, named once so pages don't drift apart.
 MESSAGES = "messages"  # chat history: [{"role": "user", "content": str} | {"role": "assistant", "answer": Answer}]
+# source cards shown per answer ("Show more", ui/render.py), by the answer's key: a new chat
+# reuses the keys of the last one's answers, so it starts these afresh
+SOURCE_PAGES = "source-pages"
 LAST_SYNC = "last_sync_result"  # what the Ingest page shows after a sync
 
 
@@ -204,6 +207,7 @@ def last_report(svc: Any) -> dict[str, Any] | None:
 
 def new_chat() -> None:
     st.session_state[MESSAGES] = []
+    st.session_state.pop(SOURCE_PAGES, None)
 
 
 def messages() -> list[dict]:
