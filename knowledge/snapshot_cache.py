@@ -281,6 +281,8 @@ def load_or_build(store, embeddings=None) -> Corpus:
     store when a process already wrote it, else assembled from the cached snapshot of an
     earlier version and what changed since (knowledge/snapshot_delta.py), else built from
     the store (``knowledge.corpus.load_corpus``); written there for the next process."""
+    from knowledge.embeddings import model_id
+
     emb = embeddings or store.embeddings
     try:
         meta = store.meta()
@@ -292,15 +294,18 @@ def load_or_build(store, embeddings=None) -> Corpus:
         if cached is not None:
             return cached
         corpus = _assemble(store, emb)
-    if corpus is None:
-        corpus = load_corpus(store, emb)
-    if meta is not None and not corpus.partial:
-        corpus.folder = save(store, corpus, meta)
+    try:
+        if corpus is None:
+            corpus = load_corpus(store, emb)
+        if meta is not None and not corpus.partial:
+            corpus.folder = save(store, corpus, meta)
+    finally:
         # older versions are stale from now on, and may hold erased quotes (an erasure on
-        # another machine sharing a Chroma server): gone even when this one was not written
+        # another machine sharing a Chroma server): gone even when this one was not written,
+        # or could not be read (a partial one keeps them: the next question reads again)
         root = cache_root(store.settings)
-        if root.is_dir():
-            _prune(root, keep=cache_key(store.settings, meta, corpus.model))
+        if meta is not None and not (corpus is not None and corpus.partial) and root.is_dir():
+            _prune(root, keep=cache_key(store.settings, meta, model_id(emb)))
     return corpus
 
 

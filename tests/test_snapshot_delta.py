@@ -153,3 +153,25 @@ def test_an_interview_committed_after_the_snapshot_was_read_is_read_again(
     corpus = Casebase(settings, hash_embeddings).corpus()
     assert corpus.assembled
     same_snapshot(corpus, load_corpus(Store(settings, hash_embeddings), hash_embeddings))
+
+
+def test_an_interview_erased_elsewhere_leaves_no_snapshot_behind_when_the_read_fails(
+        casebase: Casebase, settings: Settings, hash_embeddings, monkeypatch) -> None:
+    """An erasure on another machine sharing a Chroma server cannot remove this machine's
+    snapshots: the first read of the next version does, even when the read itself fails."""
+    from knowledge import snapshot_cache
+
+    casebase.corpus()
+    assert versions(settings)
+    store = Store(settings, hash_embeddings)
+    store.remove_document("riverside-seed-library.md")  # erased on the other machine
+    store.bump_version()
+
+    def unreachable(*a, **kw):
+        raise ConnectionError("the server went away mid-read")
+
+    monkeypatch.setattr(snapshot_cache, "assemble", lambda *a, **kw: None)
+    monkeypatch.setattr(snapshot_cache, "load_corpus", unreachable)
+    with pytest.raises(ConnectionError):
+        snapshot_cache.load_or_build(Store(settings, hash_embeddings), hash_embeddings)
+    assert versions(settings) == []  # the old snapshot held the erased interview's quotes
