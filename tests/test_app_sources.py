@@ -3,6 +3,8 @@ time: in an archive an answer can cite hundreds of interviews, and every rerun o
 drew every card of every answer (ui/render.py)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from knowledge.settings import Settings
@@ -55,3 +57,31 @@ def test_a_new_chat_starts_with_one_page_of_sources(filled: Settings, monkeypatc
     next(b for b in at.sidebar.button if b.label == "New chat").click().run()
     ask(at, CHALLENGES)
     assert len(cards(at, "m1-")) == 1
+
+
+def test_a_long_older_answer_shows_its_head_and_the_rest_on_demand(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "ANSWER_HEAD_CHARS", 10)
+    at = run_app()
+    ask(at, CHALLENGES)
+    first = at.session_state["messages"][1]["answer"].answer
+    head, rest = render.split_answer(first, 10)
+    assert head and rest and first.startswith(head)  # a cut between paragraphs
+    name = re.findall(r"\*\*(.+?)\*\*", rest)[-1]  # the last interview the answer quotes
+
+    def drawn() -> str:  # the first answer's own text, as drawn
+        return "\n".join(m.value for m in at.chat_message[1].markdown)
+
+    assert name in drawn()  # the newest answer is drawn whole
+    ask(at, "Hvordan startede samarbejdet?")
+    assert head.split("\n")[0][:15] in drawn() and name not in drawn()
+    rest_box = next(e for e in at.expander if e.label == "The rest of this answer")
+    at.session_state[rest_box.key] = True
+    at.run()
+    assert name in drawn()
+
+
+def test_split_answer_cuts_between_paragraphs() -> None:
+    text = "lead\n\n**A** — x\n- q [1]\n\n**B** — y\n- q [2]"
+    assert render.split_answer(text, 1000) == (text, "")
+    assert render.split_answer(text, 3) == ("lead", "**A** — x\n- q [1]\n\n**B** — y\n- q [2]")
+    assert render.split_answer("one paragraph only", 3) == ("one paragraph only", "")

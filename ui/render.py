@@ -56,7 +56,13 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
         st.info(escape_md(answer.answer or "No passage in the interviews answers this."), icon=":material/search_off:")
         st.caption(REFUSAL_HINT.get(answer.language, REFUSAL_HINT["en"]))
         return
-    st.markdown(answer_markdown(answer.answer))
+    head, rest = (answer.answer, "") if expanded else split_answer(answer.answer, ANSWER_HEAD_CHARS)
+    st.markdown(answer_markdown(head))
+    if rest:
+        box = _lazy_expander("The rest of this answer", key=f"{key}-rest", expanded=False, icon=":material/unfold_more:")
+        if box.open:
+            with box:
+                st.markdown(answer_markdown(rest))
     if answer.flagged:
         with st.expander(f"{len(answer.flagged)} statement(s) removed: no source supported them", icon=":material/flag:"):
             for item in answer.flagged:
@@ -75,6 +81,22 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
 
 
 SOURCES_PAGE = 20  # source cards drawn at first, and per "Show more"
+# an older answer longer than this (about 20 interviews' quotes) shows its head, the rest on
+# demand: in an archive an answer quoting 92 of 200 interviews is 30 kB of Markdown, and the
+# chat draws every earlier answer again on every rerun. Answers on a small case base stay whole
+ANSWER_HEAD_CHARS = 6000
+
+
+def split_answer(text: str, limit: int) -> tuple[str, str]:
+    """(head, rest) of an answer's text, cut between paragraphs once the head passes
+    ``limit`` characters (an interview's block of quotes is one paragraph)."""
+    paragraphs = str(text).split("\n\n")
+    size = 0
+    for i, p in enumerate(paragraphs):
+        size += len(p) + 2
+        if size > limit and i + 1 < len(paragraphs):
+            return "\n\n".join(paragraphs[: i + 1]), "\n\n".join(paragraphs[i + 1:])
+    return str(text), ""
 
 
 def render_sources(sources: list[Source], bodies: BodyLookup, *, key: str, expanded: bool = True,
