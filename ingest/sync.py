@@ -195,7 +195,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     track.work_started = time.perf_counter()
     track.emit(phase="indexing", files_done=done, files_total=len(targets), current="")
     vectors = _Vectors(store, report)
-    batch = _WriteBatch(store, report, unfinished, bodied=live.texted if live is not None else set())
+    batch = _WriteBatch(store, report, unfinished, recorded=set(manifest), bodied=live.texted if live is not None else set())
     questions: set[str] = set()  # the interviews' own questions, embedded once below
     for t, rec, read in items:
         base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
@@ -208,7 +208,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
                 track.emit(chunks_done=c + ready, embedded=report.embedded)
 
             matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
-            batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash), recorded=rec is not None)
+            batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
             questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
             track.state.chunks_done = base_chunks + len(chunks)
         done += 1
@@ -319,7 +319,8 @@ class _WriteBatch:
     stale chunks deleted, then all are committed. A crash anywhere leaves pending
     documents that the next sync writes again; readers see old or new, never both."""
 
-    def __init__(self, store: Store, report: SyncReport, unfinished: set[str], bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def __init__(self, store: Store, report: SyncReport, unfinished: set[str], recorded: set[str],
+                 bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         self.store = store
         self.report = report
         self.unfinished = unfinished  # documents never committed: they may have __text rows to drop
@@ -327,16 +328,11 @@ class _WriteBatch:
         self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
         self.chunks = 0
         self.opened = 0.0
-        self.unrecorded: set[str] = set()  # documents without a manifest record when the sync began
+        self.recorded = recorded  # documents with a manifest record when the sync began
 
-    def add(
-        self, iv: Interview, chunks: list[Chunk], metas: list[dict], matrix: np.ndarray, root: Path, updated: bool,
-        recorded: bool = True,
-    ) -> None:
+    def add(self, iv: Interview, chunks: list[Chunk], metas: list[dict], matrix: np.ndarray, root: Path, updated: bool) -> None:
         if not self.items:
             self.opened = time.perf_counter()
-        if not recorded:
-            self.unrecorded.add(iv.doc_id)
         self.items.append((iv, chunks, metas, matrix, root, updated))
         self.chunks += len(chunks)
 
@@ -351,11 +347,12 @@ class _WriteBatch:
             return []
         items, self.items, self.chunks = self.items, [], 0
         docs = [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items]
-        _write_documents(self.store, docs, [iv.doc_id for iv, *_ in items if iv.doc_id in self.unfinished], no_stale=self.unrecorded,
-                         bodied=self.bodied)
+        ids = [iv.doc_id for iv, *_ in items]
+        _write_documents(self.store, docs, [d for d in ids if d in self.unfinished],
+                         no_stale={d for d in ids if d not in self.recorded}, bodied=self.bodied)
         for iv, _, _, _, _, updated in items:
             (self.report.updated if updated else self.report.added).append(iv.doc_id)
-        return [iv.doc_id for iv, *_ in items]
+        return ids
 
 
 def _write_documents(

@@ -225,23 +225,19 @@ class Store:
         ``bodied``: documents whose record already holds this version's body (the text pass
         wrote it): only their metadata is written, not the body again (Chroma indexes every
         character of a document for full-text search, which Casebase never uses)."""
+        def committed(part: list[tuple[str, str, dict[str, Any], str]]) -> list[dict[str, Any]]:
+            # Chroma merges a write's metadata into the record's: None removes text_hash
+            return [{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part]
+
         fresh = [it for it in items if it[0] not in bodied]
         for i in range(0, len(fresh), self._page):
             part = fresh[i : i + self._page]
-            self.docs.upsert(
-                ids=[d for d, _, _, _ in part],
-                embeddings=[[1.0]] * len(part),
-                # Chroma merges an upsert's metadata into the record's: None removes text_hash
-                metadatas=[{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part],
-                documents=[body for _, _, _, body in part],
-            )
+            self.docs.upsert(ids=[d for d, _, _, _ in part], embeddings=[[1.0]] * len(part), metadatas=committed(part),
+                             documents=[body for _, _, _, body in part])
         same = [it for it in items if it[0] in bodied]
         for i in range(0, len(same), self._page):
             part = same[i : i + self._page]
-            self.docs.update(  # keeps the record's body; None removes text_hash, as above
-                ids=[d for d, _, _, _ in part],
-                metadatas=[{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part],
-            )
+            self.docs.update(ids=[d for d, _, _, _ in part], metadatas=committed(part))  # keeps the record's body
 
     def document_body(self, doc_id: str) -> dict | None:
         got = self.docs.get(ids=[doc_id], include=["documents", "metadatas"])

@@ -149,8 +149,7 @@ def prefetch_queries(emb: Embeddings, texts: Sequence[str], store=None) -> int:
     ``query_vector`` would, so every score is what it would have been. Returns how many
     texts were embedded."""
     mid = model_id(emb)
-    with _LRU_LOCK:
-        todo = [t for t in dict.fromkeys(texts) if t and (mid, t) not in _LRU]
+    todo = _missing(mid, texts)
     if not todo or QUERY_CACHE_SIZE < len(todo):
         return 0
     keys = [_QUERY_NS + t for t in todo]
@@ -165,6 +164,12 @@ def prefetch_queries(emb: Embeddings, texts: Sequence[str], store=None) -> int:
     for text in todo:
         _keep((mid, text), raw[text])
     return len(fresh)
+
+
+def _missing(mid: str, texts: Sequence[str]) -> list[str]:
+    """The distinct non-empty texts whose query vector this process's LRU lacks."""
+    with _LRU_LOCK:
+        return [t for t in dict.fromkeys(texts) if t and (mid, t) not in _LRU]
 
 
 def _keep(key: tuple[str, str], raw: np.ndarray) -> np.ndarray:
@@ -188,8 +193,7 @@ def embed_queries(emb: Embeddings, texts: Sequence[str]) -> int:
     if batch is None or QUERY_CACHE_SIZE <= 0:
         return 0
     mid = model_id(emb)
-    with _LRU_LOCK:
-        todo = [t for t in dict.fromkeys(texts) if t and (mid, t) not in _LRU]
+    todo = _missing(mid, texts)
     if len(todo) < 2 or len(todo) > QUERY_CACHE_SIZE:  # one text: query_vector embeds it the same
         return 0
     vecs = np.asarray(batch(todo), dtype=np.float32)

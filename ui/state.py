@@ -10,6 +10,7 @@ stays warm) and swaps in a new store handle and snapshot under its own lock
 from __future__ import annotations
 
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -75,7 +76,9 @@ def get_casebase(settings: Settings | None = None) -> Any:
 # interviews per settings at the last page load in this server process: after the first
 # load, whether to offer the chat box before loading is known, not guessed
 _known_documents: dict[str, int] = {}
-_warm: set[int] = set()  # id() of the facades whose query model has run once
+# the facades whose query model has run once; weak, so a facade dropped by Retry is
+# forgotten and a new one at the same address is warmed up too
+_warm: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def likely_has_interviews(settings: Settings | None = None) -> bool:
@@ -99,9 +102,9 @@ def remember_stats(settings: Settings, stats: dict[str, Any]) -> None:
 def warm_up(svc: Any) -> None:
     """Embed one query with the facade's model, once per facade, so that the model's
     first use (loading its weights, first-call setup) is not paid by a question."""
-    if id(svc) in _warm:
+    if svc in _warm:
         return
-    _warm.add(id(svc))
+    _warm.add(svc)
     try:
         svc.store.embeddings.embed_query("warm-up")
     except Exception:  # a courtesy: the first question will say what is wrong
