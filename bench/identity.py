@@ -65,6 +65,7 @@ def chunks_digest(folder: Path) -> tuple[int, str]:
 
 def store_rows(folders: list[Path]) -> tuple[list, list]:
     from ingest.sync import sync_paths
+    from knowledge.chunk_rows import decode
     from knowledge.embeddings import HashEmbeddings
     from knowledge.settings import Settings
     from knowledge.store import META_ID, Store
@@ -75,10 +76,9 @@ def store_rows(folders: list[Path]) -> tuple[list, list]:
         sync_paths(folders, settings, embeddings=HashEmbeddings())
         store = Store(settings)
         got = store.chunks.get(include=["metadatas", "documents", "embeddings"])
-        chunks = [
-            _norm([i, d, m, [round(float(x), 6) for x in v]], roots)
-            for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-        ]
+        # what a reader sees of each row, whichever layout holds it (knowledge/chunk_rows.py)
+        rows = [(i, *decode(m, d), v) for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]
+        chunks = [_norm([i, d, m, [round(float(x), 6) for x in v]], roots) for i, m, d, v in rows]
         got = store.docs.get(include=["metadatas", "documents"])
         docs = [_norm([i, m, json.loads(d or "{}")], roots) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]) if i != META_ID]
     return chunks, docs

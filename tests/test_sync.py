@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ingest.sync import sync_paths
+from knowledge.chunk_rows import decode
 from knowledge.embeddings import HashEmbeddings
 from knowledge.store import ModelMismatch, Store
 
@@ -14,7 +15,7 @@ def chunk_state(settings) -> dict[str, tuple[str, str]]:
     """Every stored chunk id -> (doc_id, quote): the store's observable content."""
     store = Store(settings)
     got = store.chunks.get(include=["metadatas", "documents"])
-    return {i: (m["doc_id"], d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])}
+    return {i: (m["doc_id"], decode(m, d)[1]) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])}
 
 
 def test_first_sync_adds_every_file(settings, write_interview, hash_embeddings):
@@ -168,7 +169,8 @@ def test_chunks_carry_who_what_where(settings, write_interview, hash_embeddings)
     sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     got = Store(settings).chunks.get(include=["metadatas", "documents"])
     text = path.read_text(encoding="utf-8")
-    answers = [(m, d) for m, d in zip(got["metadatas"], got["documents"]) if m["kind"] == "answer"]
+    rows = [decode(m, d) for m, d in zip(got["metadatas"], got["documents"])]
+    answers = [(m, d) for m, d in rows if m["kind"] == "answer"]
     assert answers
     for meta, quote in answers:
         assert meta["interviewee"] == "Anna Holm"
@@ -298,8 +300,8 @@ def test_identical_passages_are_embedded_once(settings, write_interview, hash_em
     assert report.reused == len(state) - 4
     # the repeated passages carry the same vector as the one embedded
     store = Store(settings)
-    got = store.chunks.get(where={"doc_id": "b.txt"}, include=["embeddings", "documents"])
-    vecs = [v for v, d in zip(got["embeddings"], got["documents"]) if d == same]
+    got = store.chunks.get(where={"doc_id": "b.txt"}, include=["embeddings", "documents", "metadatas"])
+    vecs = [v for v, m, d in zip(got["embeddings"], got["metadatas"], got["documents"]) if decode(m, d)[1] == same]
     assert len(vecs) == 3 and all((v == vecs[0]).all() for v in vecs)
 
 

@@ -1,0 +1,77 @@
+"""Reading and chunking the changed files of a sync, on every core when it pays.
+
+Sentence splitting (pysbd) is most of a sync's work outside the embedder and Chroma:
+5.6 s CPU of 1,000 generated interviews' ~39 s. It is pure Python, so one process
+uses one core. A large first ingest reads every file before it embeds anything
+(ingest/live.py, the text pass), so the cores are otherwise idle then: the files are
+read in worker processes, in order, while this process writes the quotes that are
+ready. Small syncs, and syncs that embed as they read (the embedder wants both
+cores), read in this process as before: a worker costs ~0.3 s to start.
+
+Workers are spawned, not forked: the parent runs Chroma's and onnxruntime's threads,
+which a fork would copy in whatever state they are in. If the pool cannot start or
+breaks (a sandbox without process creation, a worker killed), the files not yet read
+are read here: the result is the same, only slower.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ingest.chunk import chunk_interview
+from ingest.loaders import LoadError
+from ingest.model import Chunk, Interview
+from ingest.pipeline import read_interview
+
+log = logging.getLogger(__name__)
+
+Read = tuple[Interview, list[Chunk], list[dict]]  # a changed file read and chunked, with its chunks' metadata
+Job = tuple[Path, str, str, int, int]  # path, doc_id, content hash, max bytes, max chars
+MIN_POOL_FILES = 32  # fewer files than this are read here: starting workers would cost more
+
+
+def read_chunked(job: Job) -> Read | str:
+    """One file read, parsed and chunked; or why it could not be (a message naming it)."""
+    path, doc_id, digest, max_bytes, max_chars = job
+    try:
+        iv = read_interview(path, doc_id, max_bytes=max_bytes, digest=digest, max_chars=max_chars)
+    except LoadError as exc:
+        return str(exc)
+    chunks = chunk_interview(iv)
+    if not chunks:
+        return f"{path.name}: no quotable text found"
+    return iv, chunks, [c.metadata() for c in chunks]
+
+
+def read_all(jobs: Sequence[Job], parallel: bool) -> Iterator[Read | str]:
+    """``read_chunked`` of each job, in order. ``parallel``: in worker processes, one per
+    core, when there are enough files for it to pay."""
+    workers = min(os.cpu_count() or 1, 4)
+    if not parallel or workers < 2 or len(jobs) < MIN_POOL_FILES:
+        yield from map(read_chunked, jobs)
+        return
+    done = 0
+    try:
+        with _pool(workers) as pool:
+            # small slices keep the first results coming early and both workers busy to the end
+            for out in pool.map(read_chunked, jobs, chunksize=4):
+                yield out
+                done += 1
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:
+        log.warning("reading files in worker processes failed (%s); reading the rest here", exc)
+        yield from map(read_chunked, jobs[done:])
+
+
+def _pool(workers: int) -> Executor:
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def jobs_of(todo: Sequence[tuple[Any, str, Any]], max_bytes: int, max_chars: int) -> list[Job]:
+    """The read jobs for a sync's (target, digest, record) list."""
+    return [(t.path, t.doc_id, digest, max_bytes, max_chars) for t, digest, _ in todo]

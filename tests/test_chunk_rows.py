@@ -1,0 +1,66 @@
+"""The chunk-row layout (knowledge/chunk_rows.py): quotes are written as a few filter
+keys plus one packed value, without a full-text-indexed document, and stores written in
+the older layout (a document and every key) read exactly as before."""
+from __future__ import annotations
+
+from ingest.sync import sync_paths
+from knowledge.chunk_rows import KEYS, PACKED, decode, encode
+from knowledge.corpus import load_corpus
+from knowledge.erase import erase_interview
+from knowledge.service import Casebase
+from knowledge.store import Store
+from tests.test_snapshot_cache import answers, same_snapshot
+
+
+def test_encode_then_decode_gives_back_the_quote_and_every_key():
+    meta = {"doc_id": "a.txt", "content_hash": "h", "embed_hash": "e", "organisation": "Vejby Bibliotek",
+            "speaker": "Anna", "question": "Hvad?", "start": 3, "end": 9, "question_no": 2, "kind": "answer"}
+    row = encode(meta, "Et citat med “anførselstegn” og æøå.")
+    assert set(row) <= set(KEYS) | {PACKED}
+    assert "speaker" not in row and "start" not in row  # packed, not keys
+    assert decode(row) == (meta, "Et citat med “anførselstegn” og æøå.")
+    # a row of the older layout: every key, the quote as the document
+    assert decode(dict(meta), "gammelt citat") == (meta, "gammelt citat")
+
+
+def test_a_sync_writes_no_documents_and_only_the_filter_keys(settings, write_interview, hash_embeddings):
+    path = write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    got = Store(settings).chunks.get(include=["metadatas", "documents"])
+    assert got["ids"] and not any(got["documents"])
+    text = path.read_text(encoding="utf-8")
+    for row in got["metadatas"]:
+        assert set(row) <= set(KEYS) | {PACKED}
+        meta, quote = decode(row)
+        assert meta["interviewee"] == "Anna Holm" and text[meta["start"]:meta["end"]] == quote
+
+
+def _to_older_layout(settings) -> int:
+    """Rewrite every chunk row as a store written before the packed layout held it."""
+    store = Store(settings)
+    got = store.chunks.get(include=["metadatas", "documents", "embeddings"])
+    rows = [decode(m, d) for m, d in zip(got["metadatas"], got["documents"])]
+    store.chunks.delete(ids=got["ids"])
+    store.chunks.add(ids=got["ids"], embeddings=got["embeddings"], metadatas=[m for m, _ in rows], documents=[t for _, t in rows])
+    return len(rows)
+
+
+def test_a_store_in_the_older_layout_reads_and_answers_the_same(settings, knowledge_folder, hash_embeddings):
+    sync_paths([knowledge_folder], settings, embeddings=hash_embeddings)
+    new = load_corpus(Store(settings, hash_embeddings), hash_embeddings)
+    before = answers(Casebase(settings, hash_embeddings))
+    assert _to_older_layout(settings) == len(new)
+    old = load_corpus(Store(settings, hash_embeddings), hash_embeddings)
+    same_snapshot(new, old)
+    assert answers(Casebase(settings, hash_embeddings)) == before
+
+
+def test_erasing_from_an_older_layout_store_finds_the_speakers(settings, write_interview, hash_embeddings):
+    write_interview("a.txt", name="Anna Holm")
+    write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    _to_older_layout(settings)
+    report = erase_interview(settings, "a.txt", embeddings=hash_embeddings)
+    assert report.removed["chunks"] > 0
+    left = [m for _, m, _ in Store(settings).iter_chunks()]
+    assert left and {m["doc_id"] for m in left} == {"b.txt"}
