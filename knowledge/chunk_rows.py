@@ -2,16 +2,19 @@
 
 Chroma's write cost is per row, per metadata key and per document character: every
 metadata key is a row of its own in Chroma's SQLite metadata table (with its index
-entries), and a row's document is indexed character by character for full-text search,
-which Casebase never uses (it keeps its own lexical index, knowledge/lexical.py). A quote
+entries), and a document costs about three times what the same text costs as a metadata
+value (Chroma keeps documents for full-text search, which Casebase never uses: it has
+its own lexical index, knowledge/lexical.py; switching that index off in a collection
+schema did not make documents cheaper, measured with chromadb 1.5.9). A quote
 used to be a document plus 17 metadata keys. Now only the keys Chroma is asked to filter
-on are keys (``KEYS``: the sync's and erasure's ``doc_id``/``content_hash`` filters, the
-embedding reuse's ``embed_hash``, and the filters of a partial snapshot's dense leg,
-knowledge/dense_chroma.py); the quote and the rest of its metadata travel in one JSON
-value (``PACKED``). Measured on the 25,053 quotes of 1,000 generated interviews
-(chromadb 1.5.9, the chunks index, one process): writing them took 17.7 s CPU as
-document + 17 keys, 9.6 s as 8 keys + one packed value; reading every row's metadata
-back 3.1 s, then 2.0 s.
+on are keys (``KEYS``: the sync's and erasure's ``doc_id``/``content_hash`` filters and
+the embedding reuse's ``embed_hash``); the quote and the rest of its metadata travel in
+one JSON value (``PACKED``). Searches filter on the snapshot's columns, and a partial
+snapshot's dense leg passes Chroma the ids its filters select (knowledge/dense_chroma.py).
+Measured on the 25,053 quotes of 1,000 generated interviews (chromadb 1.5.9, the chunks
+index, one process, load 1-2): writing them took 17.7 s CPU as document + 17 keys,
+9.8 s as 8 keys + one packed value, 8.3 s as 3 keys + one packed value; reading every
+row back 3.1, 1.9 and 1.3 s.
 
 Rows written before this layout (a document and every key) are still read: ``decode``
 takes either.
@@ -21,17 +24,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["FILTER_KEYS", "KEYS", "PACKED", "decode", "encode"]
-
-# what searches filter on (knowledge/retrieve.py, the CLI's --filter, the app's sidebar)
-FILTER_KEYS = ("organisation", "interviewee", "case", "doc_id", "language", "kind")
+__all__ = ["KEYS", "PACKED", "decode", "encode"]
 
 PACKED = "quote"  # [text, {every other metadata key}]
-KEYS = tuple(dict.fromkeys(("doc_id", "content_hash", "embed_hash", *FILTER_KEYS)))
+KEYS = ("doc_id", "content_hash", "embed_hash")
 
 
 def encode(meta: dict[str, Any], text: str) -> dict[str, Any]:
-    """A chunk's Chroma metadata: its filter keys as keys, the quote and the rest packed."""
+    """A chunk's Chroma metadata: ``KEYS`` as keys, the quote and the rest packed."""
     rest = {k: v for k, v in meta.items() if k not in KEYS and v is not None}
     row = {k: meta[k] for k in KEYS if meta.get(k) is not None}
     row[PACKED] = json.dumps([text, rest], ensure_ascii=False, separators=(",", ":"))

@@ -19,12 +19,13 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from knowledge.chunk_rows import FILTER_KEYS, decode
+from knowledge.chunk_rows import decode
 from knowledge.embeddings import model_id
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex
 from knowledge.vectors import question_vectors
 
+FILTER_KEYS = ("organisation", "interviewee", "case", "doc_id", "language", "kind")
 # what Hit.metadata / Source carry; everything else in a chunk's metadata stays in Chroma
 STR_COLUMNS = (
     "doc_id", "interviewee", "speaker", "role", "organisation", "case", "question", "source_path", "kind", "language",

@@ -14,7 +14,15 @@ def chroma_scores(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None,
     out = np.full(len(corpus), -1.0, np.float32)
     if store is None or not len(corpus):
         return out
-    got = store.chunks.query(query_embeddings=[qvec.tolist()], n_results=min(depth, len(corpus)), where=chroma_where(filters), include=["distances"])
+    # the filters as the rows they select, not a ``where``: the snapshot knows every row's
+    # metadata, and a quote's row in Chroma keeps only doc_id and hashes as keys (the rest
+    # is packed, knowledge/chunk_rows.py), so this works on every layout
+    inside = corpus.mask(filters)
+    if not inside.any():
+        return out
+    ids = None if inside.all() else [corpus.ids[i] for i in np.flatnonzero(inside)]
+    n = min(depth, int(inside.sum()))
+    got = store.chunks.query(query_embeddings=[qvec.tolist()], ids=ids, n_results=n, include=["distances"])
     rows = [(corpus.row_of.get(cid), 1.0 - d) for cid, d in zip(got["ids"][0], got["distances"][0])]
     rows = [(r, s) for r, s in rows if r is not None]
     if rows:
@@ -22,16 +30,3 @@ def chroma_scores(store, corpus: Corpus, qvec: np.ndarray, filters: dict | None,
         for r, s in rows:
             out[r] = s
     return out
-
-
-def chroma_where(filters: dict | None) -> dict | None:
-    """Our filter dict as a Chroma ``where`` clause."""
-    parts = []
-    for key, want in (filters or {}).items():
-        if want in (None, "", []):
-            continue
-        values = [want] if isinstance(want, str) else list(want)
-        parts.append({key: values[0]} if len(values) == 1 else {key: {"$in": values}})
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"$and": parts}

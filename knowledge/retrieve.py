@@ -31,7 +31,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from knowledge.corpus import FILTER_KEYS, Corpus, load_corpus  # noqa: F401  (re-exported)
-from knowledge.dense_chroma import chroma_scores, chroma_where  # noqa: F401  (chroma_where re-exported)
+from knowledge.dense_chroma import chroma_scores
 from knowledge.lang import detect
 from knowledge.lexical import query_tokens
 from knowledge.query import canonical, core, question_vector, views

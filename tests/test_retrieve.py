@@ -10,7 +10,7 @@ import pytest
 from ingest.sync import sync_paths
 from knowledge.lang import detect
 from knowledge.lexical import LexicalIndex, query_tokens, tokenize
-from knowledge.retrieve import RetrievalConfig, chroma_where, search
+from knowledge.retrieve import RetrievalConfig, search
 
 
 def top_quote(cb, q, **kw) -> str:
@@ -57,12 +57,6 @@ def test_filters_restrict_every_hit(casebase):
         casebase.search(q, filters={"colour": "blue"})
 
 
-def test_chroma_where_clause():
-    assert chroma_where(None) is None
-    assert chroma_where({"doc_id": "a"}) == {"doc_id": "a"}
-    assert chroma_where({"doc_id": ["a", "b"], "case": "c"}) == {"$and": [{"doc_id": {"$in": ["a", "b"]}}, {"case": "c"}]}
-
-
 def test_chroma_dense_scores_agree_with_the_matrix(casebase):
     """The dense leg of a partial snapshot: Chroma's index gives the matrix's cosines for
     its top rows, only rows inside the filter, and the lowest of those for the rest."""
@@ -85,6 +79,14 @@ def test_chroma_dense_scores_agree_with_the_matrix(casebase):
     scored = only > only.min() + 1e-6
     assert scored.any() and inside[scored].all() and np.allclose(only[scored], exact[scored], atol=1e-3)
     assert np.isclose(only.max(), exact[inside].max(), atol=1e-3)
+    # a filter on a key that quote rows keep packed, not as a Chroma key
+    org = next(o for o in corpus.columns["organisation"] if o)
+    inside = corpus.mask({"organisation": org})
+    assert 0 < inside.sum() < len(corpus)
+    only = chroma_scores(casebase.store, corpus, qv, {"organisation": org}, depth=3)
+    scored = only > only.min() + 1e-6
+    assert scored.any() and inside[scored].all() and np.isclose(only.max(), exact[inside].max(), atol=1e-3)
+    assert (chroma_scores(casebase.store, corpus, qv, {"organisation": "nobody"}, depth=3) == -1).all()
 
 
 def test_refuses_when_nothing_is_relevant(casebase):

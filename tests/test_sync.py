@@ -126,7 +126,7 @@ def test_editing_a_sidecar_counts_as_a_change(settings, write_interview, hash_em
     report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     assert report.updated == ["a.txt"]
     metas = Store(settings).chunks.get(include=["metadatas"])["metadatas"]
-    assert {m["case"] for m in metas} == {"Andet navn"}
+    assert {decode(m)[0]["case"] for m in metas} == {"Andet navn"}
 
 
 def test_rebuild_gives_the_same_store(settings, write_interview, hash_embeddings):
