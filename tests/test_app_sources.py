@@ -80,6 +80,23 @@ def test_a_long_older_answer_shows_its_head_and_the_rest_on_demand(filled: Setti
     assert name in drawn()
 
 
+def test_a_very_long_newest_answer_shows_its_head_and_the_rest_on_demand(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "NEWEST_HEAD_CHARS", 10)
+    at = run_app()
+    ask(at, CHALLENGES)
+    answer = at.session_state["messages"][1]["answer"].answer
+    head, rest = render.split_answer(answer, 10)
+    name = re.findall(r"\*\*(.+?)\*\*", rest)[-1]
+    text = at.chat_message[1].markdown[0].value  # the answer's text as drawn (its source cards follow)
+    assert head.split("\n")[0][:15] in text and name not in text
+    rest_box = next(e for e in at.expander if e.label == "The rest of this answer")
+    assert not rest_box.markdown  # drawn only when opened
+    at.session_state[rest_box.key] = True
+    at.run()
+    rest_box = next(e for e in at.expander if e.label == "The rest of this answer")
+    assert any(name in m.value for m in rest_box.markdown)
+
+
 def test_split_answer_cuts_between_paragraphs() -> None:
     text = "lead\n\n**A** — x\n- q [1]\n\n**B** — y\n- q [2]"
     assert render.split_answer(text, 1000) == (text, "")

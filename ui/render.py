@@ -56,7 +56,7 @@ def render_answer(answer: Answer, bodies: BodyLookup, *, key: str, expanded: boo
         st.info(escape_md(answer.answer or "No passage in the interviews answers this."), icon=":material/search_off:")
         st.caption(REFUSAL_HINT.get(answer.language, REFUSAL_HINT["en"]))
         return
-    head, rest = (answer.answer, "") if expanded else split_answer(answer.answer, ANSWER_HEAD_CHARS)
+    head, rest = split_answer(answer.answer, NEWEST_HEAD_CHARS if expanded else ANSWER_HEAD_CHARS)
     st.markdown(answer_markdown(head))
     if rest:
         box = _lazy_expander("The rest of this answer", key=f"{key}-rest", expanded=False, icon=":material/unfold_more:")
@@ -85,6 +85,11 @@ SOURCES_PAGE = 20  # source cards drawn at first, and per "Show more"
 # demand: in an archive an answer quoting 92 of 200 interviews is 30 kB of Markdown, and the
 # chat draws every earlier answer again on every rerun. Answers on a small case base stay whole
 ANSWER_HEAD_CHARS = 6000
+# the newest answer too, past this: an answer quoting 133 of 200 interviews is 155 kB of
+# Markdown, which took 1.1 s from Enter to its sources in the browser (`python -m bench.ui
+# --store`, 200 generated interviews, real vectors) and grows with the archive. Its first
+# line says how many interviews answer; the sample's longest answers (~5 kB) stay whole
+NEWEST_HEAD_CHARS = 12000
 
 
 def split_answer(text: str, limit: int) -> tuple[str, str]:
