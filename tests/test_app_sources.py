@@ -59,14 +59,20 @@ def test_a_new_chat_starts_with_one_page_of_sources(filled: Settings, monkeypatc
     assert len(cards(at, "m1-")) == 1
 
 
-def test_a_long_older_answer_shows_its_head_and_the_rest_on_demand(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "ANSWER_HEAD_CHARS", 10)
+def _long_answer(monkeypatch: pytest.MonkeyPatch, limit: str):
+    """The app after one answer, with ``render.<limit>`` set to 10 characters: (app, the
+    answer's head as cut there, the name of the last interview its rest quotes)."""
+    monkeypatch.setattr(render, limit, 10)
     at = run_app()
     ask(at, CHALLENGES)
-    first = at.session_state["messages"][1]["answer"].answer
-    head, rest = render.split_answer(first, 10)
-    assert head and rest and first.startswith(head)  # a cut between paragraphs
-    name = re.findall(r"\*\*(.+?)\*\*", rest)[-1]  # the last interview the answer quotes
+    answer = at.session_state["messages"][1]["answer"].answer
+    head, rest = render.split_answer(answer, 10)
+    assert head and rest and answer.startswith(head)  # a cut between paragraphs
+    return at, head, re.findall(r"\*\*(.+?)\*\*", rest)[-1]
+
+
+def test_a_long_older_answer_shows_its_head_and_the_rest_on_demand(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    at, head, name = _long_answer(monkeypatch, "ANSWER_HEAD_CHARS")
 
     def drawn() -> str:  # the first answer's own text, as drawn
         return "\n".join(m.value for m in at.chat_message[1].markdown)
@@ -81,12 +87,7 @@ def test_a_long_older_answer_shows_its_head_and_the_rest_on_demand(filled: Setti
 
 
 def test_a_very_long_newest_answer_shows_its_head_and_the_rest_on_demand(filled: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render, "NEWEST_HEAD_CHARS", 10)
-    at = run_app()
-    ask(at, CHALLENGES)
-    answer = at.session_state["messages"][1]["answer"].answer
-    head, rest = render.split_answer(answer, 10)
-    name = re.findall(r"\*\*(.+?)\*\*", rest)[-1]
+    at, head, name = _long_answer(monkeypatch, "NEWEST_HEAD_CHARS")
     text = at.chat_message[1].markdown[0].value  # the answer's text as drawn (its source cards follow)
     assert head.split("\n")[0][:15] in text and name not in text
     rest_box = next(e for e in at.expander if e.label == "The rest of this answer")
