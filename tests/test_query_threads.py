@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 
+from knowledge import query_threads
 from knowledge.query_threads import split
 
 TEXTS = ["Hvad fortæller de interviewede om de frivillige?", "de frivillige", "frivillige",
@@ -70,8 +71,8 @@ def test_without_the_runtime_the_caller_embeds_as_before(nano, monkeypatch):
     assert np.asarray(nano.embed_query(TEXTS[0]), dtype=np.float32).tobytes() == want[0].tobytes()
 
 
-@pytest.mark.parametrize("load, groups", [(0.2, 2), (50.0, 1)])
-def test_a_busy_machine_gets_one_pass_an_idle_one_two(nano, monkeypatch, load, groups):
+@pytest.mark.parametrize("spare, groups", [(True, 2), (False, 1)])
+def test_a_busy_machine_gets_one_pass_an_idle_one_two(nano, monkeypatch, spare, groups):
     if not nano._threads.available:
         pytest.skip("the engine's OpenMP runtime is not visible on this platform")
     want = nano.embed_queries(TEXTS[:3])
@@ -83,7 +84,21 @@ def test_a_busy_machine_gets_one_pass_an_idle_one_two(nano, monkeypatch, load, g
         return encode(texts)
 
     monkeypatch.setattr(nano._threads, "_encode", counted)
-    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(query_threads, "spare_core", lambda: spare)
     assert nano.embed_queries(TEXTS[:3]).tobytes() == want.tobytes()
     assert len(passes) == groups and sorted(t for p in passes for t in p) == sorted(TEXTS[:3])
+
+
+@pytest.mark.parametrize("running, spare", [(1, True), (2, False), (5, False)])
+def test_a_core_is_spare_when_nothing_else_runs(tmp_path, monkeypatch, running, spare):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text(f"2.50 2.10 1.90 {running}/230 12345\n", encoding="ascii")
+    assert query_threads.spare_core(str(loadavg)) is spare
+
+
+@pytest.mark.parametrize("load, spare", [(0.4, True), (1.8, False)])
+def test_without_proc_the_load_average_decides(tmp_path, monkeypatch, load, spare):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    assert query_threads.spare_core(str(tmp_path / "absent")) is spare
