@@ -29,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -67,6 +68,7 @@ class QueryThreads:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._omp = engine_openmp()
+        _ALL.add(self)
 
     @property
     def available(self) -> bool:
@@ -104,6 +106,21 @@ class QueryThreads:
 
     def _rows(self, fut: Future, n: int) -> np.ndarray:
         return np.asarray(fut.result(), dtype=np.float32).reshape(n, self._dim)
+
+
+_ALL: weakref.WeakSet[QueryThreads] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """A forked child has none of its parent's threads: its first query starts new
+    workers (an executor whose workers are gone would queue the texts forever)."""
+    for qt in list(_ALL):
+        qt._lock = threading.Lock()
+        qt._pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def spare_core(loadavg: str = "/proc/loadavg") -> bool:

@@ -102,3 +102,15 @@ def test_without_proc_the_load_average_decides(tmp_path, monkeypatch, load, spar
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
     assert query_threads.spare_core(str(tmp_path / "absent")) is spare
+
+
+def test_a_forked_child_starts_its_own_workers(nano):
+    if not nano._threads.available:
+        pytest.skip("the engine's OpenMP runtime is not visible on this platform")
+    want = nano.embed_queries(TEXTS[:2])
+    before = nano._threads._workers()
+    query_threads._after_fork()  # what os.fork runs in the child
+    assert nano._threads._pool is None
+    assert nano.embed_queries(TEXTS[:2]).tobytes() == want.tobytes()
+    assert nano._threads._workers() is not before
+    before.shutdown()
