@@ -35,7 +35,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-WORKERS = 2  # a search has at most three texts; more workers than cores only queue on them
+# one search uses at most two (its views in two groups); more let several users' questions
+# embed at once on a larger machine, never more than its cores
+WORKERS = max(2, min(os.cpu_count() or 2, 8))
 
 
 def engine_openmp() -> Any | None:

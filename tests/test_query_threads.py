@@ -114,3 +114,18 @@ def test_a_forked_child_starts_its_own_workers(nano):
     assert nano.embed_queries(TEXTS[:2]).tobytes() == want.tobytes()
     assert nano._threads._workers() is not before
     before.shutdown()
+
+
+def test_questions_asked_at_once_each_get_their_own_vectors(nano, monkeypatch):
+    # several app sessions searching together share the workers; spare or not, every row is its text's
+    lists = [TEXTS[i:] + TEXTS[:i] for i in range(4)]
+    want = [np.vstack([np.asarray(nano._model.query(t), dtype=np.float32) for t in texts]) for texts in lists]
+    for spare in (True, False):
+        monkeypatch.setattr(query_threads, "spare_core", lambda spare=spare: spare)
+        got: dict[int, np.ndarray] = {}
+        threads = [threading.Thread(target=lambda i=i, got=got: got.__setitem__(i, nano.embed_queries(lists[i]))) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(got[i].tobytes() == want[i].tobytes() for i in range(4))
