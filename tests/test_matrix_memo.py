@@ -59,3 +59,24 @@ def test_scores_shared_by_matrices_are_read_only(casebase) -> None:
     ts = mx.memo_scores(corpus, ESPORT)
     with pytest.raises(ValueError):
         ts.rel[0] = 1.0
+
+
+def test_the_interview_list_is_read_once_per_snapshot_and_follows_a_sync(casebase, knowledge_folder, hash_embeddings, monkeypatch) -> None:
+    """A theme matrix lists every interview; the manifest behind it is read once per
+    snapshot (a Chroma read of every record), and again once a sync moves the store."""
+    from ingest.sync import sync_paths
+    from knowledge.store import Store
+
+    casebase.corpus()  # the snapshot (its build reads the manifest too)
+    reads: list[int] = []
+    real = Store.documents
+    monkeypatch.setattr(Store, "documents", lambda self: reads.append(1) or real(self))
+    first = casebase.interviews()
+    first[0]["organisation"] = "changed by the caller"  # a copy: the kept list stays as read
+    casebase.matrix([ESPORT])
+    assert casebase.interviews()[0].get("organisation") != "changed by the caller"
+    assert len(reads) == 1
+    doc = first[0]["doc_id"]
+    (knowledge_folder / (doc.rsplit(".", 1)[0] + ".meta.yaml")).write_text("organisation: Nyt Navn\n", encoding="utf-8")
+    sync_paths([knowledge_folder], casebase.store.settings, embeddings=hash_embeddings)
+    assert next(i for i in casebase.interviews() if i["doc_id"] == doc)["organisation"] == "Nyt Navn"

