@@ -292,3 +292,26 @@ def test_each_thread_has_its_own_stemmer():
     t.join()
     assert other[0] is not mine
     assert other[0].stemWord("partnerskaberne") == mine.stemWord("partnerskaberne")
+
+
+def test_chroma_dense_scores_survive_rows_missing_from_chroma(casebase):
+    """A partial snapshot is read while another process writes: by the time its dense leg
+    asks Chroma, a sync may have deleted some of its rows (an edited interview replaced),
+    and a text-first sync's quotes have no vector row yet. A filtered search then scores
+    the rows Chroma still has instead of failing (Chroma refuses a query naming an unknown id)."""
+    from knowledge.dense_chroma import chroma_scores
+    from knowledge.vectors import query_vector
+
+    corpus = casebase.corpus()
+    qv = query_vector(corpus.embeddings, "Parkeringspladserne foran biblioteket")
+    exact = corpus.vectors @ qv
+    org = next(o for o in corpus.columns["organisation"] if o)
+    inside = corpus.mask({"organisation": org})
+    rows = np.flatnonzero(inside)
+    assert len(rows) >= 2
+    gone = corpus.ids[rows[0]]
+    casebase.store.chunks.delete(ids=[gone])
+    got = chroma_scores(casebase.store, corpus, qv, {"organisation": org}, depth=3)
+    scored = got > got.min() + 1e-6
+    assert scored.any() and inside[scored].all() and not scored[rows[0]]
+    assert np.isclose(got.max(), np.delete(exact, rows[0])[np.delete(inside, rows[0])].max(), atol=1e-3)
