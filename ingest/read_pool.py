@@ -51,7 +51,7 @@ def read_all(jobs: Sequence[Job], parallel: bool) -> Iterator[Read | str]:
     """``read_chunked`` of each job, in order. ``parallel``: in worker processes, one per
     core, when there are enough files for it to pay."""
     workers = min(os.cpu_count() or 1, 4)
-    if not parallel or workers < 2 or len(jobs) < MIN_POOL_FILES:
+    if not parallel or workers < 2 or len(jobs) < MIN_POOL_FILES or not _main_is_safe():
         yield from map(read_chunked, jobs)
         return
     done = 0
@@ -64,6 +64,22 @@ def read_all(jobs: Sequence[Job], parallel: bool) -> Iterator[Read | str]:
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
         log.warning("reading files in worker processes failed (%s); reading the rest here", exc)
         yield from map(read_chunked, jobs[done:])
+
+
+def _main_is_safe() -> bool:
+    """Can a spawned worker start here? It first runs this process's ``__main__`` again,
+    as ``__mp_main__``: by its module name (``python -m``: skipped for a package's
+    ``__main__``) or its path. Under Streamlit, ``__main__`` is the app's script (app.py,
+    which has no main guard and cannot have one): every worker would run the app's page
+    and die, so the files are read here."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None):
+        return True
+    path = getattr(main, "__file__", None)
+    # a script run as such (``python x.py``, a console script) is the interpreter's argv[0]
+    return path is None or (bool(sys.argv) and os.path.abspath(path) == os.path.abspath(sys.argv[0]))
 
 
 def _pool(workers: int) -> Executor:

@@ -74,3 +74,25 @@ def test_a_large_first_ingest_stores_the_same_whether_read_in_workers_or_here(fo
         return {cid: (meta, text) for cid, meta, text in Store(s).iter_chunks()}
 
     assert rows(small) == rows(serial_settings) != {}
+
+
+def test_workers_do_not_run_the_apps_script(folder, tmp_path, monkeypatch):
+    """Under Streamlit, ``__main__`` is the app's script (app.py, run without a main guard):
+    a spawned worker would run it again before reading anything (and the app's would
+    crash, breaking the pool). There the files are read here."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "app_like.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    monkeypatch.setattr(read_pool.os, "cpu_count", lambda: 2)
+    jobs = _jobs(folder)
+    got = _plain(read_pool.read_all(jobs, parallel=True))
+    assert not marker.exists()
+    monkeypatch.undo()
+    assert got == _plain(read_pool.read_all(jobs, parallel=False))
+
