@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from dataclasses import replace
 from typing import Any, Iterator
 
@@ -63,7 +64,7 @@ class Casebase:
         self._anchored: Any = None  # the store version the codings were last re-anchored at
         self._token: tuple[int, int, int] | None = None  # Store.change_token() when the snapshot was last checked
         self._whole: WholeQuotes | None = None  # see _whole_quotes
-        self._listing: tuple[Corpus, list[dict]] | None = None  # see interviews
+        self._listing: tuple[weakref.ref[Corpus], list[dict]] | None = None  # see interviews
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -274,10 +275,12 @@ class Casebase:
         changes a record moves the store's version, hence the snapshot."""
         corpus = self.corpus()
         kept = self._listing
-        if kept is not None and kept[0] is corpus:
+        if kept is not None and kept[0]() is corpus:
             return [dict(d) for d in kept[1]]
         out = self._list_interviews(corpus)
-        self._listing = (corpus, out)
+        # by weak reference: the list must not keep a replaced snapshot (every quote and
+        # vector) in memory until the next call
+        self._listing = (weakref.ref(corpus), out)
         return [dict(d) for d in out]
 
     def _list_interviews(self, corpus: Corpus) -> list[dict]:

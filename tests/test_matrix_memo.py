@@ -80,3 +80,21 @@ def test_the_interview_list_is_read_once_per_snapshot_and_follows_a_sync(casebas
     (knowledge_folder / (doc.rsplit(".", 1)[0] + ".meta.yaml")).write_text("organisation: Nyt Navn\n", encoding="utf-8")
     sync_paths([knowledge_folder], casebase.store.settings, embeddings=hash_embeddings)
     assert next(i for i in casebase.interviews() if i["doc_id"] == doc)["organisation"] == "Nyt Navn"
+
+
+def test_the_kept_interview_list_does_not_keep_an_old_snapshot_alive(casebase, knowledge_folder, hash_embeddings) -> None:
+    """A snapshot holds every quote and vector: once a sync replaces it, the kept
+    interview list must not hold on to it (a long-running app would keep two in memory)."""
+    import gc
+    import weakref
+
+    from ingest.sync import sync_paths
+
+    casebase.interviews()
+    old = weakref.ref(casebase.corpus())
+    doc = casebase.interviews()[0]["doc_id"]
+    (knowledge_folder / (doc.rsplit(".", 1)[0] + ".meta.yaml")).write_text("organisation: Nyt Navn\n", encoding="utf-8")
+    sync_paths([knowledge_folder], casebase.store.settings, embeddings=hash_embeddings)
+    assert casebase.corpus() is not old()
+    gc.collect()
+    assert old() is None
