@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.chunk_rows import decode
+
 CONFIGS = {
     "default (M16 ef100 / search 100)": {},
     "M12 ef40 / search 100": {"hnsw:M": 12, "hnsw:construction_ef": 40},
@@ -60,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         if not got["ids"]:
             break
         ids += got["ids"]
-        docs += got["documents"]
-        metas += got["metadatas"]
+        rows = [decode(m, d) for m, d in zip(got["metadatas"], got["documents"])]  # either layout
+        docs += [d for _, d in rows]
+        metas += [m for m, _ in rows]
         blocks.append(np.asarray(got["embeddings"], np.float32))
         offset += 5000
     vecs = np.vstack(blocks)

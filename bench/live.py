@@ -107,13 +107,15 @@ def watch(store: str, n: int, proc: subprocess.Popen, budget: float) -> list[dic
 
 def _chunks(store: str) -> dict[str, tuple[str, str]]:
     """Every stored chunk id -> (doc_id, quote), and nothing left in __text."""
+    from knowledge.chunk_rows import decode
     from knowledge.store import Store
 
     s = Store(settings_for(store))
     got = s.chunks.get(include=["metadatas", "documents"])
     texts = s.text_rows()
     assert texts is None or texts.count() == 0, "quotes left in __text"
-    return {i: (m["doc_id"], d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])}
+    rows = [(i, *decode(m, d)) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])]  # either layout
+    return {i: (m["doc_id"], d) for i, m, d in rows}
 
 
 def _first(samples: list[dict], cond) -> dict | None:

@@ -64,3 +64,16 @@ def test_erasing_from_an_older_layout_store_finds_the_speakers(settings, write_i
     assert report.removed["chunks"] > 0
     left = [m for _, m, _ in Store(settings).iter_chunks()]
     assert left and {m["doc_id"] for m in left} == {"b.txt"}
+
+
+def test_the_live_bench_compares_the_quotes_themselves(settings, write_interview, hash_embeddings, monkeypatch):
+    """bench.live checks that a live ingest ends with the same chunks as a clean one: it
+    must compare each row's quote, which the chunk-row layout keeps packed, not as a document."""
+    import bench.live as live
+
+    write_interview("a.txt")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    monkeypatch.setattr(live, "settings_for", lambda store: settings)
+    got = live._chunks(str(settings.store))
+    want = {cid: (meta["doc_id"], text) for cid, meta, text in Store(settings).iter_chunks()}
+    assert got == want and all(text for _, text in got.values())
