@@ -23,6 +23,16 @@ def folder(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True)
+def plain_main(monkeypatch):
+    """A ``__main__`` a worker need not run: tests that ran the app (Streamlit's AppTest)
+    leave app.py's module as ``__main__``, under which the reads stay here."""
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+
+
 def _jobs(folder: Path) -> list[read_pool.Job]:
     paths = sorted(p for p in folder.iterdir() if p.is_file())
     return [(p, p.name, content_hash(p), 2_000_000, 2_000_000) for p in paths]
