@@ -68,7 +68,7 @@ def store_rows(folders: list[Path]) -> tuple[list, list]:
     from knowledge.chunk_rows import decode
     from knowledge.embeddings import HashEmbeddings
     from knowledge.settings import Settings
-    from knowledge.store import BODY, META_ID, Store
+    from knowledge.store import META_ID, Store
 
     roots = [str(f.resolve()) for f in folders] + [str(f) for f in folders]
     with tempfile.TemporaryDirectory(prefix="casebase-identity-") as tmp:
@@ -80,9 +80,7 @@ def store_rows(folders: list[Path]) -> tuple[list, list]:
         rows = [(i, *decode(m, d), v) for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]
         chunks = [_norm([i, d, m, [round(float(x), 6) for x in v]], roots) for i, m, d, v in rows]
         got = store.docs.get(include=["metadatas", "documents"])
-        # the body as a reader gets it: its metadata value, or the document of an older record
-        docs = [_norm([i, {k: v for k, v in m.items() if k != BODY}, json.loads(m.get(BODY) or d or "{}")], roots)
-                for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]) if i != META_ID]
+        docs = [_norm([i, m, json.loads(d or "{}")], roots) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]) if i != META_ID]
     return chunks, docs
 
 

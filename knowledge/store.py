@@ -36,7 +36,7 @@ from knowledge.settings import Settings
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
 
-__all__ = ["BODY", "META_ID", "QUOTES", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client", "text_row_quotes"]
+__all__ = ["META_ID", "QUOTES", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client", "text_row_quotes"]
 
 META_ID = "__casebase_meta__"
 TEXTS = "__text"  # collection name suffix: quotes readable before their vectors exist
@@ -54,13 +54,6 @@ CHUNK_INDEX = {"hnsw:space": "cosine", "hnsw:M": 12, "hnsw:construction_ef": 40,
 
 
 QUOTES = "quotes"  # the metadata key of a ``__text`` row's packed quotes
-# The metadata key of a manifest record's parsed body (the interview browser's text and
-# structure). A document costs Chroma far more to write than the same text as a metadata
-# value (its full-text index: the 1,000 bodies of 1,000 generated interviews took 2.9 s CPU
-# as documents, 1.0 s as metadata values); ``documents()`` drops it from every record it
-# returns, and ``document_body`` reads either (records written before kept the body as
-# their document).
-BODY = "body"
 
 
 def text_row_quotes(meta: dict[str, Any], document: str | None) -> str:
@@ -187,7 +180,7 @@ class Store:
         # which would move a later record past the next page (its interview then vanishes)
         got = self.docs.get(include=["metadatas"])
         for _id, meta in zip(got["ids"], got.get("metadatas") or [{}] * len(got["ids"])):
-            meta = {k: v for k, v in (meta or {}).items() if k != BODY}
+            meta = meta or {}
             if _id == META_ID:
                 continue
             out[_id] = DocRecord(
@@ -216,9 +209,7 @@ class Store:
                 continue  # already pending at this version (the text pass marked it): nothing to write
             if doc_id in known:
                 update_ids.append(doc_id)
-                # Chroma merges an update into the record: the body stays as it is
-                update_metas.append({**{k: v for k, v in (known[doc_id] or {}).items() if k != BODY},
-                                     "pending_hash": pending_hash})
+                update_metas.append({**(known[doc_id] or {}), "pending_hash": pending_hash})
             else:
                 new_ids.append(doc_id)
                 new_metas.append({**meta, "content_hash": "", "pending_hash": pending_hash})
@@ -233,31 +224,28 @@ class Store:
     def commit_documents(self, items: list[tuple[str, str, dict[str, Any], str]], bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Commit documents (doc_id, content_hash, meta, body): readers now see this version.
         ``bodied``: documents whose record already holds this version's body (the text pass
-        wrote it): only their metadata is written, not the body again."""
-        def committed(part: list[tuple[str, str, dict[str, Any], str]], with_body: bool) -> list[dict[str, Any]]:
+        wrote it): only their metadata is written, not the body again (Chroma indexes every
+        character of a document for full-text search, which Casebase never uses)."""
+        def committed(part: list[tuple[str, str, dict[str, Any], str]]) -> list[dict[str, Any]]:
             # Chroma merges a write's metadata into the record's: None removes text_hash
-            return [{**meta, "content_hash": h, "pending_hash": "", "text_hash": None, **({BODY: body} if with_body else {})}
-                    for _, h, meta, body in part]
+            return [{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part]
 
         fresh = [it for it in items if it[0] not in bodied]
         for i in range(0, len(fresh), self._page):
             part = fresh[i : i + self._page]
-            # the document is "{}": a record written before keeps its old body there, read
-            # only when the metadata has none
-            self.docs.upsert(ids=[d for d, _, _, _ in part], embeddings=[[1.0]] * len(part),
-                             metadatas=committed(part, True), documents=["{}"] * len(part))
+            self.docs.upsert(ids=[d for d, _, _, _ in part], embeddings=[[1.0]] * len(part), metadatas=committed(part),
+                             documents=[body for _, _, _, body in part])
         same = [it for it in items if it[0] in bodied]
         for i in range(0, len(same), self._page):
             part = same[i : i + self._page]
-            self.docs.update(ids=[d for d, _, _, _ in part], metadatas=committed(part, False))  # keeps the record's body
+            self.docs.update(ids=[d for d, _, _, _ in part], metadatas=committed(part))  # keeps the record's body
 
     def document_body(self, doc_id: str) -> dict | None:
         got = self.docs.get(ids=[doc_id], include=["documents", "metadatas"])
         if not got["ids"]:
             return None
-        meta = dict(got["metadatas"][0] or {})
-        body = meta.pop(BODY, None) or got["documents"][0] or "{}"
-        return {"metadata": meta, **json.loads(body)}
+        body = got["documents"][0] or "{}"
+        return {"metadata": dict(got["metadatas"][0]), **json.loads(body)}
 
     def remove_document(self, doc_id: str) -> None:
         # chunks first: a crash in between leaves a manifest record the next sync removes again
@@ -308,8 +296,8 @@ class Store:
             self.docs.upsert(
                 ids=[d for d, _, _, _, _ in part],
                 embeddings=[[1.0]] * len(part),
-                metadatas=[{**meta, "content_hash": "", "pending_hash": h, "text_hash": h, BODY: body} for _, h, meta, body, _ in part],
-                documents=["{}"] * len(part),
+                metadatas=[{**meta, "content_hash": "", "pending_hash": h, "text_hash": h} for _, h, meta, _, _ in part],
+                documents=[body for _, _, _, body, _ in part],
             )
 
     def drop_texts(self, doc_ids: list[str]) -> None:

@@ -10,7 +10,7 @@ from knowledge.chroma_client import make_client
 from knowledge.compact import compact
 from knowledge.corpus import pack_texts
 from knowledge.erase import _text_quotes
-from knowledge.store import BODY, CHUNK_INDEX, Store
+from knowledge.store import CHUNK_INDEX, Store
 
 
 def _hnsw(coll) -> dict:
@@ -84,27 +84,6 @@ def test_text_first_commit_keeps_the_body(settings, write_interview, hash_embedd
     assert sorted(texted) == ["a.txt", "b.txt"]
     assert json.dumps(texted, sort_keys=True) == json.dumps(direct, sort_keys=True)
     assert texted["b.txt"]["interviewee"] == "Bo Berg" and texted["b.txt"]["qa"]
-
-
-def test_bodies_are_metadata_values_out_of_the_manifest_and_older_records_still_read(settings, write_interview, hash_embeddings):
-    path = write_interview("a.txt")
-    write_interview("b.txt", name="Bo Berg")
-    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
-    store = Store(settings)
-    got = store.docs.get(ids=["a.txt", "b.txt"], include=["documents", "metadatas"])
-    assert all(json.loads(m[BODY])["qa"] for m in got["metadatas"]) and set(got["documents"]) == {"{}"}
-    assert all(BODY not in r.metadata for r in store.documents().values())  # every manifest read stays small
-    before = _bodies(settings)
-    # a record as a sync before wrote it: the body as its document
-    meta = {k: v for k, v in got["metadatas"][1].items() if k != BODY}
-    store.docs.delete(ids=["b.txt"])
-    store.docs.add(ids=["b.txt"], embeddings=[[1.0]], metadatas=[meta], documents=[got["metadatas"][1][BODY]])
-    assert _bodies(settings) == before
-    # an edit (its record marked pending, then committed) replaces the body; the other keeps its own
-    path.write_text(path.read_text(encoding="utf-8") + "\nEn ny afsluttende sætning.\n", encoding="utf-8")
-    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
-    after = _bodies(settings)
-    assert "En ny afsluttende sætning." in after["a.txt"]["text"] and after["b.txt"] == before["b.txt"]
 
 
 def test_chroma_index_finds_the_exact_top_100(settings):
