@@ -50,7 +50,7 @@ def read_chunked(job: Job) -> Read | str:
 def read_all(jobs: Sequence[Job], parallel: bool) -> Iterator[Read | str]:
     """``read_chunked`` of each job, in order. ``parallel``: in worker processes, one per
     core, when there are enough files for it to pay."""
-    workers = min(os.cpu_count() or 1, 4)
+    workers = min(_cores(), 4)
     if not parallel or workers < 2 or len(jobs) < MIN_POOL_FILES or not _main_is_safe():
         yield from map(read_chunked, jobs)
         return
@@ -64,6 +64,15 @@ def read_all(jobs: Sequence[Job], parallel: bool) -> Iterator[Read | str]:
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
         log.warning("reading files in worker processes failed (%s); reading the rest here", exc)
         yield from map(read_chunked, jobs[done:])
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's or ``taskset``'s CPU set), not
+    the machine's: workers beyond them only take turns."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def _main_is_safe() -> bool:

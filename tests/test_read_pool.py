@@ -69,7 +69,7 @@ def test_a_pool_that_cannot_start_reads_here(folder, monkeypatch):
 
 def test_a_large_first_ingest_stores_the_same_whether_read_in_workers_or_here(folder, settings, tmp_path, monkeypatch, hash_embeddings):
     small = settings.model_copy(update={"text_first_bytes": 1})  # the text pass, whose reads use the workers
-    monkeypatch.setattr(read_pool.os, "cpu_count", lambda: 2)  # a one-core machine would read here
+    monkeypatch.setattr(read_pool, "_cores", lambda: 2)  # a one-core machine would read here
     started, real_pool, n = [], read_pool._pool, read_pool.MIN_POOL_FILES + 4
     monkeypatch.setattr(read_pool, "_pool", lambda workers: started.append(workers) or real_pool(workers))
     pooled = sync_paths([folder], small, embeddings=hash_embeddings)
@@ -99,10 +99,26 @@ def test_workers_do_not_run_the_apps_script(folder, tmp_path, monkeypatch):
     fake = types.ModuleType("__main__")
     fake.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", fake)
-    monkeypatch.setattr(read_pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(read_pool, "_cores", lambda: 2)
     jobs = _jobs(folder)
     got = _plain(read_pool.read_all(jobs, parallel=True))
     assert not marker.exists()
     monkeypatch.undo()
     assert got == _plain(read_pool.read_all(jobs, parallel=False))
 
+
+
+def test_one_allowed_core_reads_here(folder, monkeypatch):
+    """A container or ``taskset`` that gives the process one core: no workers, whatever
+    the machine has."""
+    import os
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU sets on this platform")
+    monkeypatch.setattr(read_pool.os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(read_pool.os, "cpu_count", lambda: 8)
+    started: list[int] = []
+    monkeypatch.setattr(read_pool, "_pool", lambda workers: started.append(workers))
+    jobs = _jobs(folder)
+    assert _plain(read_pool.read_all(jobs, parallel=True)) == _plain(read_pool.read_all(jobs, parallel=False))
+    assert started == []
