@@ -11,10 +11,10 @@ on are keys (``KEYS``: the sync's and erasure's ``doc_id``/``content_hash`` filt
 the embedding reuse's ``embed_hash``); the quote and the rest of its metadata travel in
 one JSON value (``PACKED``). Searches filter on the snapshot's columns, and a partial
 snapshot's dense leg passes Chroma the ids its filters select (knowledge/dense_chroma.py).
-Measured on the 25,053 quotes of 1,000 generated interviews (chromadb 1.5.9, the chunks
-index, one process, load 1-2): writing them took 17.7 s CPU as document + 17 keys,
-9.8 s as 8 keys + one packed value, 8.3 s as 3 keys + one packed value; reading every
-row back 3.1, 1.9 and 1.3 s.
+``python -m bench.row_layouts`` on the 25,055 quotes of 1,000 generated interviews
+(chromadb 1.5.9, the chunks index, load ~1): writing them took 12.9 s CPU as document +
+17 keys, 8.4 s as 8 keys + one packed value, 6.1 s as 3 keys + one packed value; reading
+every row back 3.6, 2.2 and 2.3 s.
 
 Rows written before this layout (a document and every key) are still read: ``decode``
 takes either.

