@@ -29,7 +29,9 @@ with the same vetoes is used for that piece.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 
 from knowledge.lang import detect
 
@@ -53,6 +55,7 @@ _WINDOW = 600
 _DOTTED_ABBR = re.compile(r"[^\W\d_]{1,4}(?:\.[^\W\d_]{1,4})+", re.UNICODE)
 _FALLBACK_END = re.compile(r"[.!?…]+(?=[\"'”’»«)\]}]*\s)")
 _LINE = re.compile(r"[^\n]+")
+_NON_SPACE = re.compile(r"\S+")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None, language: str | None = None,
@@ -195,15 +198,77 @@ def _memoise_abbreviations(lang) -> None:  # type: ignore[no-untyped-def]
                 out = memo[key] = super().scan_for_replacements(txt, am, ind, char_array)
             return out
 
+        def search_for_abbreviations_in_string(self, text):  # type: ignore[no-untyped-def]
+            # pysbd runs two regex searches for every listed abbreviation that occurs in
+            # the line as a substring (nearly all single letters do), then a rewrite per
+            # occurrence. A plain abbreviation (letters or digits only) can only have its
+            # period replaced where the line has whitespace (or its start), the
+            # abbreviation and a period, and replacing periods never makes a new such
+            # place; so one scan for those places settles every plain abbreviation that
+            # has none. Lines with characters whose case folding is not one-to-one
+            # ("ſ", "ı", "µ", ...) take pysbd's own path, so IGNORECASE matching and
+            # ``lower()`` agree on what "the abbreviation" is.
+            if not _simple_case(text):
+                return super().search_for_abbreviations_in_string(text)
+            lowered = text.lower()
+            plain, other = _abbreviation_index(tuple(self.lang.Abbreviation.ABBREVIATIONS))
+            todo = [i for word in set(_WORD_BEFORE_DOT.findall(lowered)) for i in plain.get(word, ())]
+            todo += [i for i, stripped in other if stripped in lowered]
+            for i in sorted(todo):  # pysbd's own order: each rewrite sees the ones before
+                stripped = self.lang.Abbreviation.ABBREVIATIONS[i].strip()
+                abbrev_match = re.findall(rf"(?:^|\s|\r|\n){stripped}", text, flags=re.IGNORECASE)
+                if not abbrev_match:
+                    continue
+                # pysbd looks behind for "{abbr} " with the braces literal: only a line
+                # holding a brace can have a next-word character at all
+                char_array = (re.findall(r"(?<={" + str(re.escape(stripped)) + "} ).{1}", text)
+                              if "{" in text else [])
+                for ind, match in enumerate(abbrev_match):
+                    text = self.scan_for_replacements(text, match, ind, char_array)
+            return text
+
     Memoised.__name__ = Memoised.__qualname__ = base.__name__
     lang.AbbreviationReplacer = Memoised
+
+
+_WORD_BEFORE_DOT = re.compile(r"(?:^|(?<=\s))([^\s.]+)(?=\.)")
+
+
+@lru_cache(maxsize=4)
+def _abbreviation_index(abbreviations: tuple[str, ...]) -> tuple[dict[str, list[int]], list[tuple[int, str]]]:
+    """A language's abbreviations by position: the plain ones (letters and digits only)
+    by their text, and the others."""
+    plain: dict[str, list[int]] = {}
+    other: list[tuple[int, str]] = []
+    for i, abbr in enumerate(abbreviations):
+        stripped = abbr.strip()
+        if stripped and re.escape(stripped) == stripped:
+            plain.setdefault(stripped, []).append(i)
+        else:
+            other.append((i, stripped))
+    return plain, other
+
+
+def _simple_case(text: str) -> bool:
+    """Does every character of ``text`` lowercase to one character that IGNORECASE
+    matching also takes as its lowercase?"""
+    return text.isascii() or all(_simple_char(c) for c in set(text) if not c.isascii())
+
+
+@lru_cache(maxsize=4096)
+def _simple_char(c: str) -> bool:
+    low = c.lower()
+    return len(low) == 1 and low == c.casefold() and c.upper().lower() == low
 
 
 def _map_back(piece: str, sentences: list[str]) -> list[int] | None:
     """Where each sentence after the first starts in ``piece``, matching on
     non-whitespace characters; None if pysbd's output is not the input."""
-    positions = [i for i, ch in enumerate(piece) if not ch.isspace()]
-    dense = "".join(piece[i] for i in positions)
+    # the piece's words and where each ends in its non-whitespace characters, so a
+    # position among those maps back to the piece by a bisection, not a per-character list
+    words = [(m.start(), m.end()) for m in _NON_SPACE.finditer(piece)]
+    dense = "".join(piece[a:b] for a, b in words)
+    ends = list(accumulate(b - a for a, b in words))
     cuts: list[int] = []
     k = 0
     for sentence in sentences:
@@ -213,7 +278,8 @@ def _map_back(piece: str, sentences: list[str]) -> list[int] | None:
         if dense[k:k + len(key)] != key:
             return None
         if k:
-            cuts.append(positions[k])
+            w = bisect_right(ends, k)
+            cuts.append(words[w][0] + k - (ends[w - 1] if w else 0))
         k += len(key)
     if k != len(dense):
         return None

@@ -77,7 +77,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 _WORDS = st.sampled_from(
     "i s t a A I S T d. s. nr. kl. bl.a. f.eks. ca. Dr. hr. mr. 3. 12. maj. Det Han. og? ja! »Godt.« (se s. 4). U.S. e.g. "
-    "p.m. Jan. den 5. om året. The He. med var del. to. on. da. Den".split()
+    "p.m. Jan. den 5. om året. The He. med var del. to. on. da. Den "
+    # case folds that are not one-to-one, and pysbd's literal-brace lookbehind
+    "ſ. ı. µ. K. İ. Straße. {i} {s} i.{ e}".split()
 )
 
 
@@ -86,4 +88,11 @@ _WORDS = st.sampled_from(
 def test_memoised_pysbd_on_abbreviation_heavy_text(words, language):
     plain, memo = _plain_and_memoised(language)
     text = " ".join(words)
+    assert memo(text) == plain(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aeiksdtnrIDSK .,:-?!(){}\n\tſıµKæøå3", min_size=1, max_size=120), st.sampled_from(["da", "en"]))
+def test_memoised_pysbd_on_any_characters(text, language):
+    plain, memo = _plain_and_memoised(language)
     assert memo(text) == plain(text)
