@@ -79,8 +79,10 @@ def store_rows(folders: list[Path]) -> tuple[list, list]:
         # what a reader sees of each row, whichever layout holds it (knowledge/chunk_rows.py)
         rows = [(i, *decode(m, d), v) for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]
         chunks = [_norm([i, d, m, [round(float(x), 6) for x in v]], roots) for i, m, d, v in rows]
-        got = store.docs.get(include=["metadatas", "documents"])
-        docs = [_norm([i, m, json.loads(d or "{}")], roots) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]) if i != META_ID]
+        got = store.docs.get(include=["metadatas"])
+        # each record and its parsed body, wherever the store keeps it (knowledge/bodies.py)
+        bodies = {i: {k: v for k, v in (store.document_body(i) or {}).items() if k != "metadata"} for i in got["ids"]}
+        docs = [_norm([i, m, bodies[i]], roots) for i, m in zip(got["ids"], got["metadatas"]) if i != META_ID]
     return chunks, docs
 
 

@@ -246,6 +246,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
             report.removed.append(doc_id)
 
     docs = store.documents()
+    store.prune_bodies(docs)  # superseded versions' parsed texts (knowledge/bodies.py)
     report.documents = sum(1 for d in docs.values() if d.content_hash)
     report.chunks = sum(d.n_chunks for d in docs.values() if d.content_hash)
     report.seconds = time.perf_counter() - started

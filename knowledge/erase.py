@@ -1,7 +1,7 @@
 """Erasing one interview completely: what the CLI's ``erase`` and the Interviews page call.
 
 An interview lives in more places than its chunks: the vectors, its manifest record
-(with the parsed text), the cached vectors of its questions, the snapshot cache beside
+and parsed text, the cached vectors of its questions, the snapshot cache beside
 the store (knowledge/snapshot_cache.py), the researcher's codings
 and rejections in themes.sqlite, the pseudonyms of its people, and, when it was
 uploaded, Casebase's copy of the file. All of them go, and then the files that could
@@ -167,7 +167,7 @@ def _forget_questions(store, settings: Settings, asked: set[str], report: EraseR
     embedded store, rewrite it so the deleted records leave no trace. Returns how many
     cached question vectors went."""
     from knowledge.compact import compact
-    from knowledge.store import TEXTS
+    from knowledge.store import BODIES, TEXTS
     from knowledge.vectors import forget_questions
 
     forget_questions(asked)
@@ -181,7 +181,8 @@ def _forget_questions(store, settings: Settings, asked: set[str], report: EraseR
         )
         return _drop_questions(store, questions, asked)
     # __text: the quotes of interviews a killed text-first sync left without vectors
-    dropped = compact(store.client, settings.store, [chunks, docs, questions, settings.collection + TEXTS],
+    dropped = compact(store.client, settings.store, [chunks, docs, questions, settings.collection + TEXTS,
+                                                     settings.collection + BODIES],
                       keep={questions: lambda _id, meta, doc: doc.strip() in asked})
     report.compacted = True
     return dropped.get(questions, 0)

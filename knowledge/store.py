@@ -1,6 +1,7 @@
 """The Chroma store: a chunks collection (vectors + verbatim quotes) and a
-documents collection (one record per interview: its committed content hash,
-metadata and parsed text), embedded on disk or on a Chroma server.
+documents collection (one record per interview: its committed content hash and
+metadata; its parsed text is a row of knowledge/bodies.py's), embedded on disk or on
+a Chroma server.
 
 The documents collection is the manifest of the store. A chunk is *visible*
 only when its ``content_hash`` equals its document's committed hash, which is
@@ -28,6 +29,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge import chunk_rows
+from knowledge.bodies import SUFFIX as BODIES
+from knowledge.bodies import Bodies
 from knowledge.chroma_client import ModelMismatch, StoreError, StoreUnreachable, _GuardedCollection, _unreachable, make_client
 from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
@@ -36,7 +39,7 @@ from knowledge.settings import Settings
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
 
-__all__ = ["META_ID", "QUOTES", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client", "text_row_quotes"]
+__all__ = ["BODIES", "META_ID", "QUOTES", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client", "text_row_quotes"]
 
 META_ID = "__casebase_meta__"
 TEXTS = "__text"  # collection name suffix: quotes readable before their vectors exist
@@ -101,6 +104,7 @@ class Store:
         self.chunks = _GuardedCollection(chunks, settings)
         self.docs = _GuardedCollection(docs, settings)
         self._texts: _GuardedCollection | None = None  # opened when first needed (text_rows)
+        self.bodies = Bodies(self.client, settings, lambda: self._page)  # parsed texts (knowledge/bodies.py)
 
     # -- embeddings and the model check ------------------------------------------------
     @property
@@ -197,7 +201,8 @@ class Store:
 
     def begin_documents(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Mark documents (doc_id, pending_hash, meta) as being (re)written; readers keep
-        seeing each committed version (its hash and body stay until commit_documents).
+        seeing each committed version (its hash stays until commit_documents, its body row
+        until the version is pruned).
         One read and at most two writes, whatever their number."""
         if not items:
             return
@@ -223,35 +228,49 @@ class Store:
 
     def commit_documents(self, items: list[tuple[str, str, dict[str, Any], str]], bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         """Commit documents (doc_id, content_hash, meta, body): readers now see this version.
-        ``bodied``: documents whose record already holds this version's body (the text pass
-        wrote it): only their metadata is written, not the body again (Chroma indexes every
-        character of a document for full-text search, which Casebase never uses)."""
+        ``bodied``: documents whose body this version already has (the text pass wrote it):
+        only their metadata is written. The others' bodies are written first
+        (knowledge/bodies.py), and their record's document emptied: a store written before
+        the bodies had their own rows kept them there."""
         def committed(part: list[tuple[str, str, dict[str, Any], str]]) -> list[dict[str, Any]]:
             # Chroma merges a write's metadata into the record's: None removes text_hash
             return [{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part]
 
         fresh = [it for it in items if it[0] not in bodied]
+        self.bodies.write((d, h, body) for d, h, _, body in fresh)
         for i in range(0, len(fresh), self._page):
             part = fresh[i : i + self._page]
             self.docs.upsert(ids=[d for d, _, _, _ in part], embeddings=[[1.0]] * len(part), metadatas=committed(part),
-                             documents=[body for _, _, _, body in part])
+                             documents=[""] * len(part))
         same = [it for it in items if it[0] in bodied]
         for i in range(0, len(same), self._page):
             part = same[i : i + self._page]
-            self.docs.update(ids=[d for d, _, _, _ in part], metadatas=committed(part))  # keeps the record's body
+            self.docs.update(ids=[d for d, _, _, _ in part], metadatas=committed(part))
 
     def document_body(self, doc_id: str) -> dict | None:
+        """The parsed interview of the version readers see, with its record's metadata."""
         got = self.docs.get(ids=[doc_id], include=["documents", "metadatas"])
         if not got["ids"]:
             return None
-        body = got["documents"][0] or "{}"
-        return {"metadata": dict(got["metadatas"][0]), **json.loads(body)}
+        meta = dict(got["metadatas"][0] or {})
+        version = str(meta.get("content_hash") or meta.get("text_hash") or "")
+        body = self.bodies.read(doc_id, version) or got["documents"][0] or "{}"
+        return {"metadata": meta, **json.loads(body)}
 
     def remove_document(self, doc_id: str) -> None:
         # chunks first: a crash in between leaves a manifest record the next sync removes again
         self.chunks.delete(where={"doc_id": doc_id})
         self.drop_texts([doc_id])
+        self.bodies.forget(doc_id)
         self.docs.delete(ids=[doc_id])
+
+    def prune_bodies(self, records: dict[str, DocRecord] | None = None) -> int:
+        """Drop the bodies of versions no manifest record names (superseded, or left by a
+        killed sync); the caller holds the store's lock. ``records``: the manifest, when the
+        caller has just read it. Returns how many went."""
+        records = self.documents() if records is None else records
+        keep = {d.doc_id: {d.content_hash, d.pending_hash, d.text_hash} - {""} for d in records.values()}
+        return self.bodies.prune(keep)
 
     # -- quotes whose vectors are pending (a large first ingest) -----------------------
     def text_rows(self, create: bool = False) -> _GuardedCollection | None:
@@ -271,15 +290,16 @@ class Store:
 
     def write_texts(self, docs: list[tuple[str, str, dict[str, Any], str, str]]) -> None:
         """Make new documents readable before their vectors exist. Each (doc_id, hash, meta,
-        body, quotes) first gets one ``__text`` row, id ``doc_id``, holding ``quotes`` (the
+        body, quotes) first gets its body row and one ``__text`` row, id ``doc_id``, holding ``quotes`` (the
         JSON list of its chunks, see ``knowledge.corpus.pack_texts``): one row per interview,
         not per quote, since Chroma's cost is per row and per metadata key (25,000 quote
         rows took 41 s to write, 1,000 interview rows 8 s), and a newer version simply
-        replaces it. Then its manifest record names that version in ``text_hash`` and gets
-        its parsed body. The caller marked them pending first (begin_documents): a crash in
+        replaces it. Then its manifest record names that version in ``text_hash``. The caller marked them pending first (begin_documents): a crash in
         between leaves a row no reader shows, which the next sync replaces or drops."""
         coll = self.text_rows(create=True)
         assert coll is not None
+        # the bodies before any record names their version (knowledge/bodies.py)
+        self.bodies.write((d, h, body) for d, h, _, body, _ in docs)
         step = max(1, min(self._page, 200))  # ~25 kB of quotes a row
         for i in range(0, len(docs), step):
             part = docs[i : i + step]
@@ -297,7 +317,7 @@ class Store:
                 ids=[d for d, _, _, _, _ in part],
                 embeddings=[[1.0]] * len(part),
                 metadatas=[{**meta, "content_hash": "", "pending_hash": h, "text_hash": h} for _, h, meta, _, _ in part],
-                documents=[body for _, _, _, body, _ in part],
+                documents=[""] * len(part),
             )
 
     def drop_texts(self, doc_ids: list[str]) -> None:
@@ -420,7 +440,7 @@ class Store:
     def reset(self) -> Store:
         """Drop the collections (``--rebuild``) and return a handle on new, empty ones. This
         object's collection handles then point at nothing: use the returned one."""
-        names = ("", "__docs", "__questions", TEXTS)
+        names = ("", "__docs", "__questions", TEXTS, BODIES)
         for name in (self.settings.collection + suffix for suffix in names):
             try:
                 self.client.delete_collection(name)

@@ -1,0 +1,112 @@
+"""Interviews' parsed bodies, one row per version, beside the manifest.
+
+A body is an interview's text and structure as JSON: what the interview view, coding
+anchors and the QDA export read, one interview at a time. It used to be the manifest
+record's document, but Chroma indexes every character of a document for full-text
+search, which Casebase never uses: the bodies of 1,000 generated interviews (17.8 MB)
+took 2.6 s of CPU to write as documents and 0.8 s as a metadata value. As a metadata
+value of the manifest record itself, every manifest read (each snapshot, each sync)
+would carry them all (+34 MB of query-process RSS at 1,000 interviews). So they have
+their own collection, ``<collection>__bodies``, read by id.
+
+A row's id names the document and its version (``doc_id::content_hash``), so the
+version readers see keeps its body while a sync writes the next one: a body is written
+before the manifest names its version, and a version no record names any more loses its
+row when its document is removed or at the end of the next sync (``prune``), which also
+clears what a killed sync left. A store written before this keeps its bodies in the
+manifest's documents until each interview is next written: the store reads them there.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from knowledge.chroma_client import _GuardedCollection
+from knowledge.settings import Settings
+
+SUFFIX = "__bodies"  # collection name suffix
+BODY = "body"  # the metadata key holding the JSON body
+_SEP = "::"
+_BATCH_CHARS = 8_000_000  # bodies per write, by size: a file may hold up to 2M characters
+
+
+def row_id(doc_id: str, version: str) -> str:
+    return f"{doc_id}{_SEP}{version}"
+
+
+class Bodies:
+    """The ``__bodies`` collection of one store; created by the first write, so a store
+    that never had one (or a reader of an old store) pays nothing for it."""
+
+    def __init__(self, client: Any, settings: Settings, page: Callable[[], int]) -> None:
+        self.client, self.settings, self._page = client, settings, page
+        self._coll: _GuardedCollection | None = None
+
+    @property
+    def name(self) -> str:
+        return self.settings.collection + SUFFIX
+
+    def _collection(self, create: bool = False) -> _GuardedCollection | None:
+        if self._coll is None:
+            try:
+                coll = (self.client.get_or_create_collection(self.name, embedding_function=None) if create
+                        else self.client.get_collection(self.name, embedding_function=None))
+            except Exception:
+                if create:
+                    raise
+                return None
+            self._coll = _GuardedCollection(coll, self.settings)
+        return self._coll
+
+    def write(self, items: Iterable[tuple[str, str, str]]) -> None:
+        """Store (doc_id, version, body) rows; writing one again replaces it."""
+        todo = list(items)
+        if not todo:
+            return
+        coll = self._collection(create=True)
+        assert coll is not None
+        part: list[tuple[str, str, str]] = []
+        size = 0
+        for item in todo:
+            part.append(item)
+            size += len(item[2])
+            if size >= _BATCH_CHARS or len(part) >= self._page():
+                self._upsert(coll, part)
+                part, size = [], 0
+        self._upsert(coll, part)
+
+    @staticmethod
+    def _upsert(coll: _GuardedCollection, part: list[tuple[str, str, str]]) -> None:
+        if part:
+            # a dummy vector, as the manifest has: Chroma wants one per row
+            coll.upsert(ids=[row_id(d, v) for d, v, _ in part], embeddings=[[1.0]] * len(part),
+                        metadatas=[{"doc_id": d, "content_hash": v, BODY: body} for d, v, body in part])
+
+    def read(self, doc_id: str, version: str) -> str | None:
+        """The body of this version of the document; None when it has no row."""
+        coll = self._collection()
+        if coll is None or not version:
+            return None
+        got = coll.get(ids=[row_id(doc_id, version)], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str((metas[0] or {}).get(BODY, "")) if got["ids"] and metas else None
+
+    def forget(self, doc_id: str) -> None:
+        """Every version's body of the document (it is removed or erased)."""
+        coll = self._collection()
+        if coll is not None:
+            coll.delete(where={"doc_id": doc_id})
+
+    def prune(self, keep: dict[str, set[str]]) -> int:
+        """Delete the rows of versions ``keep`` (doc_id -> versions) does not name; returns
+        how many went. Reads ids only, not the bodies."""
+        coll = self._collection()
+        if coll is None:
+            return 0
+        gone = []
+        for _id in coll.get(include=[])["ids"]:
+            doc_id, _, version = str(_id).rpartition(_SEP)
+            if version not in keep.get(doc_id, ()):
+                gone.append(_id)
+        for i in range(0, len(gone), self._page()):
+            coll.delete(ids=gone[i : i + self._page()])
+        return len(gone)
