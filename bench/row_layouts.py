@@ -7,7 +7,7 @@
 are written again into a new collection (the chunks index) per layout, then read back in
 full; CPU seconds of this process, all threads. The layouts: the one before 2026-12-06
 (the quote as a document and 17 metadata keys), the quote in a metadata value, the
-packed layouts (8 keys, or ``chunk_rows.KEYS``, plus one JSON value; the latter is what Casebase writes), and the
+packed layouts (8 or 3 keys plus one JSON value; 3 is what Casebase writes), and the
 fewer-rows designs that are not built (one row per answer or per interview, their
 quotes' vectors packed in metadata, the row's vector their mean).
 """
@@ -58,7 +58,7 @@ def layouts(ids: list[str], vecs: np.ndarray, metas: list[dict], texts: list[str
         "document + every key (before)": lambda: (ids, vecs, metas, texts),
         "quote as a metadata value, every key": lambda: (ids, vecs, [{**m, "text": t} for m, t in zip(metas, texts)], None),
         "8 keys + packed": lambda: (ids, vecs, _packed(metas, texts, eight), None),
-        f"{len(KEYS)} keys + packed (Casebase)": lambda: (ids, vecs, _packed(metas, texts, KEYS), None),
+        "3 keys + packed (Casebase)": lambda: (ids, vecs, _packed(metas, texts, KEYS), None),
         "one row per answer (not built)": lambda: _grouped(ids, vecs, metas, texts, lambda m: (m["doc_id"], m.get("question_no"), m.get("question"))),
         "one row per interview (not built)": lambda: _grouped(ids, vecs, metas, texts, lambda m: (m["doc_id"],)),
     }

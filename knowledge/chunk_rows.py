@@ -7,16 +7,14 @@ value (Chroma keeps documents for full-text search, which Casebase never uses: i
 its own lexical index, knowledge/lexical.py; switching that index off in a collection
 schema did not make documents cheaper, measured with chromadb 1.5.9). A quote
 used to be a document plus 17 metadata keys. Now only the keys Chroma is asked to filter
-on are keys (``KEYS``: the sync's, the readers' and erasure's ``doc_id`` and the
-embedding reuse's ``embed_hash``); the quote and the rest of its metadata, its version
-(``content_hash``) too, travel in one JSON value (``PACKED``): a reader decodes a row
-before it asks whether the row's version is the one it sees. Searches filter on the snapshot's columns, and a partial
+on are keys (``KEYS``: the sync's and erasure's ``doc_id``/``content_hash`` filters and
+the embedding reuse's ``embed_hash``); the quote and the rest of its metadata travel in
+one JSON value (``PACKED``). Searches filter on the snapshot's columns, and a partial
 snapshot's dense leg passes Chroma the ids its filters select (knowledge/dense_chroma.py).
 ``python -m bench.row_layouts`` on the 25,055 quotes of 1,000 generated interviews
 (chromadb 1.5.9, the chunks index, load ~1): writing them took 12.9 s CPU as document +
 17 keys, 8.4 s as 8 keys + one packed value, 6.1 s as 3 keys + one packed value; reading
-every row back 3.6, 2.2 and 2.3 s. Dropping the third key (``content_hash``) took
-another ~1 s of wall time off writing 25,000 rows (8.3 -> 7.3 s, random vectors).
+every row back 3.6, 2.2 and 2.3 s.
 
 Rows written before this layout (a document and every key) are still read: ``decode``
 takes either.
@@ -29,7 +27,7 @@ from typing import Any
 __all__ = ["KEYS", "PACKED", "decode", "encode"]
 
 PACKED = "quote"  # [text, {every other metadata key}]
-KEYS = ("doc_id", "embed_hash")
+KEYS = ("doc_id", "content_hash", "embed_hash")
 
 
 def encode(meta: dict[str, Any], text: str) -> dict[str, Any]:

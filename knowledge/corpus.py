@@ -314,14 +314,13 @@ def _read_once(store, emb: Embeddings, with_vectors: bool) -> tuple[Corpus, bool
         page = got["ids"]
         keep = []
         for i, cid in enumerate(page):
-            if cid in seen:
-                continue
-            meta, text = decode(got["metadatas"][i], got["documents"][i])
-            if committed.get(meta.get("doc_id")) != meta.get("content_hash"):
+            meta = got["metadatas"][i] or {}
+            if cid in seen or committed.get(meta.get("doc_id")) != meta.get("content_hash"):
                 continue  # invisible: its document is mid-sync or gone
             seen.add(cid)
             keep.append(i)
             ids.append(cid)
+            meta, text = decode(meta, got["documents"][i])
             texts.append(text)
             cols.add(meta, text)
         if with_vectors and keep:
@@ -402,14 +401,15 @@ def _rows_of(store, rec, seen: set[str], with_vectors: bool, some_read: bool) ->
     step 2): one version, never both. None: its version is gone, the snapshot is torn."""
     include = ["documents", "metadatas"] + (["embeddings"] if with_vectors else [])
     got = store.chunks.get(where={"doc_id": rec.doc_id}, include=include)
-    rows = [decode(m, d) for m, d in zip(got["metadatas"] or [], got["documents"] or [None] * len(got["ids"]))]
-    mine = [i for i, (m, _) in enumerate(rows) if m.get("content_hash") == rec.content_hash]
+    metas = got["metadatas"] or []
+    mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.content_hash]
     if not mine and rec.pending_hash and not some_read:
-        mine = [i for i, (m, _) in enumerate(rows) if m.get("content_hash") == rec.pending_hash]
+        mine = [i for i, m in enumerate(metas) if (m or {}).get("content_hash") == rec.pending_hash]
     if not mine:
         return None
     vecs = got["embeddings"] if with_vectors and got["embeddings"] is not None else None
-    return [(got["ids"][i], *rows[i], None if vecs is None else np.asarray(vecs[i], dtype=np.float32))
+    return [(got["ids"][i], *decode(metas[i], got["documents"][i]),
+             None if vecs is None else np.asarray(vecs[i], dtype=np.float32))
             for i in mine if got["ids"][i] not in seen]
 
 

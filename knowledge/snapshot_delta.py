@@ -74,13 +74,14 @@ def assemble(store, emb, previous: Corpus, previous_docs: dict[str, list[str]]) 
         count: Counter[str] = Counter()
         take = []
         for i, cid in enumerate(got["ids"]):
-            meta, text = decode(got["metadatas"][i], got["documents"][i])
+            meta = got["metadatas"][i] or {}
             doc = str(meta.get("doc_id"))
             if want.get(doc) != meta.get("content_hash"):
                 continue  # another version's row, deleted by the sync's next step
             take.append(i)
             count[doc] += 1
             ids.append(cid)
+            meta, text = decode(meta, got["documents"][i])
             texts.append(text)
             cols.add(meta, text)
         if any(count.get(d, 0) != expected[d] for d in want):

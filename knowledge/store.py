@@ -365,12 +365,7 @@ class Store:
             self.chunks.upsert(ids=ids[i : i + step], embeddings=vectors[i : i + step], metadatas=rows[i : i + step])
 
     def delete_stale_chunks(self, doc_id: str, keep_hash: str) -> None:
-        """Delete the document's rows of any version but ``keep_hash`` (a row's version is
-        in its packed value, knowledge/chunk_rows.py: read, then deleted by id)."""
-        got = self.chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
-        stale = [i for i, m in zip(got["ids"], got["metadatas"] or []) if chunk_rows.decode(m)[0].get("content_hash") != keep_hash]
-        for i in range(0, len(stale), self._page):
-            self.chunks.delete(ids=stale[i : i + self._page])
+        self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep_hash}}]})
 
     def cached_vectors(self, doc_id: str) -> dict[str, np.ndarray]:
         """Vectors already stored for a document, keyed by the hash of their embed text:
@@ -406,21 +401,20 @@ class Store:
         committed = {d.doc_id: d.content_hash for d in records}
         seen: set[str] = set()
         have: Counter[str] = Counter()
-        for _id, raw, doc in self._iter(self.chunks, include=list(include)):
-            meta, quote = chunk_rows.decode(raw, doc)
+        for _id, meta, doc in self._iter(self.chunks, include=list(include)):
             if committed.get(str(meta.get("doc_id"))) == meta.get("content_hash"):
                 seen.add(_id)
                 have[str(meta.get("doc_id"))] += 1
-                yield _id, meta, quote
+                yield _id, *chunk_rows.decode(meta, doc)
         for d in records:
             if have[d.doc_id] < d.n_chunks:
-                got = self.chunks.get(where={"doc_id": d.doc_id}, include=list(include))
+                got = self.chunks.get(where={"$and": [{"doc_id": d.doc_id}, {"content_hash": d.content_hash}]},
+                                      include=list(include))
                 metas = got.get("metadatas") or [{}] * len(got["ids"])
                 docs = got.get("documents") or [""] * len(got["ids"])
                 for i, _id in enumerate(got["ids"]):
-                    meta, quote = chunk_rows.decode(metas[i], docs[i])
-                    if _id not in seen and meta.get("content_hash") == d.content_hash:
-                        yield _id, meta, quote
+                    if _id not in seen:
+                        yield _id, *chunk_rows.decode(metas[i], docs[i])
 
     def _iter(self, coll, include: list[str]) -> Iterator[tuple[str, dict, str]]:
         offset = 0

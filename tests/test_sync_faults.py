@@ -149,7 +149,6 @@ def test_disk_full_is_a_clear_error_and_the_store_stays_intact(settings, cli_env
 
 def test_queries_during_an_ingest_see_a_consistent_store(settings, cli_env, write_interview):
     """While another process syncs, every answer is built from committed interviews only."""
-    from knowledge.chunk_rows import decode
     from knowledge.embeddings import HashEmbeddings
     from knowledge.service import Casebase
 
@@ -175,8 +174,7 @@ def test_queries_during_an_ingest_see_a_consistent_store(settings, cli_env, writ
                 if not meta:
                     continue  # a hit may vanish after the search (its version was replaced)
                 # ... but never be half-written: its version was committed when the search ran
-                row = decode(meta[0])[0]
-                doc, version = row["doc_id"], row["content_hash"]
+                doc, version = meta[0]["doc_id"], meta[0]["content_hash"]
                 assert version in (before.get(doc), after.get(doc)), (doc, version, before.get(doc), after.get(doc))
             ids = [s.chunk_id for s in cb.search("netværk", k=50)]
             assert len(ids) == len(set(ids))

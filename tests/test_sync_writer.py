@@ -7,7 +7,6 @@ import pytest
 
 import ingest.sync as sync
 from ingest.sync import sync_paths
-from knowledge.chunk_rows import decode
 from knowledge.store import Store, StoreError
 
 
@@ -36,7 +35,7 @@ def test_a_first_ingest_deletes_no_stale_chunks_and_an_edit_does(settings, write
     store = Store(settings)
     docs = store.documents()
     got = store.chunks.get(where={"doc_id": "a.txt"}, include=["metadatas"])
-    assert {decode(m)[0]["content_hash"] for m in got["metadatas"]} == {docs["a.txt"].content_hash}  # the old version is gone
+    assert {m["content_hash"] for m in got["metadatas"]} == {docs["a.txt"].content_hash}  # the old version is gone
 
 
 def test_a_pending_first_ingest_still_has_its_stale_chunks_deleted(settings, write_interview, hash_embeddings, monkeypatch):
@@ -53,7 +52,7 @@ def test_a_pending_first_ingest_still_has_its_stale_chunks_deleted(settings, wri
     sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     assert calls == ["a.txt"]
     got = Store(settings).chunks.get(where={"doc_id": "a.txt"}, include=["metadatas"])
-    assert old_hash not in {decode(m)[0]["content_hash"] for m in got["metadatas"]}
+    assert old_hash not in {m["content_hash"] for m in got["metadatas"]}
 
 
 def test_a_failed_batch_write_is_the_syncs_error_and_nothing_is_committed(settings, write_interview, hash_embeddings, monkeypatch):

@@ -6,7 +6,6 @@ import pytest
 
 from ingest.sync import sync_paths
 from ingest.uploads import UploadRejected, check_upload, ingest_uploads, sanitize_filename
-from knowledge.chunk_rows import decode
 from knowledge.copies import REGISTRY, is_upload
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError
@@ -176,8 +175,7 @@ def agreement(settings: Settings) -> dict[str, str]:
     assert sorted(docs) == names
     got = store.chunks.get(include=["metadatas"])
     per_doc: dict[str, set[str]] = {}
-    for row in got["metadatas"]:
-        meta = decode(row)[0]
+    for meta in got["metadatas"]:
         per_doc.setdefault(meta["doc_id"], set()).add(meta["content_hash"])
     assert set(per_doc) == set(docs), "chunks of a document that is not in the folder"
     for doc_id, rec in docs.items():
