@@ -77,3 +77,21 @@ def test_the_live_bench_compares_the_quotes_themselves(settings, write_interview
     got = live._chunks(str(settings.store))
     want = {cid: (meta["doc_id"], text) for cid, meta, text in Store(settings).iter_chunks()}
     assert got == want and all(text for _, text in got.values())
+
+
+def test_an_edit_in_an_older_layout_store_leaves_only_the_new_version(settings, write_interview, hash_embeddings):
+    """Older rows hold their version as a key, newer ones in the packed value: deleting a
+    replaced version finds it in either."""
+    path = write_interview("a.txt", name="Anna Holm")
+    write_interview("b.txt", name="Bo Berg")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    n = _to_older_layout(settings)
+    path.write_text(path.read_text(encoding="utf-8") + "\n3) Hvad nu?\n\n • Et nyt svar om samarbejdet.\n", encoding="utf-8")
+    assert sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings).updated == ["a.txt"]
+    store = Store(settings)
+    now = store.documents()["a.txt"].content_hash
+    got = store.chunks.get(where={"doc_id": "a.txt"}, include=["metadatas"])
+    assert {decode(m)[0]["content_hash"] for m in got["metadatas"]} == {now}
+    rows = list(store.iter_chunks())
+    assert len(rows) == len({i for i, _, _ in rows}) == store.chunks.count() > n // 2
+    assert any("Et nyt svar om samarbejdet." in quote for _, _, quote in rows)
