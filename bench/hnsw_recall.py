@@ -33,6 +33,8 @@ CONFIGS = {
     "M12 ef40 / search 400": {"hnsw:M": 12, "hnsw:construction_ef": 40, "hnsw:search_ef": 400},
     "M8 ef20 / search 400": {"hnsw:M": 8, "hnsw:construction_ef": 20, "hnsw:search_ef": 400},
     "M16 ef100 / search 400": {"hnsw:search_ef": 400},
+    "M12 ef20 / search 400": {"hnsw:M": 12, "hnsw:construction_ef": 20, "hnsw:search_ef": 400},
+    "M12 ef30 / search 400": {"hnsw:M": 12, "hnsw:construction_ef": 30, "hnsw:search_ef": 400},
 }
 
 

@@ -41,6 +41,7 @@ from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash
 from ingest.read_pool import jobs_of, read_all
 from ingest.report import Progress, ProgressTracker, SyncProgress, SyncReport, describe_progress, duration
+from knowledge.bodies import pack
 from knowledge.compact import recover_store
 from knowledge.embeddings import EmbedderUnavailable, embed_array
 from knowledge.lock import SyncBusy, holding_lock, lock_for
@@ -414,7 +415,18 @@ def _doc_metadata(iv: Interview, root: Path, n_chunks: int) -> dict:
 
 def _doc_body(iv: Interview) -> str:
     """The parsed interview, for the interview browser and for opening a quote in context."""
-    return json.dumps(dataclasses.asdict(iv), ensure_ascii=False)
+    return pack(_plain(iv))
+
+
+def _plain(x: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copy of every value (a third of the time)."""
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    return x
 
 
 def start_sync(paths: list[Path], settings: Settings, **kwargs: Any) -> Job:

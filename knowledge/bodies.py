@@ -9,6 +9,9 @@ value of the manifest record itself, every manifest read (each snapshot, each sy
 would carry them all (+34 MB of query-process RSS at 1,000 interviews). So they have
 their own collection, ``<collection>__bodies``, read by id.
 
+A stored body leaves out the text of each span that is a slice of the interview's text
+(``pack``: ``"text": null``, put back by ``unpack``), about half of it.
+
 A row's id names the document and its version (``doc_id::content_hash``), so the
 version readers see keeps its body while a sync writes the next one: a body is written
 before the manifest names its version, and a version no record names any more loses its
@@ -18,6 +21,7 @@ manifest's documents until each interview is next written: the store reads them 
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Iterable
 
 from knowledge.chroma_client import _GuardedCollection
@@ -31,6 +35,52 @@ _BATCH_CHARS = 8_000_000  # bodies per write, by size: a file may hold up to 2M 
 
 def row_id(doc_id: str, version: str) -> str:
     return f"{doc_id}{_SEP}{version}"
+
+
+def pack(body: dict[str, Any]) -> str:
+    """A parsed interview as stored: JSON, each span's text left out (null) where it is
+    the interview's text from the span's start to its end."""
+    full = body.get("text")
+
+    def strip(x: Any) -> Any:
+        if isinstance(x, dict):
+            cut = (isinstance(full, str) and isinstance(x.get("text"), str) and _bounds(x) is not None
+                   and x["text"] == full[x["start"]:x["end"]])
+            return {k: None if cut and k == "text" else strip(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+
+    return json.dumps({k: v if k == "text" else strip(v) for k, v in body.items()}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def unpack(raw: str) -> dict[str, Any]:
+    """``pack``'s JSON (or a body stored whole, as the manifest once held it) as the dict."""
+    body = json.loads(raw)
+    full = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(full, str):
+        return body if isinstance(body, dict) else {}
+
+    def fill(x: Any) -> Any:
+        if isinstance(x, dict):
+            bounds = _bounds(x) if "text" in x and x["text"] is None else None
+            out = {k: fill(v) for k, v in x.items()}
+            if bounds is not None:
+                out["text"] = full[bounds[0]:bounds[1]]
+            return out
+        if isinstance(x, list):
+            return [fill(v) for v in x]
+        return x
+
+    return {k: v if k == "text" else fill(v) for k, v in body.items()}
+
+
+def _bounds(x: dict[str, Any]) -> tuple[int, int] | None:
+    a, b = x.get("start"), x.get("end")
+    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool):
+        return a, b
+    return None
 
 
 class Bodies:

@@ -30,7 +30,7 @@ from langchain_core.embeddings import Embeddings
 
 from knowledge import chunk_rows
 from knowledge.bodies import SUFFIX as BODIES
-from knowledge.bodies import Bodies
+from knowledge.bodies import Bodies, unpack
 from knowledge.chroma_client import ModelMismatch, StoreError, StoreUnreachable, _GuardedCollection, _unreachable, make_client
 from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
@@ -255,7 +255,7 @@ class Store:
         meta = dict(got["metadatas"][0] or {})
         version = str(meta.get("content_hash") or meta.get("text_hash") or "")
         body = self.bodies.read(doc_id, version) or got["documents"][0] or "{}"
-        return {"metadata": meta, **json.loads(body)}
+        return {"metadata": meta, **unpack(body)}
 
     def remove_document(self, doc_id: str) -> None:
         # chunks first: a crash in between leaves a manifest record the next sync removes again

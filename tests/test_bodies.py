@@ -88,3 +88,23 @@ def test_a_store_with_bodies_in_the_manifest_reads_them_until_rewritten(settings
     got = new.docs.get(ids=["a.txt", "b.txt"], include=["documents"])
     held = dict(zip(got["ids"], got["documents"]))
     assert held["a.txt"] == "" and "Bo Berg" in held["b.txt"]  # the rewritten record holds no text any more
+
+
+def test_a_packed_body_gives_back_every_span_text_and_nothing_else():
+    from knowledge.bodies import pack, unpack
+
+    text = "Spørgsmål: Hvad skete der?\nSvar: Vi fik lokaler. «Det hjalp»."
+    body = {
+        "text": text,
+        "qa": [{"question": "Hvad skete der?", "question_span": {"text": "Hvad skete der?", "start": 11, "end": 26},
+                "answers": [{"text": "Vi fik lokaler.", "start": 33, "end": 48, "speaker": "Bo"},
+                            {"text": "not the slice", "start": 0, "end": 4, "speaker": ""}]}],
+        "sections": [{"title": "Svar", "start": 27, "end": len(text)}],  # no text of its own: none is added
+        "intro": None, "extra": {"start": "1", "end": "2"}, "warnings": [],
+    }
+    raw = pack(body)
+    assert "Vi fik lokaler." in raw and raw.count("Vi fik lokaler.") == 1  # the span's copy is left out
+    assert "not the slice" in raw  # kept whole: it is not the slice its bounds name
+    assert unpack(raw) == body
+    assert unpack('{"text": "abc", "qa": [{"text": "ab", "start": 0, "end": 2}]}') == {
+        "text": "abc", "qa": [{"text": "ab", "start": 0, "end": 2}]}  # a body stored whole
