@@ -57,6 +57,7 @@ CHUNK_INDEX = {"hnsw:space": "cosine", "hnsw:M": 12, "hnsw:construction_ef": 40,
 
 
 QUOTES = "quotes"  # the metadata key of a ``__text`` row's packed quotes
+_PENDING_KEYS = ("doc_id", "root", "source_path")  # a record's keys before it is readable (ingest/sync.py's removals)
 
 
 def text_row_quotes(meta: dict[str, Any], document: str | None) -> str:
@@ -216,8 +217,10 @@ class Store:
                 update_ids.append(doc_id)
                 update_metas.append({**(known[doc_id] or {}), "pending_hash": pending_hash})
             else:
+                # a new record holds only what a sync needs of it until its text or commit
+                # writes the rest: Chroma's cost is per metadata key (16 of them otherwise)
                 new_ids.append(doc_id)
-                new_metas.append({**meta, "content_hash": "", "pending_hash": pending_hash})
+                new_metas.append({**{k: meta[k] for k in _PENDING_KEYS if k in meta}, "content_hash": "", "pending_hash": pending_hash})
         for i in range(0, len(update_ids), self._page):
             self.docs.update(ids=update_ids[i : i + self._page], metadatas=update_metas[i : i + self._page])
         for i in range(0, len(new_ids), self._page):
