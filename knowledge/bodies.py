@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
-from knowledge.chroma_client import _GuardedCollection
+from knowledge.chroma_client import _GuardedCollection, optional_collection
 from knowledge.settings import Settings
 
 SUFFIX = "__bodies"  # collection name suffix
@@ -97,14 +97,7 @@ class Bodies:
 
     def _collection(self, create: bool = False) -> _GuardedCollection | None:
         if self._coll is None:
-            try:
-                coll = (self.client.get_or_create_collection(self.name, embedding_function=None) if create
-                        else self.client.get_collection(self.name, embedding_function=None))
-            except Exception:
-                if create:
-                    raise
-                return None
-            self._coll = _GuardedCollection(coll, self.settings)
+            self._coll = optional_collection(self.client, self.settings, self.name, create)
         return self._coll
 
     def write(self, items: Iterable[tuple[str, str, str]]) -> None:

@@ -153,3 +153,17 @@ class _GuardedCollection:
                 return attr(*args, **kwargs)
 
         return guarded
+
+
+def optional_collection(client: Any, settings: Settings, name: str, create: bool = False) -> _GuardedCollection | None:
+    """A collection most stores never need (``__text``, ``__bodies``): opened, or made when
+    ``create``; None when it does not exist and ``create`` is off, so a reader of a store
+    that never had one pays nothing for it."""
+    try:
+        coll = (client.get_or_create_collection(name, embedding_function=None) if create
+                else client.get_collection(name, embedding_function=None))
+    except Exception:
+        if create:
+            raise
+        return None
+    return _GuardedCollection(coll, settings)

@@ -31,7 +31,15 @@ from langchain_core.embeddings import Embeddings
 from knowledge import chunk_rows
 from knowledge.bodies import SUFFIX as BODIES
 from knowledge.bodies import Bodies, unpack
-from knowledge.chroma_client import ModelMismatch, StoreError, StoreUnreachable, _GuardedCollection, _unreachable, make_client
+from knowledge.chroma_client import (
+    ModelMismatch,
+    StoreError,
+    StoreUnreachable,
+    _GuardedCollection,
+    _unreachable,
+    make_client,
+    optional_collection,
+)
 from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
 from knowledge.settings import Settings
@@ -280,15 +288,7 @@ class Store:
         """The ``__text`` collection; None when it does not exist and ``create`` is off
         (most stores never have one: readers and small syncs pay nothing for it)."""
         if self._texts is None:
-            name = self.settings.collection + TEXTS
-            try:
-                coll = (self.client.get_or_create_collection(name, embedding_function=None) if create
-                        else self.client.get_collection(name, embedding_function=None))
-            except Exception:
-                if create:
-                    raise
-                return None
-            self._texts = _GuardedCollection(coll, self.settings)
+            self._texts = optional_collection(self.client, self.settings, self.settings.collection + TEXTS, create)
         return self._texts
 
     def write_texts(self, docs: list[tuple[str, str, dict[str, Any], str, str]]) -> None:
