@@ -203,8 +203,8 @@ def detect_language(text: str) -> str:
     """
     sample = text[:20000].lower()
     words = re.findall(r"[^\W\d_]+", sample)
-    da = sum(w in _DA_WORDS for w in words) + 2 * sum(sample.count(c) for c in "æøå")
-    en = sum(w in _EN_WORDS for w in words)
+    da = sum(map(_DA_WORDS.__contains__, words)) + 2 * sum(sample.count(c) for c in "æøå")
+    en = sum(map(_EN_WORDS.__contains__, words))
     if da + en < 3:
         return ""
     return "da" if da >= en else "en"

@@ -132,7 +132,8 @@ def clean_question(quote: str) -> str:
 
 def _is_caps_heading(s: str, min_words: int) -> bool:
     s = s.strip()
-    if not s or len(s) > 100 or s.endswith("?"):
+    # not isupper(): a lowercase letter, or no cased letter at all; either way not a caps heading
+    if not s or len(s) > 100 or s.endswith("?") or not s.isupper():
         return False
     letters = [c for c in s if c.isalpha()]
     words = re.findall(r"[^\W\d_]{2,}", s)

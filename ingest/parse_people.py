@@ -105,7 +105,7 @@ def _words(phrase: str) -> list[str]:
 
 
 def _ends_in(words: list[str], endings: tuple[str, ...], whole: frozenset[str] = frozenset()) -> bool:
-    return any(w in whole or any(w.endswith(e) for e in endings) for w in words)
+    return any(w in whole or w.endswith(endings) for w in words)
 
 
 def looks_like_org(phrase: str) -> bool:
