@@ -4,16 +4,15 @@ Embedding 1,000 interviews takes about 20 minutes on 2 cores, but word and phras
 search, the interview browser and the file report need only the text. So a sync with
 at least ``Settings.text_first_bytes`` of new files reads and chunks them all first and
 writes their quotes where readers find them before computing one vector:
-  T1. manifest records get ``pending_hash`` (step 1 of ingest/sync.py: a crash leaves a
-      record the next sync finishes, or removes with its file, so no text is orphaned)
-  T2. each interview's quotes become one row of the ``__text`` collection (id = doc_id,
-      so a newer version replaces an older one; a dummy vector, never a zero vector in
-      the chunks' HNSW index, which would pollute every meaning search)
-  T3. the records name that version in ``text_hash`` and get their parsed body
-Then ingest/sync.py writes the vectors in its usual order, dropping a document's
-``__text`` row after its chunks are in and before its commit. Readers take a
-``text_hash`` version's quotes from either collection (knowledge/corpus.py), so an
-interview is never missing, and every step is idempotent by ids and hashes: a sync
+  T1. each interview's quotes go into the row of its parsed body (knowledge/bodies.py: one
+      row per version, a dummy vector, never a zero vector in the chunks' HNSW index,
+      which would pollute every meaning search); a crash here leaves rows no manifest
+      record names, which the next sync replaces or prunes, so no text is orphaned
+  T2. the manifest records, pending at that version, name it in ``text_hash``
+Then ingest/sync.py writes the vectors in its usual order, clearing a document's quotes
+from its body row after its chunks are in and before its commit. Readers take a
+``text_hash`` version's quotes from the body row or the chunks (knowledge/corpus.py), so
+an interview is never missing, and every step is idempotent by ids and hashes: a sync
 killed anywhere is repaired by running it again, nothing duplicated or lost.
 
 Readers see the store move on (its version) after the text pass, then after a written
@@ -86,7 +85,6 @@ class TextFirst:
         from knowledge.corpus import pack_texts  # the snapshot's columns; imported only on this path
 
         meta = {iv.doc_id: self.record(iv, root, len(chunks)) for iv, chunks, _, root in part}
-        self.store.begin_documents([(iv.doc_id, iv.content_hash, meta[iv.doc_id]) for iv, _, _, _ in part])
         self.store.write_texts([
             (iv.doc_id, iv.content_hash, meta[iv.doc_id], self.body(iv),
              pack_texts([c.chunk_id for c in chunks], [c.text for c in chunks], metas))

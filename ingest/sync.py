@@ -11,7 +11,7 @@ asked mid-sync sees the old or the new version of an interview, never both.
 
 A large first ingest writes every new interview's text before any vector, so word
 search works long before meaning search does: ingest/live.py, which adds one step between
-3 and 4 here (the document's ``__text`` row is dropped).
+3 and 4 here (the document's quotes are cleared from its body row).
 
 One sync at a time writes to a store (its ingest lock). Which files are read, and
 which skipped, is ingest.discover's; progress and the report are ingest.report's;
@@ -184,7 +184,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     # 2. read, chunk, embed (each distinct text once), write; a large first ingest writes
     # every new interview's text before embedding anything (module docstring)
     done = len(targets) - len(todo)
-    unfinished = {d for d, r in manifest.items() if not r.content_hash}  # may have __text rows
+    unfinished = {d for d, r in manifest.items() if not r.content_hash}  # may have text-first quotes
     text_first = sum(max(t.size, 1) for t, _, rec in todo if not (rec and rec.content_hash)) >= max(settings.text_first_bytes, 1)
     # the text pass reads every file before embedding anything: the cores are free for it
     reads = read_all(jobs_of(todo, settings.max_file_bytes, settings.max_file_chars), parallel=text_first)
@@ -323,7 +323,7 @@ class _WriteBatch:
                  bodied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
         self.store = store
         self.report = report
-        self.unfinished = unfinished  # documents never committed: they may have __text rows to drop
+        self.unfinished = unfinished  # documents never committed: they may have text-first quotes to clear
         self.bodied = bodied  # documents whose record got this version's body in this sync's text pass
         self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
         self.chunks = 0
@@ -362,13 +362,13 @@ def _write_documents(
 ) -> None:
     """Write documents whose chunks are embedded, in the crash-safe order.
 
-    ``texted``: those that may have __text rows (never committed), dropped once their
-    chunks are in. ``no_stale``: documents that had no manifest record when the sync
+    ``texted``: those that may have text-first quotes (never committed), cleared once
+    their chunks are in. ``no_stale``: documents that had no manifest record when the sync
     began. A chunk is only ever written after its document's record (step 1; a text-first
     record holds no chunks), and a removal deletes the chunks before the record, so such a
     document has no chunks of another version: step 3 is skipped for it (one Chroma delete
     per document, ~4 s of a first ingest of 1,000 interviews). ``bodied``: documents whose
-    record already holds this version's parsed body (this sync's text pass wrote it, T3 of
+    body row this version already has (this sync's text pass wrote it, T1 of
     ingest/live.py): the commit writes their metadata only."""
     doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
     store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
@@ -387,7 +387,8 @@ def _write_documents(
         if iv.doc_id not in no_stale:
             store.delete_stale_chunks(iv.doc_id, iv.content_hash)
         _failpoint("stale")
-    store.drop_texts(list(texted))
+    versions = {iv.doc_id: iv.content_hash for iv, _, _, _, _ in docs}
+    store.drop_texts(list(texted), {d: versions[d] for d in texted})
     store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], "" if iv.doc_id in bodied else _doc_body(iv))
                             for iv, _, _, _, _ in docs], bodied=bodied)
     for _ in docs:  # each document of the batch has passed this step

@@ -12,6 +12,10 @@ their own collection, ``<collection>__bodies``, read by id.
 A stored body leaves out the text of each span that is a slice of the interview's text
 (``pack``: ``"text": null``, put back by ``unpack``), about half of it.
 
+A large first ingest also keeps each new version's quotes in its row (``QUOTES``) until
+their vectors are written (ingest/live.py): readable before any vector, in the same
+write as the body, and cleared from the row when the vectors land.
+
 A row's id names the document and its version (``doc_id::content_hash``), so the
 version readers see keeps its body while a sync writes the next one: a body is written
 before the manifest names its version, and a version no record names any more loses its
@@ -29,6 +33,7 @@ from knowledge.settings import Settings
 
 SUFFIX = "__bodies"  # collection name suffix
 BODY = "body"  # the metadata key holding the JSON body
+QUOTES = "quotes"  # a text-first version's quotes (knowledge/corpus.pack_texts), until its vectors land
 _SEP = "::"
 _BATCH_CHARS = 8_000_000  # bodies per write, by size: a file may hold up to 2M characters
 
@@ -100,29 +105,30 @@ class Bodies:
             self._coll = optional_collection(self.client, self.settings, self.name, create)
         return self._coll
 
-    def write(self, items: Iterable[tuple[str, str, str]]) -> None:
-        """Store (doc_id, version, body) rows; writing one again replaces it."""
+    def write(self, items: Iterable[tuple[str, str, str, str | None]]) -> None:
+        """Store (doc_id, version, body, quotes or None) rows; writing one again replaces it."""
         todo = list(items)
         if not todo:
             return
         coll = self._collection(create=True)
         assert coll is not None
-        part: list[tuple[str, str, str]] = []
+        part: list[tuple[str, str, str, str | None]] = []
         size = 0
         for item in todo:
             part.append(item)
-            size += len(item[2])
+            size += len(item[2]) + len(item[3] or "")
             if size >= _BATCH_CHARS or len(part) >= self._page():
                 self._upsert(coll, part)
                 part, size = [], 0
         self._upsert(coll, part)
 
     @staticmethod
-    def _upsert(coll: _GuardedCollection, part: list[tuple[str, str, str]]) -> None:
+    def _upsert(coll: _GuardedCollection, part: list[tuple[str, str, str, str | None]]) -> None:
         if part:
-            # a dummy vector, as the manifest has: Chroma wants one per row
-            coll.upsert(ids=[row_id(d, v) for d, v, _ in part], embeddings=[[1.0]] * len(part),
-                        metadatas=[{"doc_id": d, "content_hash": v, BODY: body} for d, v, body in part])
+            # a dummy vector, as the manifest has: Chroma wants one per row. Chroma merges an
+            # upsert's metadata into the row's: None removes quotes an earlier write left
+            coll.upsert(ids=[row_id(d, v) for d, v, _, _ in part], embeddings=[[1.0]] * len(part),
+                        metadatas=[{"doc_id": d, "content_hash": v, BODY: body, QUOTES: quotes} for d, v, body, quotes in part])
 
     def read(self, doc_id: str, version: str) -> str | None:
         """The body of this version of the document; None when it has no row."""
@@ -132,6 +138,40 @@ class Bodies:
         got = coll.get(ids=[row_id(doc_id, version)], include=["metadatas"])
         metas = got.get("metadatas") or []
         return str((metas[0] or {}).get(BODY, "")) if got["ids"] and metas else None
+
+    def quotes(self, versions: dict[str, str]) -> dict[str, str]:
+        """The text-first quotes held for these versions (doc_id -> version): doc_id ->
+        packed quotes, for the rows that hold any."""
+        coll = self._collection()
+        if coll is None or not versions:
+            return {}
+        out: dict[str, str] = {}
+        ids = [row_id(d, v) for d, v in versions.items()]
+        for i in range(0, len(ids), self._page()):
+            got = coll.get(ids=ids[i : i + self._page()], include=["metadatas"])
+            for meta in got.get("metadatas") or []:
+                meta = meta or {}
+                if meta.get(QUOTES):
+                    out[str(meta.get("doc_id"))] = str(meta[QUOTES])
+        return out
+
+    def quotes_of(self, doc_id: str) -> list[str]:
+        """Every text-first quote list the document's rows hold (what an erasure counts)."""
+        coll = self._collection()
+        if coll is None:
+            return []
+        got = coll.get(where={"doc_id": doc_id}, include=["metadatas"])
+        return [str(m[QUOTES]) for m in got.get("metadatas") or [] if m and m.get(QUOTES)]
+
+    def drop_quotes(self, versions: Iterable[tuple[str, str]]) -> None:
+        """Clear the quotes of these (doc_id, version) rows: their vectors are written."""
+        coll = self._collection()
+        ids = [row_id(d, v) for d, v in versions]
+        if coll is None or not ids:
+            return
+        for i in range(0, len(ids), self._page()):
+            part = ids[i : i + self._page()]  # an id without a row is skipped by Chroma
+            coll.update(ids=part, metadatas=[{QUOTES: None}] * len(part))
 
     def forget(self, doc_id: str) -> None:
         """Every version's body of the document (it is removed or erased)."""

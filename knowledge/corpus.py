@@ -414,7 +414,7 @@ def _rows_of(store, rec, seen: set[str], with_vectors: bool, some_read: bool) ->
 
 
 def pack_texts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> str:
-    """An interview's quotes as one ``__text`` row (Store.write_texts): per quote its id,
+    """An interview's quotes as one value (Store.write_texts): per quote its id,
     text and the metadata a snapshot keeps (``_text_rows`` reads it back)."""
     keys = ("doc_id", "content_hash", *STR_COLUMNS, *INT_COLUMNS)
     rows = [[cid, text, {k: m[k] for k in keys if m.get(k) is not None}] for cid, text, m in zip(ids, texts, metadatas)]
@@ -427,15 +427,14 @@ def unpack_texts(packed: str | None) -> list[tuple[str, str, dict]]:
 
 
 def _text_rows(store, text_hash: dict[str, str]) -> dict[str, tuple[dict, str]]:
-    """The visible quotes of the store's ``__text`` collection: those of new interviews
-    whose vectors a sync has not written yet. Nothing is read when no document has any."""
+    """The visible quotes of new interviews whose vectors a sync has not written yet
+    (``Store.text_quotes``). Nothing is read when no document has any."""
     out: dict[str, tuple[dict, str]] = {}
     if not text_hash:
         return out
-    for doc_id, meta, packed in store.iter_texts():
-        if text_hash.get(doc_id) == meta.get("content_hash"):
-            for cid, text, m in unpack_texts(packed):
-                out[cid] = (m, text)
+    for packed in store.text_quotes(text_hash).values():
+        for cid, text, m in unpack_texts(packed):
+            out[cid] = (m, text)
     return out
 
 

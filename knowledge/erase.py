@@ -114,16 +114,19 @@ def erase_interview(settings: Settings, doc_id: str, embeddings: Embeddings | No
 
 
 def _text_quotes(store, doc_id: str) -> dict[str, dict]:
-    """The quotes of the interview's ``__text`` row (chunk id -> metadata): those a
-    text-first sync wrote before their vectors. Empty on a store that never had any."""
+    """The quotes a text-first sync wrote before their vectors (chunk id -> metadata), in
+    the interview's body rows or an older store's ``__text`` row. Usually none."""
     from knowledge.corpus import unpack_texts
     from knowledge.store import text_row_quotes
 
-    coll = store.text_rows()
-    if coll is None:
-        return {}
-    got = coll.get(ids=[doc_id], include=["documents", "metadatas"])
     out: dict[str, dict] = {}
+    for packed in store.bodies.quotes_of(doc_id):
+        for cid, _text, meta in unpack_texts(packed):
+            out[cid] = meta
+    coll = store.text_rows()  # where a sync before the quotes moved to the body rows left them
+    if coll is None:
+        return out
+    got = coll.get(ids=[doc_id], include=["documents", "metadatas"])
     docs = got.get("documents") or [None] * len(got["ids"])
     for row, doc in zip(got.get("metadatas") or [], docs):
         for cid, _text, meta in unpack_texts(text_row_quotes(dict(row or {}), doc)):

@@ -8,12 +8,13 @@ only when its ``content_hash`` equals its document's committed hash, which is
 what keeps readers consistent while a sync is half-way through an update and
 lets the next sync repair whatever a crash left behind.
 
-A large first ingest shows text before vectors (ingest/sync.py): a third collection,
-``<collection>__text``, holds the quotes of new interviews whose vectors are not
-written yet, one row per interview with a dummy vector (as the manifest does), so the
-chunks collection's HNSW index never sees a vector that means nothing. Such a document's
-manifest record names that version in ``text_hash``; its rows are visible until its
-vectors land (see ``knowledge/corpus.py`` for how readers take both).
+A large first ingest shows text before vectors (ingest/live.py): the body row of a new
+interview's version (knowledge/bodies.py) also holds its quotes until their vectors are
+written, so the chunks collection's HNSW index never sees a vector that means nothing.
+Such a document's manifest record names that version in ``text_hash``; its quotes are
+visible until its vectors land (see ``knowledge/corpus.py`` for how readers take both).
+A store a sync before this stopped mid-ingest may hold them in a ``<collection>__text``
+collection instead, one row per interview: they are read and dropped the same way.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts an
 CHUNK_INDEX = {"hnsw:space": "cosine", "hnsw:M": 12, "hnsw:construction_ef": 40, "hnsw:search_ef": 400}
 
 
-QUOTES = "quotes"  # the metadata key of a ``__text`` row's packed quotes
+QUOTES = "quotes"  # the metadata key of a ``__text`` row's packed quotes (a store's layout before knowledge/bodies.py held them)
 _PENDING_KEYS = ("doc_id", "root", "source_path")  # a record's keys before it is readable (ingest/sync.py's removals)
 
 
@@ -248,7 +249,7 @@ class Store:
             return [{**meta, "content_hash": h, "pending_hash": "", "text_hash": None} for _, h, meta, _ in part]
 
         fresh = [it for it in items if it[0] not in bodied]
-        self.bodies.write((d, h, body) for d, h, _, body in fresh)
+        self.bodies.write((d, h, body, None) for d, h, _, body in fresh)
         for i in range(0, len(fresh), self._page):
             part = fresh[i : i + self._page]
             self.docs.upsert(ids=[d for d, _, _, _ in part], embeddings=[[1.0]] * len(part), metadatas=committed(part),
@@ -293,27 +294,14 @@ class Store:
 
     def write_texts(self, docs: list[tuple[str, str, dict[str, Any], str, str]]) -> None:
         """Make new documents readable before their vectors exist. Each (doc_id, hash, meta,
-        body, quotes) first gets its body row and one ``__text`` row, id ``doc_id``, holding ``quotes`` (the
-        JSON list of its chunks, see ``knowledge.corpus.pack_texts``): one row per interview,
-        not per quote, since Chroma's cost is per row and per metadata key (25,000 quote
-        rows took 41 s to write, 1,000 interview rows 8 s), and a newer version simply
-        replaces it. Then its manifest record names that version in ``text_hash``. The caller marked them pending first (begin_documents): a crash in
-        between leaves a row no reader shows, which the next sync replaces or drops."""
-        coll = self.text_rows(create=True)
-        assert coll is not None
-        # the bodies before any record names their version (knowledge/bodies.py)
-        self.bodies.write((d, h, body) for d, h, _, body, _ in docs)
-        step = max(1, min(self._page, 200))  # ~25 kB of quotes a row
-        for i in range(0, len(docs), step):
-            part = docs[i : i + step]
-            # the quotes go in a metadata value, not the row's document: Chroma indexes every
-            # character of a document for full-text search (never used here), which made this
-            # write ~3x slower (1,000 rows of 6.7 MB: 1.5 s CPU as documents, 0.45 s as metadata)
-            coll.upsert(
-                ids=[d for d, _, _, _, _ in part],
-                embeddings=[[1.0]] * len(part),
-                metadatas=[{"doc_id": d, "content_hash": h, QUOTES: quotes} for d, h, _, _, quotes in part],
-            )
+        body, quotes) gets its body row holding ``quotes`` too (the JSON list of its chunks,
+        ``knowledge.corpus.pack_texts``; knowledge/bodies.py): one row per interview, not
+        per quote, since Chroma's cost is per row and per metadata key (25,000 quote rows
+        took 41 s to write, 1,000 interview rows 8 s), and in the write its body needs
+        anyway (a row of its own took another 1.1 s per 1,000 interviews). Then its
+        manifest record, pending, names that version in ``text_hash``. A crash in between
+        leaves a row no record names, which the next sync replaces or prunes."""
+        self.bodies.write((d, h, body, quotes) for d, h, _, body, quotes in docs)
         for i in range(0, len(docs), self._page):
             part = docs[i : i + self._page]
             self.docs.upsert(
@@ -323,9 +311,13 @@ class Store:
                 documents=[""] * len(part),
             )
 
-    def drop_texts(self, doc_ids: list[str]) -> None:
+    def drop_texts(self, doc_ids: list[str], versions: dict[str, str] | None = None) -> None:
         """Forget the pending-vector quotes of these documents (their vectors are written, or
-        they are removed). No-op on a store that never had any."""
+        they are removed): ``versions`` (doc_id -> hash) names the body rows that hold them;
+        a ``__text`` row, where a sync before the quotes moved to the body rows left one,
+        goes by its doc_id. No-op on a store that never had any."""
+        if versions:
+            self.bodies.drop_quotes(versions.items())
         if not doc_ids:
             return
         coll = self.text_rows()
@@ -333,6 +325,18 @@ class Store:
             return
         for i in range(0, len(doc_ids), self._page):
             coll.delete(ids=doc_ids[i : i + self._page])
+
+    def text_quotes(self, versions: dict[str, str]) -> dict[str, str]:
+        """The packed quotes of these text-first versions (doc_id -> text_hash) whose vectors
+        are not written yet: from their body rows, or from the ``__text`` rows a sync
+        before left (a store it stopped mid-ingest)."""
+        out = self.bodies.quotes(versions)
+        missing = {d: h for d, h in versions.items() if d not in out}
+        if missing:
+            for doc_id, meta, packed in self.iter_texts():
+                if missing.get(doc_id) == meta.get("content_hash"):
+                    out[doc_id] = packed
+        return out
 
     def iter_texts(self) -> Iterator[tuple[str, dict, str]]:
         """Every row of the ``__text`` collection, (doc_id, {doc_id, content_hash}, quotes),

@@ -56,7 +56,7 @@ def test_readers_see_the_committed_body_while_another_version_is_written(setting
     sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
     store = Store(settings)
     committed = store.documents()["a.txt"].content_hash
-    store.bodies.write([("a.txt", "f" * 64, '{"text": "a version never committed"}')])
+    store.bodies.write([("a.txt", "f" * 64, '{"text": "a version never committed"}', None)])
     assert "a version never committed" not in store.document_body("a.txt")["text"]
 
     report = sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
@@ -108,3 +108,20 @@ def test_a_packed_body_gives_back_every_span_text_and_nothing_else():
     assert unpack(raw) == body
     assert unpack('{"text": "abc", "qa": [{"text": "ab", "start": 0, "end": 2}]}') == {
         "text": "abc", "qa": [{"text": "ab", "start": 0, "end": 2}]}  # a body stored whole
+
+
+def test_quotes_a_killed_text_pass_left_without_a_record_are_pruned(settings, write_interview, hash_embeddings):
+    """The text pass writes a new interview's body row (with its quotes) before its manifest
+    record: killed in between, the row names no record; the next sync removes it, whether
+    or not the file is still there (if it is, it is read again)."""
+    from knowledge.corpus import pack_texts
+
+    write_interview("a.txt", name="Anna Holm")
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    store = Store(settings)
+    packed = pack_texts(["gone.txt::h::0"], ["Et citat fra en fil, der er væk."], [{"doc_id": "gone.txt", "content_hash": "h"}])
+    store.bodies.write([("gone.txt", "h", '{"text": "Et citat fra en fil, der er væk."}', packed)])
+    assert store.bodies.quotes({"gone.txt": "h"}) == {"gone.txt": packed}
+    sync_paths([settings.interviews_dir], settings, embeddings=hash_embeddings)
+    after = Store(settings)
+    assert after.bodies.quotes_of("gone.txt") == [] and _body_rows(after) == {row_id("a.txt", after.documents()["a.txt"].content_hash)}

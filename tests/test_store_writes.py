@@ -10,7 +10,7 @@ from knowledge.chroma_client import make_client
 from knowledge.compact import compact
 from knowledge.corpus import pack_texts
 from knowledge.erase import _text_quotes
-from knowledge.store import CHUNK_INDEX, Store
+from knowledge.store import CHUNK_INDEX, QUOTES, Store
 
 
 def _hnsw(coll) -> dict:
@@ -43,22 +43,27 @@ def test_compaction_keeps_the_index(settings, write_interview, hash_embeddings):
     assert _hnsw(after)["ef_search"] == CHUNK_INDEX["hnsw:search_ef"]
 
 
-def test_text_rows_read_from_metadata_and_from_old_documents(settings):
+def test_text_first_quotes_read_from_body_rows_and_from_older_text_rows(settings):
     store = Store(settings)
     packed = pack_texts(["a::1::0"], ["Et citat."], [{"doc_id": "a.txt", "content_hash": "h1"}])
     store.write_texts([("a.txt", "h1", {"doc_id": "a.txt", "n_chunks": 1}, "{}", packed)])
-    coll = store.text_rows()
-    assert coll is not None
-    got = coll.get(ids=["a.txt"], include=["documents", "metadatas"])
-    assert not got["documents"][0]  # no document: Chroma would index every character of it
-    # a row as a sync before the metadata key wrote it (quotes as its document)
+    assert store.text_rows() is None  # no collection of their own any more
+    assert store.text_quotes({"a.txt": "h1"}) == {"a.txt": packed}
+    assert store.text_quotes({"a.txt": "another version"}) == {}
+    # rows as syncs before wrote them, in a ``__text`` collection: quotes in a metadata value,
+    # and earlier still as the row's document
+    coll = store.text_rows(create=True)
     old = pack_texts(["b::2::0"], ["Et andet citat."], [{"doc_id": "b.txt", "content_hash": "h2"}])
-    coll.upsert(ids=["b.txt"], embeddings=[[1.0]], metadatas=[{"doc_id": "b.txt", "content_hash": "h2"}], documents=[old])
-    rows = {d: (m, q) for d, m, q in Store(settings).iter_texts()}
-    assert rows["a.txt"] == ({"doc_id": "a.txt", "content_hash": "h1"}, packed)
-    assert rows["b.txt"] == ({"doc_id": "b.txt", "content_hash": "h2"}, old)
-    assert set(_text_quotes(store, "a.txt")) == {"a::1::0"}
-    assert set(_text_quotes(store, "b.txt")) == {"b::2::0"}
+    older = pack_texts(["c::3::0"], ["Et tredje."], [{"doc_id": "c.txt", "content_hash": "h3"}])
+    coll.upsert(ids=["b.txt"], embeddings=[[1.0]], metadatas=[{"doc_id": "b.txt", "content_hash": "h2", QUOTES: old}])
+    coll.upsert(ids=["c.txt"], embeddings=[[1.0]], metadatas=[{"doc_id": "c.txt", "content_hash": "h3"}], documents=[older])
+    reader = Store(settings)
+    assert reader.text_quotes({"a.txt": "h1", "b.txt": "h2", "c.txt": "h3"}) == {"a.txt": packed, "b.txt": old, "c.txt": older}
+    for doc_id, cid in (("a.txt", "a::1::0"), ("b.txt", "b::2::0"), ("c.txt", "c::3::0")):
+        assert set(_text_quotes(reader, doc_id)) == {cid}
+    reader.drop_texts(["b.txt", "c.txt"], {"a.txt": "h1"})  # their vectors landed
+    assert reader.text_quotes({"a.txt": "h1", "b.txt": "h2", "c.txt": "h3"}) == {}
+    assert reader.document_body("a.txt")["metadata"]["text_hash"] == "h1"  # the record is the commit's to change
 
 
 def _bodies(settings) -> dict[str, dict]:
