@@ -38,7 +38,7 @@ TEXT_BATCH_CHUNKS = 4000  # quotes per write of the text pass
 
 
 class TextFirst:
-    """The text pass (T1-T3), then the store's version moved as vectors land, so readers
+    """The text pass (T1-T2), then the store's version moved as vectors land, so readers
     refresh, and progress says how much meaning search covers. ``record`` and ``body``
     make a document's manifest metadata and parsed body (ingest/sync.py's);
     ``embed_questions`` embeds the interviews' own questions ahead of the readers."""
@@ -54,7 +54,7 @@ class TextFirst:
         self.refreshed = 0.0
 
     def land_texts(self, items: Iterable[tuple[Target, Any, Read | None]], done: int, total: int) -> list:
-        """Read every changed file and write the new interviews' quotes (T1-T3), in batches;
+        """Read every changed file and write the new interviews' quotes (T1-T2), in batches;
         returns what was read, for the embedding pass."""
         self.track.emit(phase="reading", files_done=done, files_total=total, current="")
         out: list[tuple[Target, Any, Read | None]] = []
