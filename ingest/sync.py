@@ -371,7 +371,8 @@ def _write_documents(
     body row this version already has (this sync's text pass wrote it, T1 of
     ingest/live.py): the commit writes their metadata only."""
     doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
-    store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs])
+    # the text pass wrote the ``bodied`` ones' records pending at this very version
+    store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs if iv.doc_id not in bodied])
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("begin")
 
