@@ -69,7 +69,7 @@ PROBES: list[tuple[str, str, str, str]] = [
     ("knowledge.store", "Store.upsert_chunks", "chunk upserts", "write batch"),
     ("knowledge.store", "Store.delete_stale_chunks", "stale deletes", "write batch"),
     ("knowledge.store", "Store.drop_texts", "drop text rows", "write batch"),
-    ("ingest.sync", "_doc_body", "doc body json", ""),
+    ("ingest.read_pool", "body_json", "doc body json", "read+parse+chunk"),
     ("ingest.sync", "_doc_metadata", "doc metadata", ""),
     ("knowledge.store", "Store.commit_documents", "manifest: commit", "write batch"),
     ("ingest.sync", "_embed_questions", "question vectors", ""),

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable
 
 from ingest.discover import Target
 from ingest.failpoints import failpoint as _failpoint
-from ingest.model import Chunk, Interview
+from ingest.model import Interview
 from ingest.read_pool import Read
 from ingest.report import ProgressTracker, SyncReport
 from knowledge.store import Store
@@ -39,15 +39,15 @@ TEXT_BATCH_CHUNKS = 4000  # quotes per write of the text pass
 
 class TextFirst:
     """The text pass (T1-T2), then the store's version moved as vectors land, so readers
-    refresh, and progress says how much meaning search covers. ``record`` and ``body``
-    make a document's manifest metadata and parsed body (ingest/sync.py's);
+    refresh, and progress says how much meaning search covers. ``record`` makes a
+    document's manifest metadata (ingest/sync.py's);
     ``embed_questions`` embeds the interviews' own questions ahead of the readers."""
 
     def __init__(self, store: Store, track: ProgressTracker, manifest: dict, report: SyncReport, *,
-                 record: Callable[[Interview, Path, int], dict], body: Callable[[Interview], str],
+                 record: Callable[[Interview, Path, int], dict],
                  embed_questions: Callable[[set[str]], None]) -> None:
         self.store, self.track, self.report = store, track, report
-        self.record, self.body, self.embed_questions = record, body, embed_questions
+        self.record, self.embed_questions = record, embed_questions
         self.texted: set[str] = set()  # documents whose text is readable, vectors pending
         self.pending: set[str] = set()  # of those, the ones the readers do not see embedded yet
         self.covered = sum(1 for r in manifest.values() if r.content_hash)  # embedded, as readers see it
@@ -58,12 +58,12 @@ class TextFirst:
         returns what was read, for the embedding pass."""
         self.track.emit(phase="reading", files_done=done, files_total=total, current="")
         out: list[tuple[Target, Any, Read | None]] = []
-        part: list[tuple[Interview, list[Chunk], list[dict], Path]] = []
+        part: list[tuple[Read, Path]] = []
         for i, (t, rec, read) in enumerate(items):
             out.append((t, rec, read))
             if read is not None and not (rec and rec.content_hash):  # an update shows its old version until committed
-                part.append((*read, t.root))
-                if sum(len(chunks) for _, chunks, _, _ in part) >= TEXT_BATCH_CHUNKS:
+                part.append((read, t.root))
+                if sum(len(r.chunks) for r, _ in part) >= TEXT_BATCH_CHUNKS:
                     self._write(part)
                     part = []
             self.track.emit(files_done=done + i + 1, current=t.doc_id)
@@ -79,18 +79,17 @@ class TextFirst:
             _failpoint("texts")
         return out
 
-    def _write(self, part: list[tuple[Interview, list[Chunk], list[dict], Path]]) -> None:
+    def _write(self, part: list[tuple[Read, Path]]) -> None:
         if not part:
             return
         from knowledge.corpus import pack_texts  # the snapshot's columns; imported only on this path
 
-        meta = {iv.doc_id: self.record(iv, root, len(chunks)) for iv, chunks, _, root in part}
         self.store.write_texts([
-            (iv.doc_id, iv.content_hash, meta[iv.doc_id], self.body(iv),
-             pack_texts([c.chunk_id for c in chunks], [c.text for c in chunks], metas))
-            for iv, chunks, metas, _ in part
+            (r.iv.doc_id, r.iv.content_hash, self.record(r.iv, root, len(r.chunks)), r.body,
+             pack_texts([c.chunk_id for c in r.chunks], [c.text for c in r.chunks], r.metas))
+            for r, root in part
         ])
-        self.texted.update(iv.doc_id for iv, _, _, _ in part)
+        self.texted.update(r.iv.doc_id for r, _ in part)
 
     def landed(self, written: list[str], questions: set[str] | None) -> None:
         """The batch of documents ``written`` was committed: let readers see it, at most

@@ -20,13 +20,12 @@ where callers have always imported them from.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -41,7 +40,6 @@ from ingest.model import Chunk, Interview
 from ingest.pipeline import content_hash
 from ingest.read_pool import jobs_of, read_all
 from ingest.report import Progress, ProgressTracker, SyncProgress, SyncReport, describe_progress, duration
-from knowledge.bodies import pack
 from knowledge.compact import recover_store
 from knowledge.embeddings import EmbedderUnavailable, embed_array
 from knowledge.lock import SyncBusy, holding_lock, lock_for
@@ -192,7 +190,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
         (t, rec, _kept(t, read, report)) for (t, _, rec), read in zip(todo, reads))
     live: TextFirst | None = None
     if text_first:
-        live = TextFirst(store, track, manifest, report, record=_doc_metadata, body=_doc_body,
+        live = TextFirst(store, track, manifest, report, record=_doc_metadata,
                          embed_questions=lambda qs: _embed_questions(store, embeddings, qs))
         items = live.land_texts(items, done, len(targets))
         unfinished |= live.texted
@@ -206,14 +204,14 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
         base_work, base_chunks, size = track.work_done, track.state.chunks_done, max(t.size, 1)
         track.emit(current=t.doc_id)
         if read is not None:
-            iv, chunks, metas = read
+            chunks, metas = read.chunks, read.metas
 
             def on_batch(ready: int, n: int = len(chunks), w: float = base_work, c: int = base_chunks, s: int = size) -> None:
                 track.work_done = w + s * ready / n
                 track.emit(chunks_done=c + ready, embedded=report.embedded)
 
             matrix = vectors.get(chunks, [str(m["embed_hash"]) for m in metas], on_batch)
-            batch.add(iv, chunks, metas, matrix, t.root, updated=bool(rec and rec.content_hash))
+            batch.add(read, matrix, t.root, updated=bool(rec and rec.content_hash))
             questions.update(q.strip() for q in (c.question for c in chunks) if q and q.strip())
             track.state.chunks_done = base_chunks + len(chunks)
         done += 1
@@ -325,16 +323,16 @@ class _WriteBatch:
         self.report = report
         self.unfinished = unfinished  # documents never committed: they may have text-first quotes to clear
         self.bodied = bodied  # documents whose record got this version's body in this sync's text pass
-        self.items: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path, bool]] = []
+        self.items: list[tuple[_Doc, bool]] = []
         self.chunks = 0
         self.opened = 0.0
         self.recorded = recorded  # documents with a manifest record when the sync began
 
-    def add(self, iv: Interview, chunks: list[Chunk], metas: list[dict], matrix: np.ndarray, root: Path, updated: bool) -> None:
+    def add(self, read: Read, matrix: np.ndarray, root: Path, updated: bool) -> None:
         if not self.items:
             self.opened = time.perf_counter()
-        self.items.append((iv, chunks, metas, matrix, root, updated))
-        self.chunks += len(chunks)
+        self.items.append((_Doc(read, matrix, root), updated))
+        self.chunks += len(read.chunks)
 
     def full(self) -> bool:
         return bool(self.items) and (
@@ -346,17 +344,23 @@ class _WriteBatch:
         if not self.items:
             return []
         items, self.items, self.chunks = self.items, [], 0
-        docs = [(iv, chunks, metas, matrix, root) for iv, chunks, metas, matrix, root, _ in items]
-        ids = [iv.doc_id for iv, *_ in items]
+        docs = [doc for doc, _ in items]
+        ids = [doc.read.iv.doc_id for doc in docs]
         _write_documents(self.store, docs, [d for d in ids if d in self.unfinished],
                          no_stale={d for d in ids if d not in self.recorded}, bodied=self.bodied)
-        for iv, _, _, _, _, updated in items:
-            (self.report.updated if updated else self.report.added).append(iv.doc_id)
+        for doc, updated in items:
+            (self.report.updated if updated else self.report.added).append(doc.read.iv.doc_id)
         return ids
 
 
+class _Doc(NamedTuple):
+    read: Read
+    matrix: np.ndarray  # its chunks' vectors
+    root: Path  # the folder it was synced from
+
+
 def _write_documents(
-    store: Store, docs: list[tuple[Interview, list[Chunk], list[dict], np.ndarray, Path]],
+    store: Store, docs: list[_Doc],
     texted: list[str] = (), no_stale: set[str] = frozenset(),  # type: ignore[assignment]
     bodied: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
@@ -370,28 +374,30 @@ def _write_documents(
     per document, ~4 s of a first ingest of 1,000 interviews). ``bodied``: documents whose
     body row this version already has (this sync's text pass wrote it, T1 of
     ingest/live.py): the commit writes their metadata only."""
-    doc_meta = {iv.doc_id: _doc_metadata(iv, root, len(chunks)) for iv, chunks, _, _, root in docs}
+    ivs = [d.read.iv for d in docs]
+    doc_meta = {d.read.iv.doc_id: _doc_metadata(d.read.iv, d.root, len(d.read.chunks)) for d in docs}
     # the text pass wrote the ``bodied`` ones' records pending at this very version
-    store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv, _, _, _, _ in docs if iv.doc_id not in bodied])
+    store.begin_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id]) for iv in ivs if iv.doc_id not in bodied])
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("begin")
 
     store.upsert_chunks(
-        [c.chunk_id for _, chunks, _, _, _ in docs for c in chunks],
-        np.vstack([matrix for _, _, _, matrix, _ in docs]),
-        [c.text for _, chunks, _, _, _ in docs for c in chunks],
-        [m for _, _, metas, _, _ in docs for m in metas],
+        [c.chunk_id for d in docs for c in d.read.chunks],
+        np.vstack([d.matrix for d in docs]),
+        [c.text for d in docs for c in d.read.chunks],
+        [m for d in docs for m in d.read.metas],
+        rows=[r for d in docs for r in d.read.rows],
     )
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("upsert")
-    for iv, _, _, _, _ in docs:
+    for iv in ivs:
         if iv.doc_id not in no_stale:
             store.delete_stale_chunks(iv.doc_id, iv.content_hash)
         _failpoint("stale")
-    versions = {iv.doc_id: iv.content_hash for iv, _, _, _, _ in docs}
+    versions = {iv.doc_id: iv.content_hash for iv in ivs}
     store.drop_texts(list(texted), {d: versions[d] for d in texted})
-    store.commit_documents([(iv.doc_id, iv.content_hash, doc_meta[iv.doc_id], "" if iv.doc_id in bodied else _doc_body(iv))
-                            for iv, _, _, _, _ in docs], bodied=bodied)
+    store.commit_documents([(d.read.iv.doc_id, d.read.iv.content_hash, doc_meta[d.read.iv.doc_id],
+                             "" if d.read.iv.doc_id in bodied else d.read.body) for d in docs], bodied=bodied)
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("commit")
 
@@ -415,20 +421,6 @@ def _doc_metadata(iv: Interview, root: Path, n_chunks: int) -> dict:
     }
 
 
-def _doc_body(iv: Interview) -> str:
-    """The parsed interview, for the interview browser and for opening a quote in context."""
-    return pack(_plain(iv))
-
-
-def _plain(x: Any) -> Any:
-    """``dataclasses.asdict`` without its deep copy of every value (a third of the time)."""
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    return x
 
 
 def start_sync(paths: list[Path], settings: Settings, **kwargs: Any) -> Job:

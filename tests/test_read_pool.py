@@ -44,8 +44,7 @@ def _plain(reads) -> list:
         if isinstance(r, str):
             out.append(r)
         else:
-            iv, chunks, metas = r
-            out.append((iv.doc_id, [(c.chunk_id, c.text, c.embed_text) for c in chunks], metas))
+            out.append((r.iv.doc_id, [(c.chunk_id, c.text, c.embed_text) for c in r.chunks], r.metas, r.body, r.rows))
     return out
 
 
