@@ -39,11 +39,11 @@ from knowledge.chroma_client import (
     _GuardedCollection,
     _unreachable,
     make_client,
-    optional_collection,
 )
 from knowledge.compact import recover_if_idle
 from knowledge.embeddings import make_embeddings, model_id
 from knowledge.settings import Settings
+from knowledge.store_texts import QUOTES, TEXTS, TextFirstRows, text_row_quotes
 
 if TYPE_CHECKING:  # imported where used, only when needed
     from langchain_chroma import Chroma
@@ -51,7 +51,6 @@ if TYPE_CHECKING:  # imported where used, only when needed
 __all__ = ["BODIES", "META_ID", "QUOTES", "TEXTS", "DocRecord", "ModelMismatch", "Store", "StoreError", "StoreUnreachable", "make_client", "text_row_quotes"]
 
 META_ID = "__casebase_meta__"
-TEXTS = "__text"  # collection name suffix: quotes readable before their vectors exist
 _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts and payloads bounded
 # The chunks collection's HNSW index. Local searches score exact cosines on the snapshot's
 # vectors (knowledge/corpus.py); only a partial snapshot in server mode asks this index
@@ -65,14 +64,7 @@ _PAGE = 2000  # Chroma get()/upsert() page size: keeps SQLite variable counts an
 CHUNK_INDEX = {"hnsw:space": "cosine", "hnsw:M": 12, "hnsw:construction_ef": 40, "hnsw:search_ef": 400}
 
 
-QUOTES = "quotes"  # the metadata key of a ``__text`` row's packed quotes (a store's layout before knowledge/bodies.py held them)
 _PENDING_KEYS = ("doc_id", "root", "source_path")  # a record's keys before it is readable (ingest/sync.py's removals)
-
-
-def text_row_quotes(meta: dict[str, Any], document: str | None) -> str:
-    """A ``__text`` row's packed quotes, taken out of ``meta``: in its metadata, or in its
-    document where a sync before the metadata key wrote them (a store it left mid-ingest)."""
-    return str(meta.pop(QUOTES, None) or document or "")
 
 
 @dataclass
@@ -96,7 +88,7 @@ class DocRecord:
         return self.content_hash or self.text_hash
 
 
-class Store:
+class Store(TextFirstRows):
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None, fresh: bool = False) -> None:
         self.settings = settings
         self._embeddings = embeddings
@@ -283,74 +275,6 @@ class Store:
         records = self.documents() if records is None else records
         keep = {d.doc_id: {d.content_hash, d.pending_hash, d.text_hash} - {""} for d in records.values()}
         return self.bodies.prune(keep)
-
-    # -- quotes whose vectors are pending (a large first ingest) -----------------------
-    def text_rows(self, create: bool = False) -> _GuardedCollection | None:
-        """The ``__text`` collection; None when it does not exist and ``create`` is off
-        (most stores never have one: readers and small syncs pay nothing for it)."""
-        if self._texts is None:
-            self._texts = optional_collection(self.client, self.settings, self.settings.collection + TEXTS, create)
-        return self._texts
-
-    def write_texts(self, docs: list[tuple[str, str, dict[str, Any], str, str]]) -> None:
-        """Make new documents readable before their vectors exist. Each (doc_id, hash, meta,
-        body, quotes) gets its body row holding ``quotes`` too (the JSON list of its chunks,
-        ``knowledge.corpus.pack_texts``; knowledge/bodies.py): one row per interview, not
-        per quote, since Chroma's cost is per row and per metadata key (25,000 quote rows
-        took 41 s to write, 1,000 interview rows 8 s), and in the write its body needs
-        anyway (a row of its own took another 1.1 s per 1,000 interviews). Then its
-        manifest record, pending, names that version in ``text_hash``. A crash in between
-        leaves a row no record names, which the next sync replaces or prunes."""
-        self.bodies.write((d, h, body, quotes) for d, h, _, body, quotes in docs)
-        for i in range(0, len(docs), self._page):
-            part = docs[i : i + self._page]
-            self.docs.upsert(
-                ids=[d for d, _, _, _, _ in part],
-                embeddings=[[1.0]] * len(part),
-                metadatas=[{**meta, "content_hash": "", "pending_hash": h, "text_hash": h} for _, h, meta, _, _ in part],
-                documents=[""] * len(part),
-            )
-
-    def drop_texts(self, doc_ids: list[str], versions: dict[str, str] | None = None) -> None:
-        """Forget the pending-vector quotes of these documents (their vectors are written, or
-        they are removed): ``versions`` (doc_id -> hash) names the body rows that hold them;
-        a ``__text`` row, where a sync before the quotes moved to the body rows left one,
-        goes by its doc_id. No-op on a store that never had any."""
-        if versions:
-            self.bodies.drop_quotes(versions.items())
-        if not doc_ids:
-            return
-        coll = self.text_rows()
-        if coll is None:
-            return
-        for i in range(0, len(doc_ids), self._page):
-            coll.delete(ids=doc_ids[i : i + self._page])
-
-    def text_quotes(self, versions: dict[str, str]) -> dict[str, str]:
-        """The packed quotes of these text-first versions (doc_id -> text_hash) whose vectors
-        are not written yet: from their body rows, or from the ``__text`` rows a sync
-        before left (a store it stopped mid-ingest)."""
-        out = self.bodies.quotes(versions)
-        missing = {d: h for d, h in versions.items() if d not in out}
-        if missing:
-            for doc_id, meta, packed in self.iter_texts():
-                if missing.get(doc_id) == meta.get("content_hash"):
-                    out[doc_id] = packed
-        return out
-
-    def iter_texts(self) -> Iterator[tuple[str, dict, str]]:
-        """Every row of the ``__text`` collection, (doc_id, {doc_id, content_hash}, quotes),
-        visible or not (readers filter), in one read: a sync deletes rows while readers
-        read, and a read paged by offset would skip the rows a delete moves (measured: 6 of
-        1,000 interviews once). A few MB at 1,000 interviews, and only mid-sync."""
-        coll = self.text_rows()
-        if coll is None:
-            return
-        got = coll.get(include=["documents", "metadatas"])
-        metas, docs = got.get("metadatas") or [], got.get("documents") or []
-        for i, _id in enumerate(got["ids"]):
-            meta = dict(metas[i] or {})
-            yield _id, meta, text_row_quotes(meta, docs[i] if i < len(docs) else None)
 
     # -- chunks ------------------------------------------------------------------------
     @property
