@@ -64,7 +64,7 @@ PROBES: list[tuple[str, str, str, str]] = [
     ("knowledge.corpus", "pack_texts", "pack texts", "text rows write"),
     ("knowledge.store", "Store.write_texts", "write_texts", "text rows write"),
     ("knowledge.store", "Store.begin_documents", "manifest: begin", ""),
-    ("ingest.sync", "_Vectors.get", "vectors (memo+embed)", ""),
+    ("ingest.passage_vectors", "PassageVectors.get", "vectors (memo+embed)", ""),
     ("ingest.sync", "_write_documents", "write batch", ""),
     ("knowledge.store", "Store.upsert_chunks", "chunk upserts", "write batch"),
     ("knowledge.store", "Store.delete_stale_chunks", "stale deletes", "write batch"),

@@ -25,7 +25,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -36,12 +36,13 @@ from ingest.jobs import Job, running_jobs, wait_for_jobs
 from ingest.journal import recover_uploads
 from ingest.live import Read, TextFirst
 from ingest.loaders import LoadError
-from ingest.model import Chunk, Interview
+from ingest.model import Interview
+from ingest.passage_vectors import EMBED_BATCH, PassageVectors
 from ingest.pipeline import content_hash
 from ingest.read_pool import jobs_of, read_all
 from ingest.report import Progress, ProgressTracker, SyncProgress, SyncReport, describe_progress, duration
 from knowledge.compact import recover_store
-from knowledge.embeddings import EmbedderUnavailable, embed_array
+from knowledge.embeddings import EmbedderUnavailable
 from knowledge.lock import SyncBusy, holding_lock, lock_for
 from knowledge.settings import Settings
 from knowledge.store import Store, StoreError
@@ -70,13 +71,11 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-EMBED_BATCH = 64  # unique texts per embedder call: progress moves within a long file
 # Documents are written to the store in batches (each Chroma write has a fixed cost of tens
 # of milliseconds, more as the store grows): a batch is written once it holds this many
 # chunks, or this many seconds after its first document was ready, and at the end.
 WRITE_BATCH_CHUNKS = 4000
 WRITE_BATCH_SECONDS = 10.0
-_MEMO_LIMIT = 50_000  # vectors kept for reuse across the files of one sync (~75 MB at 384 dims)
 
 
 def sync_paths(
@@ -197,7 +196,7 @@ def _sync_locked(paths, settings, embeddings, rebuild, progress, forget) -> Sync
     track.work_total = sum(max(t.size, 1) for t, _, _ in todo)
     track.work_started = time.perf_counter()
     track.emit(phase="indexing", files_done=done, files_total=len(targets), current="")
-    vectors = _Vectors(store, report)
+    vectors = PassageVectors(store, report)
     batch = _WriteBatch(store, report, unfinished, recorded=set(manifest), bodied=live.texted if live is not None else set())
     questions: set[str] = set()  # the interviews' own questions, embedded once below
     for t, rec, read in items:
@@ -261,53 +260,6 @@ def _kept(t: Target, read: Read | str, report: SyncReport) -> Read | None:
         report.failed.append({"path": str(t.path), "error": read})
         return None
     return read
-
-
-class _Vectors:
-    """Vectors for chunks, each distinct embed text embedded at most once per sync:
-    first from this sync's memo (the same passage in another file, or repeated in
-    this one), then from the store (any chunk with the same embed text, e.g. the
-    unchanged passages of an edited interview), and only then from the embedder."""
-
-    def __init__(self, store: Store, report: SyncReport) -> None:
-        self.store = store
-        self.report = report
-        self.memo: dict[str, np.ndarray] = {}
-        # a store with no chunks when the sync began holds no vector the memo lacks,
-        # for as long as the memo has kept every vector of this sync
-        self.memo_is_complete = store.chunks.count() == 0
-
-    def get(self, chunks: list[Chunk], hashes: list[str], on_batch: Callable[[int], None]) -> np.ndarray:
-        found: dict[str, np.ndarray] = {h: self.memo[h] for h in hashes if h in self.memo}
-        missing = [h for h in dict.fromkeys(hashes) if h not in found]
-        if missing and not self.memo_is_complete:
-            found.update(self.store.vectors_by_embed_hash(missing))
-        # distinct texts still without a vector, in order of first appearance
-        first: dict[str, int] = {}
-        for i, h in enumerate(hashes):
-            if h not in found and h not in first:
-                first[h] = i
-        count = {h: 0 for h in hashes}
-        for h in hashes:
-            count[h] += 1
-        ready = sum(count[h] for h in count if h in found)
-        on_batch(ready)
-        todo = list(first.items())
-        for b in range(0, len(todo), EMBED_BATCH):
-            part = todo[b : b + EMBED_BATCH]
-            fresh = embed_array(self.store.embeddings, [chunks[i].embed_text for _, i in part])
-            for j, (h, _) in enumerate(part):
-                found[h] = np.asarray(fresh[j], dtype=np.float32)
-                ready += count[h]
-            self.report.embedded += len(part)
-            on_batch(ready)
-        self.report.reused += len(hashes) - len(first)
-        for h in first:
-            if len(self.memo) < _MEMO_LIMIT:
-                self.memo[h] = found[h]
-            else:
-                self.memo_is_complete = False
-        return np.vstack([found[h] for h in hashes]).astype(np.float32)
 
 
 class _WriteBatch:
