@@ -336,9 +336,7 @@ def _write_documents(
     store.upsert_chunks(
         [c.chunk_id for d in docs for c in d.read.chunks],
         np.vstack([d.matrix for d in docs]),
-        [c.text for d in docs for c in d.read.chunks],
-        [m for d in docs for m in d.read.metas],
-        rows=[r for d in docs for r in d.read.rows],
+        [r for d in docs for r in d.read.rows],
     )
     for _ in docs:  # each document of the batch has passed this step
         _failpoint("upsert")
@@ -371,8 +369,6 @@ def _doc_metadata(iv: Interview, root: Path, n_chunks: int) -> dict:
         "extra": json.dumps(iv.extra, ensure_ascii=False),
         "ingested_at": time.time(),
     }
-
-
 
 
 def start_sync(paths: list[Path], settings: Settings, **kwargs: Any) -> Job:

@@ -287,13 +287,11 @@ class Store(TextFirstRows):
                 self._max_batch = _PAGE
         return self._max_batch
 
-    def upsert_chunks(self, ids: list[str], vectors: np.ndarray, texts: list[str], metas: list[dict],
-                      rows: list[dict] | None = None) -> None:
-        """Write quotes in the chunk-row layout (knowledge/chunk_rows.py): no document,
-        the quote and most metadata packed in one value. ``rows``: the quotes already
-        encoded so (``chunk_rows.encode`` of each meta and text)."""
+    def upsert_chunks(self, ids: list[str], vectors: np.ndarray, rows: list[dict]) -> None:
+        """Write quotes with their vectors; ``rows``: each quote in the chunk-row layout
+        (``chunk_rows.encode`` of its metadata and text: no document, the quote and most
+        metadata packed in one value), made where the file was read (ingest/read_pool.py)."""
         step = self._page
-        rows = rows if rows is not None else [chunk_rows.encode(m, t) for m, t in zip(metas, texts)]
         for i in range(0, len(ids), step):
             self.chunks.upsert(ids=ids[i : i + step], embeddings=vectors[i : i + step], metadatas=rows[i : i + step])
 

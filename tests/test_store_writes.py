@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from ingest.sync import sync_paths
+from knowledge import chunk_rows
 from knowledge.chroma_client import make_client
 from knowledge.compact import compact
 from knowledge.corpus import pack_texts
@@ -104,7 +105,7 @@ def test_chroma_index_finds_the_exact_top_100(settings):
     vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
     ids = [f"c{i}" for i in range(n)]
     store = Store(settings)
-    store.upsert_chunks(ids, vecs, ["x"] * n, [{"doc_id": f"d{i % 50}"} for i in range(n)])
+    store.upsert_chunks(ids, vecs, [chunk_rows.encode({"doc_id": f"d{i % 50}"}, "x") for i in range(n)])
     recall = []
     for row in rng.choice(n, 20, replace=False):
         q = vecs[row] + 0.3 * rng.normal(size=dim).astype(np.float32)
